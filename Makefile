@@ -1,0 +1,50 @@
+# Meta Lead Desk: `make run` serves the demo, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test serve setup lint bench clean
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed demo
+	@echo "Open http://$(HOST):$(PORT)/ and sign in with the superadmin above."
+	META_SANDBOX=1 SCHEDULER_ENABLED=1 META_GRAPH_URL=http://$(HOST):$(PORT)/_sandbox/graph \
+		HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
+
+test: $(VENV)/.dev-installed static/vendor/.built
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed static/vendor/.built
+
+$(VENV)/.python-ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.12, say)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	touch $@
+
+$(VENV)/.installed: requirements.txt $(VENV)/.python-ok
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+static/vendor/.built: package.json package-lock.json scripts/vendor.mjs
+	npm ci --no-audit --no-fund
+	npm run vendor
+	touch $@
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check app tests bench config.py wsgi.py
+	$(BIN)/ruff format --check app tests bench config.py wsgi.py
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache

@@ -1,0 +1,56 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.blueprints.auth.forms import ConfirmForm, LoginForm
+from app.extensions import db, limiter
+from app.services import accounts
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def username_key() -> str:
+    return "login-user:" + request.form.get("username", "").strip().lower()[:64]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path: no scheme, no host, no `//` or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], key_func=username_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("leads.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
+            flash(_("Wrong username or password."), "danger")
+        else:
+            db.session.commit()
+            session.clear()  # no session fixation: a fresh session for the signed-in user
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("leads.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if ConfirmForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,143 @@
+"""Command line: `flask users|distributors|meta|seed|scheduler …` (names from DESIGN.md)."""
+
+import functools
+import time
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.errors import ValidationError
+from app.extensions import db
+from app.models import Role
+from app.services import accounts, demo, meta_configs, meta_sync
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+distributors_cli = AppGroup("distributors", help="Manage distributors.")
+meta_cli = AppGroup("meta", help="Meta Lead Ads connections and syncing.")
+seed_cli = AppGroup("seed", help="Demo data.")
+scheduler_cli = AppGroup("scheduler", help="The background scheduler.")
+
+
+def fail_on_validation(func):
+    """Turn a ValidationError into a clean CLI error (exit code 1)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
+
+    return wrapper
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--email", default=None)
+@fail_on_validation
+def create_user(username: str, role: str, password: str, email: str | None) -> None:
+    """Create a user (superadmin or staff)."""
+    user = accounts.create_user(username, password, role=Role(role), email=email)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
+
+
+@distributors_cli.command("create")
+@click.argument("name")
+@click.option("--email", "contact_email", default=None)
+@fail_on_validation
+def create_distributor(name: str, contact_email: str | None) -> None:
+    """Create a distributor, the owner of Meta configs and leads."""
+    distributor = accounts.create_distributor(name, contact_email)
+    db.session.commit()
+    click.echo(f"Created distributor {distributor.name!r} (id {distributor.id}).")
+
+
+@meta_cli.command("add-config")
+@click.option("--distributor", "distributor_name", required=True)
+@click.option("--page-id", required=True)
+@click.option("--form-id", "form_ids", multiple=True, required=True)
+@click.option("--token", prompt=True, hide_input=True)
+@click.option("--interval", default=5, show_default=True, help="Minutes between polls.")
+@click.option("--graph-version", default=None, help="Override META_GRAPH_VERSION, e.g. v25.0.")
+@fail_on_validation
+def add_config(distributor_name, page_id, form_ids, token, interval, graph_version) -> None:
+    """Connect a Facebook Page's lead forms; the token is stored encrypted."""
+    distributor = accounts.get_distributor_by_name(distributor_name)
+    if distributor is None:
+        raise click.ClickException(f"No distributor named {distributor_name!r}.")
+    config = meta_configs.add_config(
+        distributor, page_id=page_id, form_ids=form_ids, token=token,
+        interval_minutes=interval, graph_version=graph_version,
+    )
+    db.session.commit()
+    click.echo(f"Added config {config.id} for page {page_id} with {len(form_ids)} form(s).")
+
+
+@meta_cli.command("sync")
+@click.option("--config", "config_id", type=int, default=None, help="Only this config id.")
+def sync(config_id: int | None) -> None:
+    """Pull new leads now; prints one summary line per form."""
+    ids = [config_id] if config_id else [c.id for c in meta_configs.list_active_configs()]
+    if not ids:
+        click.echo("No active Meta configs. Add one with `flask meta add-config`.")
+    for cid in ids:
+        started = time.perf_counter()
+        outcome = meta_sync.sync_config(cid)
+        if outcome.skipped:
+            click.echo(f"config {cid}: skipped ({outcome.skipped})")
+        for form in outcome.forms:
+            r = form.result
+            click.echo(
+                f"config {cid} form {form.form_id}: {form.status} fetched={r.fetched} "
+                f"created={r.created} duplicates={r.already_stored + r.reinquiries} "
+                f"failed={r.failed}" + (f" error: {form.error}" if form.error else "")
+            )
+        click.echo(f"config {cid}: done in {time.perf_counter() - started:.2f}s")
+
+
+@meta_cli.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEYS."""
+    count = meta_configs.rotate_keys()
+    db.session.commit()
+    click.echo(f"Re-encrypted {count} token(s).")
+
+
+@seed_cli.command("demo")
+@click.option("--leads", "lead_count", default=0, show_default=True, help="Also bulk-insert N leads.")
+def seed_demo(lead_count: int) -> None:
+    """Create the demo distributor, sandbox config, superadmin and staff (idempotent)."""
+    summary = demo.seed_demo(Path(current_app.instance_path))
+    db.session.commit()
+    for line in summary.lines:
+        click.echo(line)
+    if lead_count:
+        started = time.perf_counter()
+        created = demo.seed_leads(summary.config_id, lead_count)
+        rate = created / max(time.perf_counter() - started, 1e-9)
+        click.echo(f"Inserted {created} generated leads ({rate:,.0f} leads/s).")
+
+
+@scheduler_cli.command("run")
+def run_scheduler() -> None:
+    """Run the sync scheduler in this process until interrupted."""
+    from app.tasks import init_scheduler
+
+    scheduler = init_scheduler(current_app._get_current_object())
+    click.echo("Scheduler running; Ctrl+C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        scheduler.shutdown()
+
+
+def register(app: Flask) -> None:
+    for group in (users_cli, distributors_cli, meta_cli, seed_cli, scheduler_cli):
+        app.cli.add_command(group)

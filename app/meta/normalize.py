@@ -1,0 +1,289 @@
+"""Turn one raw Graph lead (`field_data` and friends) into lead column values.
+
+Lead data is typed by strangers: nothing here may raise on any input. What cannot be
+understood becomes None (the raw answers are always kept in `form_data`).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from app.meta.treatments import treatment_key
+
+META_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+ID_RE = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+SPACE_RE = re.compile(r"\s+")
+DIGITS_RE = re.compile(r"\d{1,3}")
+TEST_LEAD_MARK = "<test lead"
+TEST_EMAILS = frozenset({"test@meta.com", "test@fb.com"})
+SERVICE_KEYS = ("treatment", "procedure", "service", "tedavi", "behandlung", "interested_in")
+AGE_KEYS = ("how_old", "your_age", "yaş", "alter")
+DOB_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d")
+COUNTRY_REGIONS = {
+    "turkey": "TR",
+    "türkiye": "TR",
+    "turkiye": "TR",
+    "germany": "DE",
+    "deutschland": "DE",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "england": "GB",
+    "netherlands": "NL",
+    "france": "FR",
+    "russia": "RU",
+    "united arab emirates": "AE",
+    "uae": "AE",
+    "saudi arabia": "SA",
+    "iraq": "IQ",
+    "iran": "IR",
+    "egypt": "EG",
+    "united states": "US",
+    "usa": "US",
+    "austria": "AT",
+    "switzerland": "CH",
+    "belgium": "BE",
+    "kuwait": "KW",
+    "qatar": "QA",
+}
+LIMITS = {"name": 255, "place": 120, "attr": 255, "id": 64}
+
+
+@dataclass
+class NormalizedLead:
+    """Column values for `facebook_leads`; `error` set when the lead cannot be stored."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def normalize_lead(
+    raw: Any, *, default_region: str = "TR", today: date | None = None
+) -> NormalizedLead:
+    """Normalise one raw Graph lead; never raises."""
+    if not isinstance(raw, dict):
+        return NormalizedLead(error="lead is not a JSON object")
+    lead_id = raw.get("id")
+    lead_id = (
+        str(lead_id) if isinstance(lead_id, str | int) and not isinstance(lead_id, bool) else ""
+    )
+    if not ID_RE.match(lead_id):
+        return NormalizedLead(error="lead has no usable id")
+    result = NormalizedLead()
+    answers = collect_answers(raw.get("field_data"))
+    result.values = {
+        "meta_lead_id": lead_id,
+        "form_data": scrub_json(
+            raw.get("field_data") if isinstance(raw.get("field_data"), list) else []
+        ),
+        **attribution(raw),
+        **names(answers),
+        **contact(answers, default_region),
+        **profile(answers, today or datetime.now(UTC).date()),
+        **consent(raw.get("custom_disclaimer_responses")),
+    }
+    created = parse_meta_time(raw.get("created_time"))
+    if created is None:
+        result.warnings.append("unparseable created_time")
+    result.values["meta_created_at"] = created
+    result.values["is_test"] = is_test_lead(result.values, answers)
+    result.values["parse_error"] = "; ".join(result.warnings) or None
+    return result
+
+
+def collect_answers(field_data: Any) -> dict[str, str]:
+    """`name` → the answer text (values joined), for well-formed entries only."""
+    answers: dict[str, str] = {}
+    if not isinstance(field_data, list):
+        return answers
+    for entry in field_data:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        values = entry.get("values")
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list):
+            continue
+        text = ", ".join(clean(v) for v in values if isinstance(v, str | int | float))
+        if text.strip():
+            answers[entry["name"].strip().lower()] = text
+    return answers
+
+
+def clean(value: Any, limit: int | None = None) -> str:
+    """A single-line, control-free string, cut to *limit*."""
+    if not isinstance(value, str):
+        value = "" if value is None or isinstance(value, bool) else str(value)
+    value = SPACE_RE.sub(" ", CONTROL_RE.sub("", scrub_text(value))).strip()
+    return value[:limit] if limit else value
+
+
+def scrub_text(value: str) -> str:
+    """Make a string storable everywhere: no NUL, no lone surrogates."""
+    value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def scrub_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, list):
+        return [scrub_json(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub_text(str(k)): scrub_json(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return scrub_text(str(value))
+
+
+def optional(value: Any, limit: int) -> str | None:
+    text = clean(value, limit)
+    return text or None
+
+
+def attribution(raw: dict) -> dict[str, Any]:
+    values = {
+        key: optional(raw.get(key), LIMITS["id"] if key.endswith("_id") else LIMITS["attr"])
+        for key in ("ad_id", "ad_name", "adset_id", "adset_name", "campaign_id", "campaign_name")
+    }
+    values["meta_form_id"] = optional(raw.get("form_id"), LIMITS["id"])
+    platform = clean(raw.get("platform"), 16).lower()
+    values["platform"] = platform or None
+    organic = raw.get("is_organic")
+    values["is_organic"] = organic is True or (
+        isinstance(organic, str) and organic.lower() in {"true", "1"}
+    )
+    return values
+
+
+def names(answers: dict[str, str]) -> dict[str, str | None]:
+    first, last = answers.get("first_name", ""), answers.get("last_name", "")
+    full = answers.get("full_name") or answers.get("name", "")
+    if not (first or last) and full:
+        first, _, last = full.rpartition(" ") if " " in full else (full, "", "")
+    return {
+        "first_name": optional(first, LIMITS["name"]),
+        "last_name": optional(last, LIMITS["name"]),
+    }
+
+
+def contact(answers: dict[str, str], default_region: str) -> dict[str, str | None]:
+    raw_phone = (
+        answers.get("phone_number") or answers.get("phone") or answers.get("work_phone_number")
+    )
+    country = optional(answers.get("country"), LIMITS["place"])
+    return {
+        "email": normalize_email(answers.get("email") or answers.get("work_email")),
+        "phone": normalize_phone(raw_phone, region_for(country, default_region)),
+        "phone_raw": optional(raw_phone, LIMITS["name"]),
+        "country": country,
+        "city": optional(answers.get("city"), LIMITS["place"]),
+    }
+
+
+def normalize_email(value: str | None) -> str | None:
+    if not value or len(value) > 254:
+        return None
+    try:
+        info = validate_email(value.strip(), check_deliverability=False)
+    except (EmailNotValidError, ValueError, UnicodeError):
+        return None
+    return info.normalized.lower()
+
+
+def region_for(country: str | None, default_region: str) -> str:
+    if not country:
+        return default_region
+    key = country.lower()
+    if len(key) == 2 and key.isalpha():
+        return key.upper()
+    return COUNTRY_REGIONS.get(key, default_region)
+
+
+def normalize_phone(value: str | None, region: str) -> str | None:
+    """E.164 for a valid number, else None (the raw text is kept in phone_raw)."""
+    if not value or len(value) > 64:
+        return None
+    for candidate_region in dict.fromkeys((region, "TR")):
+        try:
+            number = phonenumbers.parse(value, candidate_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def profile(answers: dict[str, str], today: date) -> dict[str, Any]:
+    service = next((v for k, v in answers.items() if any(s in k for s in SERVICE_KEYS)), None)
+    dob = parse_dob(answers.get("date_of_birth") or answers.get("dob"), today)
+    age = next((parse_age(v) for k, v in answers.items() if any(s in k for s in AGE_KEYS)), None)
+    if age is None and answers.get("age"):
+        age = parse_age(answers["age"])
+    if age is None and dob is not None:
+        age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
+    return {
+        "service": treatment_key(service) if service else None,
+        "date_of_birth": dob,
+        "age": age,
+    }
+
+
+def parse_dob(value: str | None, today: date) -> date | None:
+    if not value or len(value) > 40:
+        return None
+    for fmt in DOB_FORMATS:
+        try:
+            parsed = datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+        return parsed if date(1900, 1, 1) <= parsed <= today else None
+    return None
+
+
+def parse_age(value: str) -> int | None:
+    match = DIGITS_RE.search(value)
+    if not match:
+        return None
+    age = int(match.group())
+    return age if 0 < age < 120 else None
+
+
+def consent(responses: Any) -> dict[str, Any]:
+    if not isinstance(responses, list) or not responses:
+        return {"consent": None, "consent_responses": None}
+    checks = [is_checked(r.get("is_checked")) for r in responses if isinstance(r, dict)]
+    return {"consent": all(checks) if checks else None, "consent_responses": scrub_json(responses)}
+
+
+def is_checked(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str | int) and str(value).strip().lower() in {"1", "true", "yes"}
+
+
+def is_test_lead(values: dict[str, Any], answers: dict[str, str]) -> bool:
+    if values.get("email") in TEST_EMAILS or answers.get("email", "").lower() in TEST_EMAILS:
+        return True
+    return any(TEST_LEAD_MARK in v.lower() for v in answers.values())
+
+
+def parse_meta_time(value: Any) -> datetime | None:
+    """Meta's `2026-10-01T12:00:00+0000` (or a Unix int) → aware UTC datetime."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            return datetime.strptime(value.strip(), META_TIME_FORMAT).astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None

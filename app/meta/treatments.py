@@ -1,0 +1,84 @@
+"""The treatment catalogue: canonical service keys and the words that point at them."""
+
+TREATMENTS: dict[str, str] = {
+    "hair_transplant": "Hair transplant",
+    "beard_transplant": "Beard transplant",
+    "eyebrow_transplant": "Eyebrow transplant",
+    "dental_implants": "Dental implants",
+    "veneers": "Veneers",
+    "all_on_4": "All-on-4",
+    "teeth_whitening": "Teeth whitening",
+    "dental": "Dental (other)",
+    "ivf": "IVF",
+    "rhinoplasty": "Rhinoplasty",
+    "breast_augmentation": "Breast augmentation",
+    "liposuction": "Liposuction",
+    "tummy_tuck": "Tummy tuck",
+    "gastric_sleeve": "Gastric sleeve",
+    "eye_surgery": "Eye surgery",
+    "other": "Other",
+}
+
+# Checked in order: the first fragment found in the lower-cased answer wins, so specific
+# words ("breast implant") come before generic ones ("implant").
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("beard", "beard_transplant"),
+    ("sakal", "beard_transplant"),
+    ("eyebrow", "eyebrow_transplant"),
+    ("kaş", "eyebrow_transplant"),
+    ("breast", "breast_augmentation"),
+    ("göğüs", "breast_augmentation"),
+    ("brust", "breast_augmentation"),
+    ("hair", "hair_transplant"),
+    ("saç", "hair_transplant"),
+    ("haar", "hair_transplant"),
+    ("fue", "hair_transplant"),
+    ("dhi", "hair_transplant"),
+    ("all_on", "all_on_4"),
+    ("all-on", "all_on_4"),
+    ("all on", "all_on_4"),
+    ("veneer", "veneers"),
+    ("lamina", "veneers"),
+    ("kaplama", "veneers"),
+    ("whiten", "teeth_whitening"),
+    ("beyazlat", "teeth_whitening"),
+    ("implant", "dental_implants"),
+    ("dental", "dental"),
+    ("teeth", "dental"),
+    ("tooth", "dental"),
+    ("diş", "dental"),
+    ("zahn", "dental"),
+    ("ivf", "ivf"),
+    ("in vitro", "ivf"),
+    ("tüp bebek", "ivf"),
+    ("fertil", "ivf"),
+    ("rhino", "rhinoplasty"),
+    ("nose", "rhinoplasty"),
+    ("burun", "rhinoplasty"),
+    ("lipo", "liposuction"),
+    ("tummy", "tummy_tuck"),
+    ("abdominoplast", "tummy_tuck"),
+    ("karın", "tummy_tuck"),
+    ("sleeve", "gastric_sleeve"),
+    ("gastric", "gastric_sleeve"),
+    ("bariatric", "gastric_sleeve"),
+    ("mide", "gastric_sleeve"),
+    ("lasik", "eye_surgery"),
+    ("eye", "eye_surgery"),
+    ("göz", "eye_surgery"),
+)
+
+
+def treatment_key(answer: str) -> str:
+    """Map a form answer (option key or free text) to a canonical treatment key."""
+    text = answer.strip().lower()
+    if text in TREATMENTS:
+        return text
+    for fragment, key in SYNONYMS:
+        if fragment in text:
+            return key
+    return "other"
+
+
+def treatment_label(key: str | None) -> str:
+    return TREATMENTS.get(key or "", key or "")

@@ -1,0 +1,25 @@
+"""Typed SQLAlchemy models; table names are part of the contract (DESIGN.md)."""
+
+from app.models.distributor import Distributor
+from app.models.interaction import InteractionType, LeadInteraction
+from app.models.lead import FacebookLead, FailedLead, LeadStatus
+from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
+from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
+from app.models.user import Role, User
+
+__all__ = [
+    "ConfigStatus",
+    "Distributor",
+    "FacebookLead",
+    "FailedLead",
+    "InteractionType",
+    "LeadInteraction",
+    "LeadStatus",
+    "MetaApiConfig",
+    "MetaForm",
+    "Role",
+    "SyncRun",
+    "SyncStatus",
+    "SyncTrigger",
+    "User",
+]

@@ -1,0 +1,26 @@
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.meta_config import MetaApiConfig
+
+
+class Distributor(db.Model):
+    __tablename__ = "distributors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), unique=True)
+    contact_email: Mapped[str | None] = mapped_column(sa.String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    configs: Mapped[list["MetaApiConfig"]] = relationship(back_populates="distributor")
+
+    def __repr__(self) -> str:
+        return f"<Distributor {self.id} {self.name!r}>"

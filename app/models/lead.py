@@ -1,0 +1,118 @@
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from app.models.distributor import Distributor
+    from app.models.interaction import LeadInteraction
+    from app.models.user import User
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class LeadStatus(enum.StrEnum):
+    NEW = "new"
+    ASSIGNED = "assigned"
+    CONTACTED = "contacted"
+    QUALIFIED = "qualified"
+    CONVERTED = "converted"
+    LOST = "lost"
+    INVALID = "invalid"
+
+
+class FacebookLead(db.Model):
+    """One Meta lead, stored once (unique meta_lead_id), normalised, with its raw answers."""
+
+    __tablename__ = "facebook_leads"
+    __table_args__ = (
+        sa.Index("ix_facebook_leads_distributor_status", "distributor_id", "status"),
+        sa.Index("ix_facebook_leads_meta_created_at", "meta_created_at"),
+        sa.Index("ix_facebook_leads_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meta_lead_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    meta_form_id: Mapped[str | None] = mapped_column(sa.String(64))
+    meta_page_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ad_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ad_name: Mapped[str | None] = mapped_column(sa.String(255))
+    adset_id: Mapped[str | None] = mapped_column(sa.String(64))
+    adset_name: Mapped[str | None] = mapped_column(sa.String(255))
+    campaign_id: Mapped[str | None] = mapped_column(sa.String(64))
+    campaign_name: Mapped[str | None] = mapped_column(sa.String(255))
+    platform: Mapped[str | None] = mapped_column(sa.String(16))
+    is_organic: Mapped[bool] = mapped_column(default=False)
+    is_test: Mapped[bool] = mapped_column(default=False)
+
+    first_name: Mapped[str | None] = mapped_column(sa.String(255))
+    last_name: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(32), index=True)
+    phone_raw: Mapped[str | None] = mapped_column(sa.String(255))
+    country: Mapped[str | None] = mapped_column(sa.String(120))
+    city: Mapped[str | None] = mapped_column(sa.String(120))
+    service: Mapped[str | None] = mapped_column(sa.String(64))
+    date_of_birth: Mapped[date | None]
+    age: Mapped[int | None]
+    consent: Mapped[bool | None]
+    consent_responses: Mapped[Any | None] = mapped_column(JSONType)
+    form_data: Mapped[Any] = mapped_column(JSONType)
+    parse_error: Mapped[str | None] = mapped_column(sa.String(255))
+
+    status: Mapped[LeadStatus] = mapped_column(str_enum(LeadStatus), default=LeadStatus.NEW)
+    score: Mapped[int] = mapped_column(default=0, index=True)
+    score_breakdown: Mapped[Any | None] = mapped_column(JSONType)
+    distributor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("distributors.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("facebook_leads.id"), index=True
+    )
+
+    meta_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    distributor: Mapped["Distributor | None"] = relationship()
+    assigned_to: Mapped["User | None"] = relationship()
+    duplicate_of: Mapped["FacebookLead | None"] = relationship(remote_side=[id])
+    interactions: WriteOnlyMapped["LeadInteraction"] = relationship(
+        back_populates="lead", passive_deletes=True, order_by="LeadInteraction.created_at.desc()"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    def __repr__(self) -> str:
+        return f"<FacebookLead {self.id} meta={self.meta_lead_id} {self.status}>"
+
+
+class FailedLead(db.Model):
+    """A raw lead the pipeline could not store as a lead: kept whole, with the reason."""
+
+    __tablename__ = "meta_failed_leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meta_api_configs.id"))
+    form_id: Mapped[str | None] = mapped_column(sa.String(64))
+    meta_lead_id: Mapped[str | None] = mapped_column(sa.String(255))
+    payload: Mapped[Any] = mapped_column(JSONType)
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<FailedLead {self.id} {self.reason!r}>"

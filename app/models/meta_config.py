@@ -1,0 +1,67 @@
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from app.models.distributor import Distributor
+
+
+class ConfigStatus(enum.StrEnum):
+    OK = "ok"
+    FAILING = "failing"
+    NEEDS_REAUTH = "needs_reauth"
+
+
+class MetaApiConfig(db.Model):
+    """One Page connection of a distributor: its encrypted token and sync state."""
+
+    __tablename__ = "meta_api_configs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    distributor_id: Mapped[int] = mapped_column(sa.ForeignKey("distributors.id"), index=True)
+    page_id: Mapped[str] = mapped_column(sa.String(64))
+    access_token_encrypted: Mapped[str] = mapped_column(sa.Text)
+    graph_api_version: Mapped[str | None] = mapped_column(sa.String(16))
+    fetch_interval_minutes: Mapped[int] = mapped_column(default=5)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    status: Mapped[ConfigStatus] = mapped_column(str_enum(ConfigStatus), default=ConfigStatus.OK)
+    last_fetch_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    distributor: Mapped["Distributor"] = relationship(back_populates="configs")
+    forms: Mapped[list["MetaForm"]] = relationship(
+        back_populates="config", cascade="all, delete-orphan", order_by="MetaForm.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<MetaApiConfig {self.id} page={self.page_id} {self.status}>"
+
+
+class MetaForm(db.Model):
+    __tablename__ = "meta_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(sa.ForeignKey("meta_api_configs.id"), index=True)
+    form_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(255))
+    checkpoint: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    leads_count_on_meta: Mapped[int | None]
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    config: Mapped[MetaApiConfig] = relationship(back_populates="forms")
+
+    def __repr__(self) -> str:
+        return f"<MetaForm {self.form_id}>"

@@ -1,0 +1,45 @@
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, str_enum, utcnow
+
+
+class SyncTrigger(enum.StrEnum):
+    SCHEDULE = "schedule"
+    MANUAL = "manual"
+    WEBHOOK = "webhook"
+    BACKFILL = "backfill"
+
+
+class SyncStatus(enum.StrEnum):
+    RUNNING = "running"
+    OK = "ok"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+class SyncRun(db.Model):
+    """One sync of one form: what was fetched, created, skipped and why it ended."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (sa.Index("ix_sync_runs_config_started", "config_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    config_id: Mapped[int] = mapped_column(sa.ForeignKey("meta_api_configs.id"))
+    form_id: Mapped[str | None] = mapped_column(sa.String(64))
+    trigger: Mapped[SyncTrigger] = mapped_column(str_enum(SyncTrigger))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[SyncStatus] = mapped_column(str_enum(SyncStatus), default=SyncStatus.RUNNING)
+    fetched: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    duplicates: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+    def __repr__(self) -> str:
+        return f"<SyncRun {self.id} form={self.form_id} {self.status}>"

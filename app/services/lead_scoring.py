@@ -1,0 +1,119 @@
+"""Lead scoring: five factors, 100 points, with a stored per-factor breakdown.
+
+Every weight, tier and step lives in `ScoringRules`; `DEFAULT_RULES` holds the defaults.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+CORE_FIELDS = frozenset(
+    {"full_name", "first_name", "last_name", "email", "phone_number", "phone", "inbox_url"}
+)
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    phone_points: int = 12
+    email_points: int = 10
+    name_points: int = 8
+    # (max age of the lead, points): the first step the lead is younger than wins.
+    freshness_steps: tuple[tuple[timedelta, int], ...] = (
+        (timedelta(hours=1), 20),
+        (timedelta(hours=24), 16),
+        (timedelta(days=3), 12),
+        (timedelta(days=7), 8),
+        (timedelta(days=30), 4),
+    )
+    service_tiers: Mapping[str, int] = field(
+        default_factory=lambda: {
+            "ivf": 25,
+            "all_on_4": 25,
+            "gastric_sleeve": 25,
+            "breast_augmentation": 25,
+            "rhinoplasty": 25,
+            "tummy_tuck": 25,
+            "hair_transplant": 20,
+            "dental_implants": 20,
+            "liposuction": 20,
+            "veneers": 20,
+            "beard_transplant": 12,
+            "eyebrow_transplant": 12,
+            "teeth_whitening": 12,
+            "dental": 12,
+            "eye_surgery": 12,
+            "other": 5,
+        }
+    )
+    answer_points: int = 3
+    answer_cap: int = 9
+    # contact results logged on the lead: result → points (engagement, capped at 15 overall)
+    contact_result_points: Mapping[str, int] = field(
+        default_factory=lambda: {"reached": 6, "callback": 4, "no_answer": 1}
+    )
+    engagement_cap: int = 15
+    age_bands: tuple[tuple[int, int, int], ...] = ((25, 55, 10), (18, 24, 6), (56, 65, 6))
+    age_known_points: int = 3
+
+
+DEFAULT_RULES = ScoringRules()
+
+
+def score_values(
+    values: Mapping[str, Any],
+    *,
+    now: datetime | None = None,
+    contact_results: tuple[str, ...] = (),
+    rules: ScoringRules = DEFAULT_RULES,
+) -> tuple[int, dict[str, int]]:
+    """Score a lead's column values; returns (score, breakdown) whose parts sum to the score."""
+    breakdown = {
+        "contact": contact_points(values, rules),
+        "freshness": freshness_points(
+            values.get("meta_created_at"), now or datetime.now(UTC), rules
+        ),
+        "service": rules.service_tiers.get(values.get("service") or "", 0),
+        "engagement": engagement_points(values.get("form_data"), contact_results, rules),
+        "age": age_points(values.get("age"), rules),
+    }
+    return sum(breakdown.values()), breakdown
+
+
+def contact_points(values: Mapping[str, Any], rules: ScoringRules) -> int:
+    points = rules.phone_points if values.get("phone") else 0
+    points += rules.email_points if values.get("email") else 0
+    has_full_name = values.get("first_name") and values.get("last_name")
+    return points + (rules.name_points if has_full_name else 0)
+
+
+def freshness_points(created: datetime | None, now: datetime, rules: ScoringRules) -> int:
+    if created is None:
+        return 0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    age = now - created
+    return next((points for limit, points in rules.freshness_steps if age < limit), 0)
+
+
+def engagement_points(form_data: Any, contact_results: tuple[str, ...], rules: ScoringRules) -> int:
+    answered = 0
+    if isinstance(form_data, list):
+        answered = sum(
+            1
+            for entry in form_data
+            if isinstance(entry, dict)
+            and entry.get("name") not in CORE_FIELDS
+            and isinstance(entry.get("values"), list)
+            and any(str(v).strip() for v in entry["values"])
+        )
+    points = min(answered * rules.answer_points, rules.answer_cap)
+    points += sum(rules.contact_result_points.get(r, 0) for r in contact_results)
+    return min(points, rules.engagement_cap)
+
+
+def age_points(age: Any, rules: ScoringRules) -> int:
+    if not isinstance(age, int):
+        return 0
+    band = next((p for low, high, p in rules.age_bands if low <= age <= high), None)
+    return band if band is not None else rules.age_known_points

@@ -1,0 +1,242 @@
+"""The one insert path for Meta leads: normalise, insert once, score, link re-inquiries.
+
+Poll sync, webhook fetches, seeding and benchmarks all come through `ingest_raw_leads`.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from app import events
+from app.extensions import db
+from app.meta.normalize import normalize_lead, scrub_json
+from app.models import FacebookLead, FailedLead, InteractionType, LeadInteraction, LeadStatus
+from app.services import lead_scoring
+
+log = logging.getLogger(__name__)
+LEADS = FacebookLead.__table__
+INSERT_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class LeadSource:
+    """Where a batch of raw leads came from; stamped on every row."""
+
+    distributor_id: int | None
+    page_id: str | None = None
+    form_id: str | None = None
+    config_id: int | None = None
+
+
+@dataclass
+class IngestResult:
+    fetched: int = 0
+    created: int = 0
+    already_stored: int = 0
+    reinquiries: int = 0
+    failed: int = 0
+    created_ids: list[int] = field(default_factory=list)
+    newest: datetime | None = None
+
+    def add(self, other: "IngestResult") -> None:
+        for name in ("fetched", "created", "already_stored", "reinquiries", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.created_ids.extend(other.created_ids)
+        if other.newest and (self.newest is None or other.newest > self.newest):
+            self.newest = other.newest
+
+
+def ingest_raw_leads(
+    raws: Sequence[Any],
+    source: LeadSource,
+    *,
+    default_region: str = "TR",
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store each raw Graph lead once; bad ones are kept in `meta_failed_leads`. Caller commits."""
+    now = now or datetime.now(UTC)
+    result = IngestResult(fetched=len(raws))
+    rows, failures = build_rows(raws, source, default_region, now)
+    result.newest = max((r["meta_created_at"] for r in rows if r["meta_created_at"]), default=None)
+    record_failures(failures, source)
+    result.failed = len(failures)
+    inserted: list[sa.Row] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        inserted.extend(insert_rows(rows[start : start + INSERT_CHUNK], source, result))
+    result.created = len(inserted)
+    result.created_ids = [row.id for row in inserted]
+    result.already_stored = len(rows) - result.created - (result.failed - len(failures))
+    result.reinquiries = link_person_duplicates(inserted, source.distributor_id, now)
+    if announce_events:
+        announce(inserted, source)
+    return result
+
+
+def build_rows(
+    raws: Iterable[Any], source: LeadSource, default_region: str, now: datetime
+) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
+    """Normalised, scored column dicts (one per distinct lead id) and the failures."""
+    rows: dict[str, dict[str, Any]] = {}
+    failures: list[tuple[Any, str]] = []
+    for raw in raws:
+        normalized = normalize_lead(raw, default_region=default_region, today=now.date())
+        if normalized.error:
+            failures.append((raw, normalized.error))
+            continue
+        values = normalized.values
+        score, breakdown = lead_scoring.score_values(values, now=now)
+        values.update(
+            meta_page_id=source.page_id,
+            meta_form_id=values["meta_form_id"] or source.form_id,
+            distributor_id=source.distributor_id,
+            status=LeadStatus.NEW.value,
+            score=score,
+            score_breakdown=breakdown,
+            assigned_to_id=None,
+            duplicate_of_id=None,
+            created_at=now,
+            updated_at=now,
+            version_id=1,
+        )
+        rows.setdefault(values["meta_lead_id"], values)
+    # Oldest first, so ids follow Meta's time and concurrent inserts lock keys in one order.
+    ordered = sorted(rows.values(), key=lambda r: (r["meta_created_at"] or now, r["meta_lead_id"]))
+    return ordered, failures
+
+
+def insert_statement():
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(LEADS)
+        .on_conflict_do_nothing(index_elements=["meta_lead_id"])
+        .returning(LEADS.c.id, LEADS.c.meta_lead_id, LEADS.c.phone, LEADS.c.email)
+    )
+
+
+def insert_rows(
+    rows: list[dict[str, Any]], source: LeadSource, result: IngestResult
+) -> list[sa.Row]:
+    """`INSERT … ON CONFLICT (meta_lead_id) DO NOTHING RETURNING` for a chunk of rows.
+
+    If the database refuses the chunk, the rows go in one by one inside savepoints so a
+    single bad row is kept raw in `meta_failed_leads` instead of sinking the others.
+    """
+    if not rows:
+        return []
+    try:
+        with db.session.begin_nested():
+            return list(db.session.execute(insert_statement(), rows))
+    except SQLAlchemyError:
+        log.warning("batch insert of %d leads failed; inserting one by one", len(rows))
+    inserted: list[sa.Row] = []
+    for row in rows:
+        try:
+            with db.session.begin_nested():
+                inserted.extend(db.session.execute(insert_statement(), [row]))
+        except SQLAlchemyError as error:
+            reason = f"database refused the lead ({type(error.orig or error).__name__})"
+            record_failures(
+                [({"id": row["meta_lead_id"], "field_data": row["form_data"]}, reason)], source
+            )
+            result.failed += 1
+    return inserted
+
+
+def record_failures(failures: list[tuple[Any, str]], source: LeadSource) -> None:
+    for raw, reason in failures:
+        lead_id = raw.get("id") if isinstance(raw, dict) else None
+        db.session.add(
+            FailedLead(
+                config_id=source.config_id,
+                form_id=source.form_id,
+                meta_lead_id=str(lead_id)[:255] if lead_id is not None else None,
+                payload=scrub_json(raw),
+                reason=reason[:255],
+            )
+        )
+        log.warning("lead kept raw as failed (form %s): %s", source.form_id, reason)
+    if failures:
+        db.session.flush()
+
+
+def link_person_duplicates(
+    inserted: Sequence[sa.Row], distributor_id: int | None, now: datetime
+) -> int:
+    """Point new leads that share an E.164 phone or an email with an earlier lead of the same
+    distributor at that original (`duplicate_of_id`) and log a `reinquiry` on it."""
+    phones = {r.phone for r in inserted if r.phone}
+    emails = {r.email for r in inserted if r.email}
+    if not phones and not emails:
+        return 0
+    candidates = db.session.execute(
+        sa.select(LEADS.c.id, LEADS.c.phone, LEADS.c.email, LEADS.c.duplicate_of_id)
+        .where(
+            LEADS.c.distributor_id == distributor_id,
+            LEADS.c.deleted_at.is_(None),
+            LEADS.c.is_test.is_(False),
+            sa.or_(LEADS.c.phone.in_(phones), LEADS.c.email.in_(emails)),
+        )
+        .order_by(LEADS.c.id)
+    ).all()
+    links = find_originals(candidates, {r.id for r in inserted})
+    if not links:
+        return 0
+    db.session.execute(
+        sa.update(LEADS)
+        .where(LEADS.c.id == sa.bindparam("lead_id"))
+        .values(duplicate_of_id=sa.bindparam("original_id")),
+        [{"lead_id": lead_id, "original_id": original} for lead_id, original in links.items()],
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        sa.insert(LeadInteraction.__table__),
+        [
+            {
+                "lead_id": original,
+                "user_id": None,
+                "interaction_type": InteractionType.REINQUIRY.value,
+                "description": f"Asked again as lead #{lead_id}.",
+                "created_at": now,
+            }
+            for lead_id, original in links.items()
+        ],
+    )
+    return len(links)
+
+
+def find_originals(candidates: Sequence[sa.Row], new_ids: set[int]) -> dict[int, int]:
+    """new lead id → id of the first stored lead it shares a phone or email with."""
+    first_by_key: dict[tuple[str, str], int] = {}
+    root: dict[int, int] = {}
+    links: dict[int, int] = {}
+    for row in candidates:  # ordered by id: the earliest holder of a key is its original
+        keys = [("p", row.phone), ("e", row.email)]
+        earlier = [first_by_key[k] for k in keys if k[1] and k in first_by_key]
+        own_root = row.duplicate_of_id or row.id
+        if row.id in new_ids and earlier:
+            own_root = root.get(min(earlier), min(earlier))
+            links[row.id] = own_root
+        root[row.id] = own_root
+        for key in keys:
+            if key[1]:
+                first_by_key.setdefault(key, row.id)
+    return links
+
+
+def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:
+    """Queue `lead_created` per new lead and one `stats_updated` (sent after commit)."""
+    for row in inserted:
+        events.publish(
+            "lead_created",
+            {"id": row.id, "distributor_id": source.distributor_id, "form_id": source.form_id},
+            to=events.DASHBOARD_ROOM,
+        )
+    if inserted:
+        events.publish("stats_updated", {"created": len(inserted)}, to=events.DASHBOARD_ROOM)

@@ -1,0 +1,29 @@
+"""Thin jobs: each calls a service and logs what happened."""
+
+import logging
+import time
+
+from app.models import SyncTrigger
+from app.services import meta_configs, meta_sync
+
+log = logging.getLogger(__name__)
+
+
+def sync_meta_config(config_id: int) -> None:
+    """Poll one Meta config's forms (the sync service commits per page)."""
+    started = time.perf_counter()
+    outcome = meta_sync.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
+    created = sum(f.result.created for f in outcome.forms)
+    elapsed = time.perf_counter() - started
+    log.info(
+        "job sync config %s: created=%d skipped=%s in %.2fs",
+        config_id,
+        created,
+        outcome.skipped,
+        elapsed,
+    )
+
+
+def active_config_intervals() -> dict[int, int]:
+    """config id → fetch interval in minutes, for every active config."""
+    return {c.id: c.fetch_interval_minutes for c in meta_configs.list_active_configs()}

@@ -1,0 +1,71 @@
+"""APScheduler wiring: one interval job per active Meta config, refreshed every minute.
+
+Only one scheduler should run (the web process with SCHEDULER_ENABLED=1, or
+`flask scheduler run`); the per-config DB lease keeps two from syncing one config anyway.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from app.extensions import db
+from app.tasks import jobs
+
+log = logging.getLogger(__name__)
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60}
+
+
+def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
+    scheduler.add_job(refresh_jobs, "interval", minutes=1, args=(app, scheduler), id="refresh_jobs")
+    app.extensions["scheduler"] = scheduler
+    if start:
+        scheduler.start()
+        refresh_jobs(app, scheduler)
+    return scheduler
+
+
+def run_job(app: Flask, job: Callable[..., None], *args) -> None:
+    with app.app_context():
+        try:
+            job(*args)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.__name__)
+        finally:
+            db.session.remove()
+
+
+def refresh_jobs(app: Flask, scheduler: BackgroundScheduler) -> None:
+    """Add, reschedule or remove the per-config sync jobs to match the database."""
+    with app.app_context():
+        try:
+            wanted = jobs.active_config_intervals()
+        finally:
+            db.session.remove()
+    for job in scheduler.get_jobs():
+        if job.id.startswith("sync_meta_config:") and int(job.id.split(":")[1]) not in wanted:
+            job.remove()
+    for config_id, minutes in wanted.items():
+        job_id = f"sync_meta_config:{config_id}"
+        existing = scheduler.get_job(job_id)
+        if existing is not None and existing.trigger.interval.total_seconds() == minutes * 60:
+            continue
+        scheduler.add_job(
+            run_job,
+            "interval",
+            minutes=minutes,
+            args=(app, jobs.sync_meta_config, config_id),
+            id=job_id,
+            replace_existing=True,
+            next_run_time=_soon(),
+        )
+        log.info("scheduled sync of config %s every %d min", config_id, minutes)
+
+
+def _soon() -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=2)

@@ -1,0 +1,66 @@
+"""Jinja filters and globals: local times, labels, safe contact links."""
+
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+
+from app.meta.treatments import treatment_label
+from app.models import LeadStatus
+
+STATUS_STYLES = {
+    LeadStatus.NEW: "primary",
+    LeadStatus.ASSIGNED: "info",
+    LeadStatus.CONTACTED: "warning",
+    LeadStatus.QUALIFIED: "success",
+    LeadStatus.CONVERTED: "success",
+    LeadStatus.LOST: "secondary",
+    LeadStatus.INVALID: "dark",
+}
+
+
+def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).strftime(fmt)
+
+
+def score_style(score: int | None) -> str:
+    if score is None:
+        return "secondary"
+    return "success" if score >= 70 else "warning" if score >= 40 else "secondary"
+
+
+def tel_href(phone: str | None) -> str | None:
+    """`tel:` link for an E.164 number we produced ourselves; never from raw input."""
+    return f"tel:{phone}" if phone and phone.startswith("+") and phone[1:].isdigit() else None
+
+
+def whatsapp_href(phone: str | None) -> str | None:
+    return f"https://wa.me/{phone[1:]}" if tel_href(phone) else None
+
+
+def mailto_href(email: str | None) -> str | None:
+    return f"mailto:{quote(email, safe='@.+-_')}" if email else None
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments replaced (None removes one)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(localtime)
+    app.add_template_filter(score_style)
+    app.add_template_filter(treatment_label)
+    app.add_template_global(tel_href)
+    app.add_template_global(whatsapp_href)
+    app.add_template_global(mailto_href)
+    app.add_template_global(url_with)
+    app.add_template_global(STATUS_STYLES, "STATUS_STYLES")
+    app.add_template_global(LeadStatus, "LeadStatus")

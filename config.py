@@ -1,0 +1,128 @@
+"""Configuration read from the environment (and `.env` via python-dotenv)."""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+load_dotenv(BASE_DIR / ".env")
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env_str(name)
+    return int(raw) if raw else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env_str(name).lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def instance_secret(name: str, make) -> str:
+    """Read a development secret from `instance/`, creating it on first use."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    ENV_NAME = env_str("APP_ENV", "development")
+    DEVELOPMENT = ENV_NAME == "development"
+    TESTING = False
+
+    SECRET_KEY = env_str("SECRET_KEY")
+    TOKEN_ENCRYPTION_KEYS = env_str("TOKEN_ENCRYPTION_KEYS")
+
+    SQLALCHEMY_DATABASE_URI = env_str(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'meta_lead_desk.sqlite'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = env_str("REDIS_URL") or None
+
+    META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com")
+    META_GRAPH_VERSION = env_str("META_GRAPH_VERSION", "v25.0")
+    META_APP_SECRET = env_str("META_APP_SECRET")
+    META_WEBHOOK_VERIFY_TOKEN = env_str("META_WEBHOOK_VERIFY_TOKEN")
+    META_SANDBOX = env_bool("META_SANDBOX")
+    META_SANDBOX_LEAD_INTERVAL = env_int("META_SANDBOX_LEAD_INTERVAL", 20)
+    META_HTTP_TIMEOUT = float(env_str("META_HTTP_TIMEOUT", "20"))
+    META_MAX_RETRIES = env_int("META_MAX_RETRIES", 3)
+    META_SYNC_OVERLAP_SECONDS = env_int("META_SYNC_OVERLAP_SECONDS", 300)
+    META_PAGE_SIZE = env_int("META_PAGE_SIZE", 100)
+
+    SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED")
+
+    MAIL_SERVER = env_str("MAIL_SERVER", "localhost")
+    MAIL_PORT = env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+    MAIL_USERNAME = env_str("MAIL_USERNAME") or None
+    MAIL_PASSWORD = env_str("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "leads@localhost")
+
+    DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "TR")
+    APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
+    BABEL_DEFAULT_LOCALE = "en"
+
+    RATELIMIT_STORAGE_URI = env_str("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = not DEVELOPMENT
+    REMEMBER_COOKIE_SECURE = not DEVELOPMENT
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    LEADS_PER_PAGE = 50
+
+    @classmethod
+    def finalize(cls) -> None:
+        """Fill development secrets, or refuse to start without real ones."""
+        if cls.SECRET_KEY and cls.TOKEN_ENCRYPTION_KEYS:
+            return
+        if not (cls.DEVELOPMENT or cls.TESTING):
+            raise RuntimeError(
+                "SECRET_KEY and TOKEN_ENCRYPTION_KEYS must be set outside development "
+                "(see .env.example)"
+            )
+        if not cls.SECRET_KEY:
+            cls.SECRET_KEY = instance_secret("secret_key", lambda: secrets.token_hex(32))
+        if not cls.TOKEN_ENCRYPTION_KEYS:
+            cls.TOKEN_ENCRYPTION_KEYS = instance_secret(
+                "token_key", lambda: Fernet.generate_key().decode()
+            )
+
+
+class TestConfig(Config):
+    ENV_NAME = "testing"
+    DEVELOPMENT = False
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
+    SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or (
+        f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-test-')) / 'test.sqlite'}"
+    )
+    WTF_CSRF_ENABLED = False
+    SCHEDULER_ENABLED = False
+    META_SANDBOX = False
+    META_HTTP_TIMEOUT = 5.0
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    MAIL_SUPPRESS_SEND = True

@@ -1,0 +1,101 @@
+"""Shared fixtures. DB tests run on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from app.models import Role
+from config import TestConfig
+from tests import factories
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def config_for(database: str, **overrides) -> type[TestConfig]:
+    if database == "postgresql":
+        uri = os.environ["TEST_DATABASE_URL"]
+    else:
+        uri = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-')) / 'test.sqlite'}"
+    return type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, **overrides})
+
+
+def reset_schema() -> None:
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+    db.create_all()
+
+
+@pytest.fixture(params=DATABASES)
+def database(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def app_config(database):
+    """Override in a test module to change settings: return a dict of config values."""
+    return {}
+
+
+@pytest.fixture
+def app(database, app_config):
+    app = create_app(config_for(database, **app_config))
+    with app.app_context():
+        reset_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username="admin", password="correct-horse"):
+        return self._client.post("/auth/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def users(app):
+    """A superadmin `admin` and staff `ayse`, `mehmet`; all with password correct-horse."""
+    with app.app_context():
+        made = {
+            "admin": factories.make_user("admin", role=Role.SUPERADMIN),
+            "ayse": factories.make_user("ayse"),
+            "mehmet": factories.make_user("mehmet"),
+        }
+        db.session.commit()
+        return {name: user.id for name, user in made.items()}
