@@ -11,7 +11,9 @@ from app.services import accounts
 _counter = itertools.count(1)
 
 
-def make_user(username: str | None = None, *, role: Role = Role.STAFF, password="correct-horse") -> User:
+def make_user(
+    username: str | None = None, *, role: Role = Role.STAFF, password="correct-horse"
+) -> User:
     return accounts.create_user(username or f"user{next(_counter)}", password, role=role)
 
 

@@ -4,21 +4,29 @@ Lead data is typed by strangers: nothing here may raise on any input. What canno
 understood becomes None (the raw answers are always kept in `form_data`).
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from app.meta.treatments import treatment_key
 
-META_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 ID_RE = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SPACE_RE = re.compile(r"\s+")
 DIGITS_RE = re.compile(r"\d{1,3}")
+# A strict plain-ASCII subset of valid addresses, checked first because email-validator is
+# slow on the hot ingest path; anything else goes to email-validator (tests check agreement).
+LOCAL_ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOMAIN_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+SIMPLE_EMAIL_RE = re.compile(
+    rf"^{LOCAL_ATOM}(?:\.{LOCAL_ATOM})*@(?:{DOMAIN_LABEL}\.)+[a-z]{{2,63}}$"
+)
+PLAIN_ENTRY_KEYS = frozenset({"name", "values", "id"})
 TEST_LEAD_MARK = "<test lead"
 TEST_EMAILS = frozenset({"test@meta.com", "test@fb.com"})
 SERVICE_KEYS = ("treatment", "procedure", "service", "tedavi", "behandlung", "interested_in")
@@ -98,28 +106,42 @@ def normalize_lead(
 
 def collect_answers(field_data: Any) -> dict[str, str]:
     """`name` → the answer text (values joined), for well-formed entries only."""
+    return read_field_data(field_data)[0]
+
+
+def read_field_data(field_data: Any) -> tuple[dict[str, str], bool]:
+    """The answers, and whether field_data is plain: only `{name, values[, id]}` entries
+    whose strings are all printable, so it can be stored without scrubbing."""
     answers: dict[str, str] = {}
     if not isinstance(field_data, list):
-        return answers
+        return answers, False
+    plain = True
     for entry in field_data:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            plain = False
             continue
+        plain = plain and entry["name"].isprintable() and entry.keys() <= PLAIN_ENTRY_KEYS
         values = entry.get("values")
         if isinstance(values, str):
-            values = [values]
+            values, plain = [values], False
         if not isinstance(values, list):
+            plain = plain and values is None
             continue
+        plain = plain and all(isinstance(v, str) and v.isprintable() for v in values)
         text = ", ".join(clean(v) for v in values if isinstance(v, str | int | float))
         if text.strip():
             answers[entry["name"].strip().lower()] = text
-    return answers
+    return answers, plain
 
 
 def clean(value: Any, limit: int | None = None) -> str:
     """A single-line, control-free string, cut to *limit*."""
     if not isinstance(value, str):
         value = "" if value is None or isinstance(value, bool) else str(value)
-    value = SPACE_RE.sub(" ", CONTROL_RE.sub("", scrub_text(value))).strip()
+    if value.isprintable() and "  " not in value:  # the common case, at C speed
+        value = value.strip()
+    else:
+        value = SPACE_RE.sub(" ", scrub_text(CONTROL_RE.sub("", value))).strip()
     return value[:limit] if limit else value
 
 
@@ -134,12 +156,37 @@ def scrub_text(value: str) -> str:
 
 
 def scrub_json(value: Any) -> Any:
+    """*value* made storable as JSON everywhere (PostgreSQL refuses NUL and lone surrogates)."""
+    return _scrub(value) if needs_scrub(value) else value
+
+
+def needs_scrub(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isprintable() and not _storable(value)
+    if isinstance(value, list | tuple):
+        return any(needs_scrub(v) for v in value)
+    if isinstance(value, dict):
+        return any(needs_scrub(k) or needs_scrub(v) for k, v in value.items())
+    return not (value is None or isinstance(value, bool | int | float))
+
+
+def _storable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scrub(value: Any) -> Any:
     if isinstance(value, str):
         return scrub_text(value)
-    if isinstance(value, list):
-        return [scrub_json(v) for v in value]
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
     if isinstance(value, dict):
-        return {scrub_text(str(k)): scrub_json(v) for k, v in value.items()}
+        return {scrub_text(str(k)): _scrub(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float):
         return value
     return scrub_text(str(value))
@@ -193,6 +240,13 @@ def contact(answers: dict[str, str], default_region: str) -> dict[str, str | Non
 def normalize_email(value: str | None) -> str | None:
     if not value or len(value) > 254:
         return None
+    lowered = value.strip().lower()
+    if (
+        SIMPLE_EMAIL_RE.match(lowered)
+        and len(lowered.partition("@")[0]) <= 64
+        and lowered.rpartition(".")[2] not in SPECIAL_USE_DOMAIN_NAMES
+    ):
+        return lowered
     try:
         info = validate_email(value.strip(), check_deliverability=False)
     except (EmailNotValidError, ValueError, UnicodeError):
@@ -210,12 +264,19 @@ def region_for(country: str | None, default_region: str) -> str:
 
 
 def normalize_phone(value: str | None, region: str) -> str | None:
-    """E.164 for a valid number, else None (the raw text is kept in phone_raw)."""
+    """E.164 for a valid number, else None (the raw text is kept in phone_raw).
+
+    Tries the lead's country (or the default region), then the digits as an international
+    number when the `+` was left off (`447700900123`)."""
     if not value or len(value) > 64:
         return None
-    for candidate_region in dict.fromkeys((region, "TR")):
+    attempts = [(value, region)]
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if not value.lstrip().startswith(("+", "0")) and len(digits) >= 10:
+        attempts.append(("+" + digits, region))
+    for text, candidate_region in attempts:
         try:
-            number = phonenumbers.parse(value, candidate_region)
+            number = phonenumbers.parse(text, candidate_region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
@@ -223,12 +284,23 @@ def normalize_phone(value: str | None, region: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def key_role(key: str) -> str | None:
+    """What a question key asks for: "age", "service" or None (keys repeat: cached)."""
+    if key == "age" or any(s in key for s in AGE_KEYS):
+        return "age"
+    return "service" if any(s in key for s in SERVICE_KEYS) else None
+
+
 def profile(answers: dict[str, str], today: date) -> dict[str, Any]:
-    service = next((v for k, v in answers.items() if any(s in k for s in SERVICE_KEYS)), None)
+    found: dict[str, str] = {}
+    for key, value in answers.items():
+        role = key_role(key)
+        if role and role not in found:
+            found[role] = value
+    service = found.get("service")
     dob = parse_dob(answers.get("date_of_birth") or answers.get("dob"), today)
-    age = next((parse_age(v) for k, v in answers.items() if any(s in k for s in AGE_KEYS)), None)
-    if age is None and answers.get("age"):
-        age = parse_age(answers["age"])
+    age = parse_age(found["age"]) if "age" in found else None
     if age is None and dob is not None:
         age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
     return {
@@ -241,6 +313,11 @@ def profile(answers: dict[str, str], today: date) -> dict[str, Any]:
 def parse_dob(value: str | None, today: date) -> date | None:
     if not value or len(value) > 40:
         return None
+    try:
+        parsed = date.fromisoformat(value.strip())
+        return parsed if date(1900, 1, 1) <= parsed <= today else None
+    except ValueError:
+        pass
     for fmt in DOB_FORMATS:
         try:
             parsed = datetime.strptime(value.strip(), fmt).date()
@@ -282,8 +359,9 @@ def parse_meta_time(value: Any) -> datetime | None:
     try:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, UTC)
-        if isinstance(value, str):
-            return datetime.strptime(value.strip(), META_TIME_FORMAT).astimezone(UTC)
+        if isinstance(value, str) and len(value) <= 40:
+            parsed = datetime.fromisoformat(value.strip())  # takes Meta's "+0000" on 3.11+
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError, OSError):
         return None
     return None

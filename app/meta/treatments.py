@@ -1,5 +1,7 @@
 """The treatment catalogue: canonical service keys and the words that point at them."""
 
+import functools
+
 TREATMENTS: dict[str, str] = {
     "hair_transplant": "Hair transplant",
     "beard_transplant": "Beard transplant",
@@ -69,6 +71,7 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def treatment_key(answer: str) -> str:
     """Map a form answer (option key or free text) to a canonical treatment key."""
     text = answer.strip().lower()

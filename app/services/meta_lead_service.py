@@ -3,10 +3,13 @@
 Poll sync, webhook fetches, seeding and benchmarks all come through `ingest_raw_leads`.
 """
 
+import enum
+import functools
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +24,7 @@ from app.services import lead_scoring
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
+RETURNED = (LEADS.c.id, LEADS.c.meta_lead_id, LEADS.c.phone, LEADS.c.email)
 INSERT_CHUNK = 1000
 
 
@@ -58,6 +62,7 @@ def ingest_raw_leads(
     *,
     default_region: str = "TR",
     now: datetime | None = None,
+    announce_events: bool = True,
 ) -> IngestResult:
     """Store each raw Graph lead once; bad ones are kept in `meta_failed_leads`. Caller commits."""
     now = now or datetime.now(UTC)
@@ -114,10 +119,42 @@ def insert_statement():
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(LEADS)
-        .on_conflict_do_nothing(index_elements=["meta_lead_id"])
-        .returning(LEADS.c.id, LEADS.c.meta_lead_id, LEADS.c.phone, LEADS.c.email)
+        insert(LEADS).on_conflict_do_nothing(index_elements=["meta_lead_id"]).returning(*RETURNED)
     )
+
+
+def execute_insert(rows: list[dict[str, Any]]) -> list[sa.Row]:
+    """Run the insert for *rows* on the session's connection.
+
+    On PostgreSQL the rows travel as one JSON parameter expanded by `jsonb_to_recordset`:
+    psycopg re-parses a many-VALUES statement per placeholder, which made SQLAlchemy's
+    insertmanyvalues five times slower than a plain executemany there."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return list(db.session.execute(insert_statement(), rows))
+    columns = tuple(rows[0])
+    payload = json.dumps(rows, default=json_default, separators=(",", ":"))
+    return list(db.session.execute(recordset_insert(columns), {"rows": payload}))
+
+
+@functools.lru_cache(maxsize=8)
+def recordset_insert(columns: tuple[str, ...]) -> sa.TextClause:
+    dialect = postgresql.dialect()
+    names = ", ".join(columns)
+    typed = ", ".join(f"{c} {LEADS.c[c].type.compile(dialect=dialect)}" for c in columns)
+    returned = ", ".join(c.name for c in RETURNED)
+    return sa.text(
+        f"INSERT INTO {LEADS.name} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed}) "
+        f"ON CONFLICT (meta_lead_id) DO NOTHING RETURNING {returned}"
+    ).columns(*RETURNED)
+
+
+def json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def insert_rows(
@@ -132,14 +169,14 @@ def insert_rows(
         return []
     try:
         with db.session.begin_nested():
-            return list(db.session.execute(insert_statement(), rows))
+            return execute_insert(rows)
     except SQLAlchemyError:
         log.warning("batch insert of %d leads failed; inserting one by one", len(rows))
     inserted: list[sa.Row] = []
     for row in rows:
         try:
             with db.session.begin_nested():
-                inserted.extend(db.session.execute(insert_statement(), [row]))
+                inserted.extend(execute_insert([row]))
         except SQLAlchemyError as error:
             reason = f"database refused the lead ({type(error.orig or error).__name__})"
             record_failures(

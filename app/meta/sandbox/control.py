@@ -17,18 +17,23 @@ control_bp = Blueprint("meta_sandbox_control", __name__)
 MAX_COUNT = 50_000
 MAX_WEBHOOK_COUNT = 5_000
 FAULT_FIELDS: dict[str, tuple[type, ...]] = {
-    "code": (int,), "subcode": (int, type(None)), "times": (int,), "after": (int,),
-    "path_contains": (str, type(None)), "token": (str, type(None)),
-    "delay_s": (int, float), "regain_minutes": (int,),
-}  # fmt: skip
+    "code": (int,),
+    "subcode": (int, type(None)),
+    "times": (int,),
+    "after": (int,),
+    "path_contains": (str, type(None)),
+    "token": (str, type(None)),
+    "delay_s": (int, float),
+    "regain_minutes": (int,),
+}
 
 
-class BadRequest(ValueError):
+class ControlInputError(ValueError):
     """Invalid control input; answered as 400 {"error": message}."""
 
 
-@control_bp.errorhandler(BadRequest)
-def _bad_request(error: BadRequest) -> tuple[Response, int]:
+@control_bp.errorhandler(ControlInputError)
+def _bad_request(error: ControlInputError) -> tuple[Response, int]:
     return jsonify(error=str(error)), 400
 
 
@@ -41,14 +46,14 @@ def _body() -> dict[str, Any]:
         return {}
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise BadRequest("body must be a JSON object")
+        raise ControlInputError("body must be a JSON object")
     return payload
 
 
 def _count(body: dict[str, Any], default: int | None, cap: int) -> int:
     count = body.get("count", default)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= cap:
-        raise BadRequest(f"count must be an integer between 1 and {cap}")
+        raise ControlInputError(f"count must be an integer between 1 and {cap}")
     return count
 
 
@@ -57,7 +62,7 @@ def _form_id(body: dict[str, Any], required: bool = False) -> str | None:
     if form_id is None and not required:
         return None
     if not isinstance(form_id, str) or form_id not in _state().forms:
-        raise BadRequest("unknown form_id")
+        raise ControlInputError("unknown form_id")
     return form_id
 
 
@@ -75,7 +80,7 @@ def add_bulk() -> Response:
     count = _count(body, None, MAX_COUNT)
     spread = body.get("spread_days", 30)
     if isinstance(spread, bool) or not isinstance(spread, int | float) or not 0 < spread <= 365:
-        raise BadRequest("spread_days must be a number in (0, 365]")
+        raise ControlInputError("spread_days must be a number in (0, 365]")
     _state().add_bulk(form_id, count, spread_days=spread)
     return jsonify(form_id=form_id, added=count, total=_state().counts(form_id)[0])
 
@@ -85,14 +90,14 @@ def add_fault() -> Response:
     body = _body()
     unknown = set(body) - set(FAULT_FIELDS)
     if unknown or "code" not in body:
-        raise BadRequest(f"need 'code'; unknown keys: {sorted(unknown)}")
+        raise ControlInputError(f"need 'code'; unknown keys: {sorted(unknown)}")
     for key, value in body.items():
         if isinstance(value, bool) or not isinstance(value, FAULT_FIELDS[key]):
-            raise BadRequest(f"bad type for {key}")
+            raise ControlInputError(f"bad type for {key}")
     try:
         _state().inject_fault(**body)
     except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+        raise ControlInputError(str(exc)) from None
     return jsonify(faults=len(_state().faults))
 
 
@@ -113,12 +118,24 @@ def describe() -> Response:
     state = _state()
     pages = []
     for page in list(state.pages.values()):
-        forms = [{"id": form.id, "name": form.name, "leads_count": state.counts(form.id)[0]}
-                 for form in page.forms.values()]  # fmt: skip
-        pages.append({"id": page.id, "name": page.name, "subscribed_fields": page.subscribed_fields,
-                      "forms": forms})  # fmt: skip
-    return jsonify(pages=pages, faults=len(state.faults), webhook_url=state.webhook_url,
-                   requests=len(state.requests_log))  # fmt: skip
+        forms = [
+            {"id": form.id, "name": form.name, "leads_count": state.counts(form.id)[0]}
+            for form in page.forms.values()
+        ]
+        pages.append(
+            {
+                "id": page.id,
+                "name": page.name,
+                "subscribed_fields": page.subscribed_fields,
+                "forms": forms,
+            }
+        )
+    return jsonify(
+        pages=pages,
+        faults=len(state.faults),
+        webhook_url=state.webhook_url,
+        requests=len(state.requests_log),
+    )
 
 
 @control_bp.post("/webhooks")
@@ -127,10 +144,10 @@ def send_webhooks() -> Response:
     body = _body()
     url = body.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise BadRequest("url must be an http(s) URL")
+        raise ControlInputError("url must be an http(s) URL")
     flags = {name: body.get(name, False) for name in ("duplicate", "bad_signature")}
     if not all(isinstance(flag, bool) for flag in flags.values()):
-        raise BadRequest("duplicate and bad_signature must be booleans")
+        raise ControlInputError("duplicate and bad_signature must be booleans")
     state = _state()
     leads = state.add_leads(_form_id(body), _count(body, 1, MAX_WEBHOOK_COUNT))
     statuses = deliver_leads(state, leads, url, **flags)
@@ -146,7 +163,7 @@ def configure() -> Response:
     checks = {"webhook_url": (str, type(None)), "app_secret": (str,), "require_proof": (bool,)}
     for key, value in body.items():
         if key not in checks or not isinstance(value, checks[key]):
-            raise BadRequest(f"bad config key or type: {key}")
+            raise ControlInputError(f"bad config key or type: {key}")
     for key, value in body.items():
         setattr(state, key, value)
     return jsonify(webhook_url=state.webhook_url, require_proof=state.require_proof)
@@ -157,6 +174,6 @@ def revoke() -> Response:
     body = _body()
     token, subcode = body.get("token"), body.get("subcode", 467)
     if not isinstance(token, str) or not token or not isinstance(subcode, int):
-        raise BadRequest("token (string) and optional subcode (int) required")
+        raise ControlInputError("token (string) and optional subcode (int) required")
     _state().revoke_token(token, subcode)
     return jsonify(ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .util import trace_id
@@ -92,6 +92,7 @@ class GraphAPIError(Exception):
         subcode: int | None = None,
         error_type: str | None = None,
         regain_minutes: int = 0,
+        status: int | None = None,
     ) -> None:
         self.code = code
         self.subcode = subcode
@@ -100,7 +101,7 @@ class GraphAPIError(Exception):
             "GraphMethodException" if code == 100 else "OAuthException"
         )
         self.regain_minutes = regain_minutes
-        self.status = http_status(code)
+        self.status = status or http_status(code)
         super().__init__(self.message)
 
     @classmethod
@@ -155,7 +156,12 @@ class Fault:
     token: str | None = None
     delay_s: float = 0.0
     regain_minutes: int = 0
-    fired: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.code < NOT_JSON or self.times < 1 or self.after < 0:
+            raise ValueError("bad fault: need code >= -1, times >= 1, after >= 0")
+        if not 0 <= self.delay_s <= 120 or self.regain_minutes < 0:
+            raise ValueError("bad fault: need 0 <= delay_s <= 120 and regain_minutes >= 0")
 
     def matches(self, path: str, token: str | None) -> bool:
         if self.path_contains is not None and self.path_contains not in path:
@@ -167,14 +173,17 @@ class Fault:
             return None
         return GraphAPIError.prefixed(self.code, self.subcode, self.regain_minutes)
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "subcode": self.subcode,
-            "times": self.times,
-            "after": self.after,
-            "path_contains": self.path_contains,
-            "has_token": self.token is not None,
-            "delay_s": self.delay_s,
-            "regain_minutes": self.regain_minutes,
-        }
+
+def take_fault(faults: list[Fault], path: str, token: str | None) -> Fault | None:
+    """Pop one use of the first matching fault whose `after` is used up; if none fires, the
+    request succeeds and counts toward every matching fault's `after`. Caller holds the lock."""
+    matching = [fault for fault in faults if fault.matches(path, token)]
+    for fault in matching:
+        if fault.after == 0:
+            fault.times -= 1
+            if fault.times == 0:
+                faults.remove(fault)
+            return fault
+    for fault in matching:
+        fault.after -= 1
+    return None

@@ -44,6 +44,7 @@ class LeadFactory:
         self.rng = random.Random(seed)
         self._next_id = 1_200_000_000_000_000 + random.Random(seed * 7919 + 1).randrange(10**14)
         self._people_by_day: dict[int, list[dict[str, Any]]] = {}
+        self._hostile_count = 0
 
     def next_id(self) -> str:
         self._next_id += 1 + int(self.rng.random() * 3999)
@@ -235,4 +236,6 @@ class LeadFactory:
             field_data[rng.randrange(len(field_data))]["values"] = []
         elif field_data:
             entry = field_data[rng.randrange(len(field_data))]
-            entry["values"] = [self._pick(HOSTILE_VALUES)]
+            # cycle rather than pick, so every hostile kind shows up in any sizeable sample
+            entry["values"] = [HOSTILE_VALUES[self._hostile_count % len(HOSTILE_VALUES)]]
+            self._hostile_count += 1

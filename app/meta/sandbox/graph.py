@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 
-from .faults import BUC_TYPES, NOT_JSON, THROTTLE_CODES, GraphAPIError
+from .faults import BUC_TYPES, NOT_JSON, THROTTLE_CODES, Fault, GraphAPIError
 from .index import Page
 from .state import DEFAULT_PAGE_ID, SandboxState, TokenInfo
 from .util import appsecret_proof, encode_cursor, trace_id
@@ -39,10 +39,6 @@ class Call:
     token: str | None
     info: TokenInfo | None
 
-    @property
-    def page_id(self) -> str | None:
-        return self.info.page_id if self.info else None
-
 
 def current_state() -> SandboxState:
     return current_app.extensions["meta_sandbox"]
@@ -62,7 +58,7 @@ def graph(path: str) -> Response:
     version = _check_version(state, parts[0])
     fault = state.take_fault(graph_path, token)
     if fault is not None:
-        early = _apply_fault(fault, state)
+        early = _apply_fault(fault)
         if early is not None:
             return early
     info = None
@@ -100,7 +96,7 @@ def _check_version(state: SandboxState, segment: str) -> str:
     return state.min_version
 
 
-def _apply_fault(fault, state: SandboxState) -> Response | None:
+def _apply_fault(fault: Fault) -> Response | None:
     """Sleep for slow faults (outside the lock), then fail or let the request continue."""
     if fault.delay_s:
         time.sleep(fault.delay_s)

@@ -17,9 +17,13 @@ from .util import to_unix
 from .webhooks import verify_callback
 
 SCOPES = [
-    "leads_retrieval", "pages_show_list", "pages_manage_ads", "pages_read_engagement",
-    "pages_manage_metadata", "ads_management",
-]  # fmt: skip
+    "leads_retrieval",
+    "pages_show_list",
+    "pages_manage_ads",
+    "pages_read_engagement",
+    "pages_manage_metadata",
+    "ads_management",
+]
 LONG_LIVED_S = 5_183_944
 
 
@@ -53,8 +57,6 @@ def me(call: Call) -> Response:
 
 def accounts(call: Call) -> Response:
     """The user's Pages with their tokens. A page token gets just its own Page (lenient)."""
-    from .graph_nodes import page_object
-
     fields = requested_fields(
         call.params, PAGE_FIELDS, ("id", "name", "access_token", "category", "tasks"), "Page"
     )
@@ -63,6 +65,20 @@ def accounts(call: Call) -> Response:
         raise GraphAPIError(100, "(#100) Tried accessing nonexisting field (accounts)")
     page_ids = list(call.state.pages) if info.kind == "USER" else [info.page_id]
     return json_response({"data": [page_object(call, pid, fields) for pid in page_ids if pid]})
+
+
+def page_object(call: Call, page_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
+    page = call.state.pages[page_id]
+    values: dict[str, Any] = {
+        "id": page.id,
+        "name": page.name,
+        "category": page.category,
+        "category_list": [{"id": "2214", "name": page.category}],
+        "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+    }
+    if call.info is not None and call.info.kind in ("USER", "PAGE"):
+        values["access_token"] = page.access_token
+    return {name: values[name] for name in fields if name in values}
 
 
 def token_data(state: SandboxState, token: str) -> dict[str, Any]:
@@ -79,13 +95,17 @@ def token_data(state: SandboxState, token: str) -> dict[str, Any]:
         }
     now = to_unix(state.clock())
     data: dict[str, Any] = {
-        "app_id": state.app_id, "type": info.kind, "application": state.app_name,
+        "app_id": state.app_id,
+        "type": info.kind,
+        "application": state.app_name,
         "data_access_expires_at": now + 90 * DAY,
         "expires_at": now + 60 * DAY if info.kind == "USER" else 0,
-        "is_valid": True, "issued_at": now - 7 * DAY, "scopes": SCOPES,
+        "is_valid": True,
+        "issued_at": now - 7 * DAY,
+        "scopes": SCOPES,
         "granular_scopes": [{"scope": "pages_show_list", "target_ids": list(state.pages)}],
         "user_id": state.user_id,
-    }  # fmt: skip
+    }
     if info.kind == "PAGE":
         data["profile_id"] = info.page_id
     if info.kind == "APP":
@@ -111,7 +131,7 @@ def exchange_token(call: Call) -> Response:
     if params.get("client_id") != state.app_id:
         raise GraphAPIError(101, "Error validating application. Invalid application ID.")
     if not state.app_secret or params.get("client_secret") != state.app_secret:
-        raise GraphAPIError(1, "Error validating client secret.")
+        raise GraphAPIError(1, "Error validating client secret.", status=400)
     info = state.token_info(params.get("fb_exchange_token", ""))
     if info is None or info.kind != "USER" or info.revoked_subcode is not None:
         raise GraphAPIError(190, "Invalid OAuth access token - Cannot parse access token")
@@ -135,10 +155,14 @@ def app_node(call: Call) -> Response:
         return json_response({"success": True})
     data = []
     if state.webhook_url:
-        data.append({
-            "object": "page", "callback_url": state.webhook_url, "active": True,
-            "fields": [{"name": "leadgen", "version": call.version}],
-        })  # fmt: skip
+        data.append(
+            {
+                "object": "page",
+                "callback_url": state.webhook_url,
+                "active": True,
+                "fields": [{"name": "leadgen", "version": call.version}],
+            }
+        )
     return json_response({"data": data})
 
 
@@ -175,8 +199,11 @@ def subscribed_apps(call: Call, node: str) -> Response:
         return json_response({"success": True})
     if not page.subscribed_fields:
         return json_response({"data": []})
-    entry = {"id": call.state.app_id, "name": call.state.app_name,
-             "subscribed_fields": page.subscribed_fields}  # fmt: skip
+    entry = {
+        "id": call.state.app_id,
+        "name": call.state.app_name,
+        "subscribed_fields": page.subscribed_fields,
+    }
     return json_response({"data": [entry]})
 
 

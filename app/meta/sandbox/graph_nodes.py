@@ -87,14 +87,22 @@ def form_object(call: Call, form: SandboxForm, fields: tuple[str, ...]) -> dict[
     leads_count, organic = call.state.counts(form.id)
     page = call.state.pages[form.page_id]
     values: dict[str, Any] = {
-        "id": form.id, "name": form.name, "status": form.status, "locale": form.locale,
-        "created_time": form.created_time, "leads_count": leads_count,
-        "organic_leads_count": organic, "expired_leads_count": 0, "questions": form.questions,
-        "page": {"id": page.id, "name": page.name}, "page_id": page.id,
+        "id": form.id,
+        "name": form.name,
+        "status": form.status,
+        "locale": form.locale,
+        "created_time": form.created_time,
+        "leads_count": leads_count,
+        "organic_leads_count": organic,
+        "expired_leads_count": 0,
+        "questions": form.questions,
+        "page": {"id": page.id, "name": page.name},
+        "page_id": page.id,
         "privacy_policy_url": "https://mshmedtour.example/privacy",
         "follow_up_action_url": "https://mshmedtour.example/thank-you",
-        "allow_organic_lead": True, "is_optimized_for_quality": False,
-    }  # fmt: skip
+        "allow_organic_lead": True,
+        "is_optimized_for_quality": False,
+    }
     return {name: values[name] for name in fields if name in values}
 
 
@@ -108,10 +116,12 @@ def forms_edge(call: Call, node: str) -> Response:
     fields = requested_fields(call.params, FORM_FIELDS, FORM_DEFAULT, "LeadgenForm")
     limit = parse_limit(call.params)
     index = LeadIndex()
-    index.extend([
-        ((parse_graph_time(form.created_time), int(form.id)), form_object(call, form, fields))
-        for form in call.state.pages[node].forms.values()
-    ])  # fmt: skip
+    index.extend(
+        [
+            ((parse_graph_time(form.created_time), int(form.id)), form_object(call, form, fields))
+            for form in call.state.pages[node].forms.values()
+        ]
+    )
     bounds = (0, len(index))
     page = index.page(
         bounds,
@@ -126,27 +136,16 @@ def forms_edge(call: Call, node: str) -> Response:
     return json_response(body)
 
 
-def page_object(call: Call, page_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
-    page = call.state.pages[page_id]
-    values: dict[str, Any] = {
-        "id": page.id, "name": page.name, "category": page.category,
-        "category_list": [{"id": "2214", "name": page.category}],
-        "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"],
-    }  # fmt: skip
-    if call.info is not None and call.info.kind in ("USER", "PAGE"):
-        values["access_token"] = page.access_token
-    return {name: values[name] for name in fields if name in values}
-
-
 def get_page(call: Call, node: str) -> Response:
     fields = requested_fields(call.params, PAGE_FIELDS, ("id", "name"), "Page")
-    return json_response(page_object(call, node, fields))
+    return json_response(account.page_object(call, node, fields))
 
 
 def get_ad(call: Call, node: str) -> Response:
     ad = call.state.ad(node)
-    return json_response({"id": ad.ad_id, "name": ad.ad_name, "adset_id": ad.adset_id,
-                          "campaign_id": ad.campaign_id})  # fmt: skip
+    return json_response(
+        {"id": ad.ad_id, "name": ad.ad_name, "adset_id": ad.adset_id, "campaign_id": ad.campaign_id}
+    )
 
 
 HANDLERS: dict[tuple[str, str, str], Handler] = {

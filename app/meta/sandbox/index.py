@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
 Key = tuple[int, int]  # (unix created time, numeric lead id)
+MAX_FIELD_SETS = 32
 
 
 @dataclass
@@ -79,3 +81,29 @@ class LeadIndex:
             first_key=self.keys[end - 1] if chunk else None,
             last_key=self.keys[start] if chunk else None,
         )
+
+
+class JsonCache:
+    """Compact JSON per (field set, lead id): pages of leads become string joins, not dumps."""
+
+    def __init__(self) -> None:
+        self._by_fields: dict[tuple[str, ...], dict[str, str]] = {}
+
+    def render(self, leads: list[dict[str, Any]], fields: tuple[str, ...]) -> list[str]:
+        cache = self._by_fields.get(fields)
+        if cache is None:
+            if len(self._by_fields) >= MAX_FIELD_SETS:  # odd field lists must not grow memory
+                self._by_fields.clear()
+            cache = self._by_fields[fields] = {}
+        out = []
+        for lead in leads:
+            text = cache.get(lead["id"])
+            if text is None:
+                picked = {name: lead[name] for name in fields if name in lead}
+                text = cache[lead["id"]] = json.dumps(picked, separators=(",", ":"))
+            out.append(text)
+        return out
+
+    def forget(self, lead_id: str) -> None:
+        for cache in self._by_fields.values():
+            cache.pop(lead_id, None)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import gc
-import json
 import random
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .faults import NOT_JSON, Fault
+from .faults import Fault, take_fault
 from .forms import FORM_KINDS, SPECS, AdRef, SandboxForm, build_ads, build_questions
 from .generator import DAY, LeadFactory
-from .index import Key, LeadIndex, Page
+from .index import JsonCache, Key, LeadIndex, Page
 from .pools import AD_NAMES, ADSET_NAMES
-from .util import as_utc, parse_graph_time, to_unix, utcnow
+from .util import as_utc, gc_paused, to_unix, utcnow
 
 DEFAULT_PAGE_ID = "100000000000001"
 DEFAULT_PAGE_NAME = "MSH Med Tour"
@@ -27,19 +25,8 @@ DEFAULT_USER_ID = "10000000000000042"
 SANDBOX_APP_ID = "900000000000001"
 SANDBOX_APP_NAME = "Meta Lead Desk (sandbox)"
 MAX_LOG = 20_000
-MAX_FIELD_SETS = 32
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Bulk generation allocates ~20 containers per lead; full GC passes would dominate."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+USAGE_WINDOW_S = 600
+CALLS_PER_PERCENT = 200
 
 
 @dataclass
@@ -60,7 +47,14 @@ class TokenInfo:
 
 
 class SandboxState:
-    """Pages, forms, leads, faults and the request log, guarded by one lock."""
+    """Pages, forms, leads, faults and the request log, guarded by one lock.
+
+    Public attributes: `pages` (page id -> SandboxPage), `forms` (form id -> SandboxForm),
+    `requests_log` (every Graph call as (method, "/v24.0/..." path, query+form params) - params
+    include tokens, so never log it), `webhook_url` (the timer delivers there when set),
+    `app_secret` / `require_proof` (appsecret_proof checks), `app_id`, `user_token`,
+    `min_version` / `strict_versions` (older versions get a warning header, or #2635 if strict).
+    """
 
     def __init__(
         self,
@@ -98,12 +92,12 @@ class SandboxState:
         self._ads: dict[str, tuple[str, AdRef]] = {}
         self._faults: list[Fault] = []
         self._revoked: dict[str, int] = {}
-        self._json_cache: dict[tuple[str, ...], dict[str, str]] = {}
+        self._json_cache = JsonCache()
         self._factory = LeadFactory(self.seed)
         self._bulk_rng = random.Random(self.seed + 1)
-        self._calls = 0
+        self._usage_window = (time.monotonic(), 0)  # (window start, calls in it)
         self._round_robin = 0
-        self.add_page(DEFAULT_PAGE_ID, DEFAULT_PAGE_NAME, DEFAULT_PAGE_TOKEN)
+        self._add_page(DEFAULT_PAGE_ID, DEFAULT_PAGE_NAME, DEFAULT_PAGE_TOKEN, FORM_KINDS)
 
     def reset(self) -> None:
         """Back to the freshly seeded data; keeps app_secret, require_proof and webhook_url."""
@@ -116,6 +110,14 @@ class SandboxState:
         self, page_id: str, name: str, access_token: str, kinds: tuple[str, ...] = FORM_KINDS
     ) -> SandboxPage:
         """Add a Page with one form per kind and `leads_per_form` leads spread over 30 days."""
+        with self._lock:
+            return self._add_page(page_id, name, access_token, kinds)
+
+    def _add_page(
+        self, page_id: str, name: str, access_token: str, kinds: tuple[str, ...]
+    ) -> SandboxPage:
+        if page_id in self.pages:
+            raise ValueError(f"page {page_id} exists")
         page = SandboxPage(page_id, name, access_token)
         for kind in kinds:
             number = len(self.forms) + 1
@@ -206,7 +208,7 @@ class SandboxState:
 
     def add_bulk(self, form_id: str, count: int, *, spread_days: float = 30) -> None:
         """Fast bulk generation: *count* leads spread uniformly over the past *spread_days*."""
-        with self._lock, _gc_paused():
+        with self._lock, gc_paused():
             form = self.forms[form_id]
             now = to_unix(self.now())
             span = max(1, int(spread_days * DAY))
@@ -247,8 +249,7 @@ class SandboxState:
             form = self.forms[lead["form_id"]]
             if form.test_lead_id == lead_id:
                 form.test_lead_id = None
-            for cache in self._json_cache.values():
-                cache.pop(lead_id, None)
+            self._json_cache.forget(lead_id)
             return True
 
     def create_test_lead(self, form_id: str, field_data: list | None = None) -> dict:
@@ -290,24 +291,16 @@ class SandboxState:
     def serialize(self, leads: list[dict], fields: tuple[str, ...]) -> list[str]:
         """Compact JSON per lead with only *fields* (cached per field set)."""
         with self._lock:
-            cache = self._json_cache.get(fields)
-            if cache is None:
-                if len(self._json_cache) >= MAX_FIELD_SETS:
-                    self._json_cache.clear()
-                cache = self._json_cache[fields] = {}
-            out = []
-            for lead in leads:
-                text = cache.get(lead["id"])
-                if text is None:
-                    picked = {name: lead[name] for name in fields if name in lead}
-                    text = cache[lead["id"]] = json.dumps(picked, separators=(",", ":"))
-                out.append(text)
-            return out
+            return self._json_cache.render(leads, fields)
 
     # --- tokens, faults, request log -----------------------------------------------------------
 
     def token_info(self, token: str) -> TokenInfo | None:
         """What a token is (page/user/app token), or None if the sandbox never issued it."""
+        with self._lock:
+            return self._token_info(token)
+
+    def _token_info(self, token: str) -> TokenInfo | None:
         subcode = self._revoked.get(token)
         if token == self.user_token:
             return TokenInfo("USER", None, subcode)
@@ -338,16 +331,9 @@ class SandboxState:
         """Next matching requests fail with Meta's envelope for *code*, *times* times, once
         *after* matching requests have succeeded. code 0 = slow (sleep delay_s, then answer
         normally); code -1 = a non-JSON 502 page. Raises ValueError on nonsense arguments."""
-        if code < NOT_JSON or times < 1 or after < 0 or not 0 <= delay_s <= 120:
-            raise ValueError(
-                "bad fault: need code >= -1, times >= 1, after >= 0, 0 <= delay_s <= 120"
-            )
-        if regain_minutes < 0:
-            raise ValueError("regain_minutes must be >= 0")
+        fault = Fault(code, subcode, times, after, path_contains, token, delay_s, regain_minutes)
         with self._lock:
-            self._faults.append(
-                Fault(code, subcode, times, after, path_contains, token, delay_s, regain_minutes)
-            )
+            self._faults.append(fault)
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -361,33 +347,24 @@ class SandboxState:
     def take_fault(self, path: str, token: str | None) -> Fault | None:
         """The fault this request triggers, if any; counts successes toward `after`."""
         with self._lock:
-            matching = [fault for fault in self._faults if fault.matches(path, token)]
-            for fault in matching:
-                if fault.after == 0:
-                    fault.times -= 1
-                    fault.fired += 1
-                    if fault.times == 0:
-                        self._faults.remove(fault)
-                    return fault
-            for fault in matching:
-                fault.after -= 1
-            return None
+            return take_fault(self._faults, path, token)
 
     def record_request(self, method: str, path: str, params: dict[str, str]) -> None:
         with self._lock:
-            self._calls += 1
+            started, calls = self._usage_window
+            now = time.monotonic()
+            self._usage_window = (
+                (now, 1) if now - started > USAGE_WINDOW_S else (started, calls + 1)
+            )
             self.requests_log.append((method, path, params))
             if len(self.requests_log) > MAX_LOG:
                 del self.requests_log[: MAX_LOG // 2]
 
     def app_usage(self, throttled: bool = False) -> dict[str, int]:
-        """X-App-Usage percentages: grow slowly with traffic; 100 while app-throttled."""
+        """X-App-Usage percentages: 200 calls per 10-minute window = 1%; 100 while throttled."""
         with self._lock:
-            used = 100 if throttled else min(99, self._calls // 100)
+            used = 100 if throttled else min(99, self._usage_window[1] // CALLS_PER_PERCENT)
         return {"call_count": used, "total_cputime": max(0, used - 1), "total_time": used}
-
-    def lead_time(self, lead: dict) -> int:
-        return parse_graph_time(lead["created_time"])
 
     def clock(self) -> datetime:
         return as_utc(self.now())

@@ -27,8 +27,11 @@ RETRY_DELAYS = (0.0, 0.05, 0.2, 0.5, 1.0, 2.0)  # immediate, then less and less 
 
 def webhook_change(lead: dict, page_id: str) -> dict:
     """One §8.3 `changes[]` element for *lead* (no ad ids for organic or test leads)."""
-    value: dict[str, Any] = {"leadgen_id": lead["id"], "page_id": page_id,
-                             "form_id": lead["form_id"]}  # fmt: skip
+    value: dict[str, Any] = {
+        "leadgen_id": lead["id"],
+        "page_id": page_id,
+        "form_id": lead["form_id"],
+    }
     if lead.get("ad_id"):
         value["adgroup_id"] = lead["ad_id"]
         value["ad_id"] = lead["ad_id"]
@@ -150,9 +153,10 @@ def _tick(state: SandboxState, on_lead: Callable[[list[dict]], None] | None) -> 
     try:
         leads = state.add_leads(None, 1)
         subscribed = [
-            lead for lead in leads
+            lead
+            for lead in leads
             if "leadgen" in state.pages[state.page_id_of(lead["form_id"])].subscribed_fields
-        ]  # fmt: skip
+        ]
         deliver_leads(state, subscribed, retries=2)
         if on_lead is not None:
             on_lead(leads)
