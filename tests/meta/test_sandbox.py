@@ -30,7 +30,7 @@ from app.meta.sandbox import (
 )
 from app.meta.sandbox.pools import HOSTILE_VALUES
 
-from .conftest import SANDBOX_APP_SECRET, WEBHOOK_VERIFY_TOKEN
+from tests.sandbox_fixtures import SANDBOX_APP_SECRET, WEBHOOK_VERIFY_TOKEN
 
 HAIR, DENTAL, IVF = "200000000000001", "200000000000002", "200000000000003"
 APP_TOKEN = f"{SANDBOX_APP_ID}|{SANDBOX_APP_SECRET}"
