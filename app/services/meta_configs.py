@@ -78,6 +78,7 @@ def build_client(config: MetaApiConfig) -> GraphClient:
         app_secret=settings["META_APP_SECRET"],
         timeout=settings["META_HTTP_TIMEOUT"],
         max_retries=settings["META_MAX_RETRIES"],
+        backoff_s=settings["META_RETRY_BACKOFF_S"],
     )
 
 
