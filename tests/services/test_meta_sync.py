@@ -225,7 +225,8 @@ def test_token_is_never_logged_nor_stored_in_clear(config_id, sandbox, caplog, a
     caplog.set_level("DEBUG")
     sandbox.state.inject_fault(190, subcode=467, times=1)
     meta_sync.sync_config(config_id)
-    assert DEFAULT_PAGE_TOKEN not in caplog.text
+    assert "graph error code=190" in caplog.text  # the failure was logged…
+    assert DEFAULT_PAGE_TOKEN not in caplog.text  # …without the token
     dump = "\n".join(
         str(tuple(row)) for row in db.session.execute(sa.text("SELECT * FROM meta_api_configs"))
     )
