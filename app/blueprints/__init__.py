@@ -12,6 +12,6 @@ def register(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, leads_bp):
         app.register_blueprint(blueprint)
     if app.config["META_SANDBOX"]:
-        from app.meta.sandbox import init_sandbox
+        from app.meta.sandbox import SandboxState, init_sandbox
 
-        init_sandbox(app)
+        init_sandbox(app, SandboxState(app_secret=app.config["META_APP_SECRET"]))
