@@ -72,8 +72,12 @@ def add_config(distributor_name, page_id, form_ids, token, interval, graph_versi
     if distributor is None:
         raise click.ClickException(f"No distributor named {distributor_name!r}.")
     config = meta_configs.add_config(
-        distributor, page_id=page_id, form_ids=form_ids, token=token,
-        interval_minutes=interval, graph_version=graph_version,
+        distributor,
+        page_id=page_id,
+        form_ids=form_ids,
+        token=token,
+        interval_minutes=interval,
+        graph_version=graph_version,
     )
     db.session.commit()
     click.echo(f"Added config {config.id} for page {page_id} with {len(form_ids)} form(s).")
@@ -110,7 +114,9 @@ def rotate_keys() -> None:
 
 
 @seed_cli.command("demo")
-@click.option("--leads", "lead_count", default=0, show_default=True, help="Also bulk-insert N leads.")
+@click.option(
+    "--leads", "lead_count", default=0, show_default=True, help="Also bulk-insert N leads."
+)
 def seed_demo(lead_count: int) -> None:
     """Create the demo distributor, sandbox config, superadmin and staff (idempotent)."""
     summary = demo.seed_demo(Path(current_app.instance_path))

@@ -50,6 +50,7 @@ def configure_logging(app: Flask) -> None:
             "loggers": {
                 "app": {"level": level, "handlers": ["stdout"], "propagate": True},
                 "werkzeug": {"level": "INFO", "filters": ["redact"]},
+                "urllib3": {"filters": ["redact"]},  # logs request URLs at DEBUG
             },
         }
     )

@@ -3,7 +3,6 @@
 from flask import Flask
 
 
-
 def register(app: Flask) -> None:
     from app.blueprints.auth.routes import bp as auth_bp
     from app.blueprints.leads.routes import bp as leads_bp

@@ -73,7 +73,11 @@ def text_match(q: str) -> sa.ColumnElement[bool]:
 
 def list_leads(user: User, filters: LeadFilters, page: int, per_page: int = 50) -> Pagination:
     return db.paginate(
-        filtered_leads(user, filters), page=page, per_page=per_page, max_per_page=100, error_out=False
+        filtered_leads(user, filters),
+        page=page,
+        per_page=per_page,
+        max_per_page=100,
+        error_out=False,
     )
 
 
@@ -98,6 +102,11 @@ def list_duplicates(lead: FacebookLead) -> list[FacebookLead]:
 
 
 def count_failed_leads() -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(FailedLead).where(FailedLead.resolved_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(FailedLead)
+            .where(FailedLead.resolved_at.is_(None))
+        )
+        or 0
+    )

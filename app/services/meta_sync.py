@@ -17,6 +17,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.meta.client import ErrorKind, GraphClient, GraphError
+from app.meta.prefetch import prefetched
 from app.models import ConfigStatus, MetaApiConfig, MetaForm, SyncRun, SyncStatus, SyncTrigger
 from app.services import meta_configs
 from app.services.meta_lead_service import IngestResult, LeadSource, ingest_raw_leads
@@ -97,17 +98,31 @@ def sync_form(
     if form.checkpoint is not None:
         since = form.checkpoint - timedelta(seconds=settings["META_SYNC_OVERLAP_SECONDS"])
     source = LeadSource(config.distributor_id, config.page_id, form.form_id, config.id)
-    total = IngestResult()
+    total, batch = IngestResult(), []
+
+    def store() -> None:
+        """Insert the fetched batch and commit (progress survives a crash later on)."""
+        total.add(ingest_raw_leads(batch, source, default_region=settings["DEFAULT_PHONE_REGION"]))
+        record_counts(run, total)
+        db.session.commit()
+        batch.clear()
+
+    pages = client.iter_lead_pages(form.form_id, since, limit=settings["META_PAGE_SIZE"])
     try:
-        for page in client.iter_lead_pages(form.form_id, since, limit=settings["META_PAGE_SIZE"]):
-            total.add(
-                ingest_raw_leads(page, source, default_region=settings["DEFAULT_PHONE_REGION"])
-            )
-            record_counts(run, total)
-            db.session.commit()
+        for page in prefetched(pages):
+            batch.extend(page)
+            if len(batch) >= settings["META_SYNC_BATCH"]:
+                store()
     except GraphError as error:
-        db.session.rollback()
+        store()  # keep what arrived before the failure
         return fail_form(config, form, run, total, error)
+    except Exception:  # record the crash on the run, then let the job wrapper log it
+        db.session.rollback()
+        run.status, run.error = SyncStatus.FAILED, "internal error; see the server log"
+        run.finished_at = datetime.now(UTC)
+        db.session.commit()
+        raise
+    store()
     if total.newest and (form.checkpoint is None or total.newest > form.checkpoint):
         form.checkpoint = total.newest
     run.status, run.finished_at = SyncStatus.OK, datetime.now(UTC)

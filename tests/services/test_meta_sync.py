@@ -24,11 +24,13 @@ from tests import factories
 
 @pytest.fixture
 def app_config(sandbox):
+    # Pages of 25, each committed on its own, so a test can stop a sync between pages.
     return {
         "META_GRAPH_URL": sandbox.graph_url,
         "META_HTTP_TIMEOUT": 0.5,
         "META_MAX_RETRIES": 2,
         "META_PAGE_SIZE": 25,
+        "META_SYNC_BATCH": 25,
     }
 
 
@@ -232,3 +234,14 @@ def test_token_is_never_logged_nor_stored_in_clear(config_id, sandbox, caplog, a
     )
     assert DEFAULT_PAGE_TOKEN not in dump and "needs_reauth" in dump
     assert meta_configs.read_token(db.session.get(MetaApiConfig, config_id)) == DEFAULT_PAGE_TOKEN
+
+
+def test_leads_fetched_before_a_failure_are_stored_even_inside_a_large_batch(
+    app, config_id, sandbox
+):
+    app.config["META_SYNC_BATCH"] = 500
+    first_form = sandbox.state.form_ids()[0]
+    sandbox.state.inject_fault(80005, after=1, path_contains=first_form, regain_minutes=1)
+    outcome = meta_sync.sync_config(config_id)
+    assert outcome.forms[0].status == SyncStatus.PARTIAL
+    assert len(stored_ids()) == 25  # page 1 was fetched, page 2 throttled: page 1 is kept

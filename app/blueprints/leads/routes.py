@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.security import superadmin_required
@@ -14,6 +14,9 @@ def index():
     filters = LeadFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int)
     pagination = lead_service.list_leads(current_user, filters, max(page, 1))
+    if not pagination.items and pagination.pages and page > pagination.pages:
+        # A stale page number (leads went away, filters narrowed): show the last page.
+        return redirect(url_for(".index", **(request.args.to_dict() | {"page": pagination.pages})))
     return render_template(
         "leads/index.html",
         pagination=pagination,
