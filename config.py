@@ -67,6 +67,7 @@ class Config:
     META_SYNC_BATCH = env_int("META_SYNC_BATCH", 500)
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED")
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 
     MAIL_SERVER = env_str("MAIL_SERVER", "localhost")
     MAIL_PORT = env_int("MAIL_PORT", 25)

@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmarks: throwaway databases and apps."""
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from config import TestConfig
+
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def database_urls(include_postgres: bool) -> dict[str, str]:
+    urls = {"sqlite": f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-bench-')) / 'bench.sqlite'}"}
+    if include_postgres:
+        base = (
+            os.environ.get("BENCH_POSTGRES_URL")
+            or os.environ.get("TEST_DATABASE_URL")
+            or LOCAL_POSTGRES
+        )
+        urls["postgresql"] = base
+    return urls
+
+
+def make_app(url: str, **overrides):
+    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+    return create_app(config)
+
+
+def fresh_schema() -> None:
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()
+    db.create_all()
+
+
+def timed(func: Callable[[], object], repeat: int, setup: Callable[[], None]) -> float:
+    """Median wall time of *func* over *repeat* runs, each after *setup* (not timed)."""
+    times = []
+    for _ in range(repeat):
+        setup()
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
