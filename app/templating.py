@@ -1,5 +1,6 @@
 """Jinja filters and globals: local times, labels, safe contact links."""
 
+import re
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 from app.meta.treatments import treatment_label
 from app.models import LeadStatus
 
+E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
     LeadStatus.NEW: "primary",
     LeadStatus.ASSIGNED: "info",
@@ -34,7 +36,7 @@ def score_style(score: int | None) -> str:
 
 def tel_href(phone: str | None) -> str | None:
     """`tel:` link for an E.164 number we produced ourselves; never from raw input."""
-    return f"tel:{phone}" if phone and phone.startswith("+") and phone[1:].isdigit() else None
+    return f"tel:{phone}" if phone and E164_RE.fullmatch(phone) else None
 
 
 def whatsapp_href(phone: str | None) -> str | None:

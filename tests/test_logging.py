@@ -4,8 +4,11 @@ from app.logging_setup import RedactSecretsFilter, redact
 
 
 def test_token_parameters_are_redacted():
-    line = 'GET /v25.0/1/leads?access_token=EAAB123&limit=25&appsecret_proof=abc&after=x HTTP/1.1'
-    assert redact(line) == "GET /v25.0/1/leads?access_token=***&limit=25&appsecret_proof=***&after=x HTTP/1.1"
+    line = "GET /v25.0/1/leads?access_token=EAAB123&limit=25&appsecret_proof=abc&after=x HTTP/1.1"
+    assert (
+        redact(line)
+        == "GET /v25.0/1/leads?access_token=***&limit=25&appsecret_proof=***&after=x HTTP/1.1"
+    )
 
 
 def test_werkzeug_request_lines_lose_the_token(app, caplog):

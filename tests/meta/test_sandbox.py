@@ -29,7 +29,6 @@ from app.meta.sandbox import (
     webhook_change,
 )
 from app.meta.sandbox.pools import HOSTILE_VALUES
-
 from tests.sandbox_fixtures import SANDBOX_APP_SECRET, WEBHOOK_VERIFY_TOKEN
 
 HAIR, DENTAL, IVF = "200000000000001", "200000000000002", "200000000000003"

@@ -1,0 +1,195 @@
+"""Walk every registered route as anonymous, staff and superadmin (SECURITY 1 and 3).
+
+`EXPECTED` is the access decision for each (endpoint, method). A new route, or a new method on
+an old one, fails `test_every_route_has_an_access_decision` until someone writes its row here.
+"""
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from app.models import Role
+from tests import factories
+from tests.conftest import config_for, reset_schema
+
+ROLES = ("anonymous", "staff", "superadmin")
+USERNAMES = {"staff": "ayse", "superadmin": "admin"}
+SKIPPED_PREFIXES = ("/static", "/_sandbox/")
+WALKED_METHODS = {"GET", "POST"}  # always tried; any other method a rule declares is tried too
+
+# Outcomes: "ok" = 200; "login" = redirect to /auth/login?next=…; "to:/path" = redirect there;
+# "forbidden" = 403; "not_found" = 404; "not_allowed" = 405; "csrf" = refused for a missing token.
+LOGIN, OK, FORBIDDEN, NOT_ALLOWED = "login", "ok", "forbidden", "not_allowed"
+DASHBOARD = "to:/facebook-leads/"
+SIGNED_OUT = "to:/auth/login"
+
+
+def each(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+# POST outcomes are with CSRF off (the role check itself); the CSRF walk below expects every
+# POST to be refused without a token, except the endpoints in CSRF_EXEMPT.
+EXPECTED: dict[tuple[str, str], dict[str, str]] = {
+    ("main.index", "GET"): {"anonymous": SIGNED_OUT, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("main.index", "POST"): each(NOT_ALLOWED),
+    ("main.healthz", "GET"): each(OK),
+    ("main.healthz", "POST"): each(NOT_ALLOWED),
+    ("auth.login", "GET"): {"anonymous": OK, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("auth.login", "POST"): {"anonymous": OK, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("auth.logout", "GET"): each(NOT_ALLOWED),
+    ("auth.logout", "POST"): {"anonymous": LOGIN, "staff": SIGNED_OUT, "superadmin": SIGNED_OUT},
+    # Superadmin-only for now; staff get their own leads later (then: own → ok, other → 404).
+    ("leads.index", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("leads.index", "POST"): each(NOT_ALLOWED),
+    ("leads.detail", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("leads.detail", "POST"): each(NOT_ALLOWED),
+}
+# Anonymous may get a 200 only here (and never with lead data in it).
+PUBLIC = {"main.index", "main.healthz", "auth.login"}
+# Endpoints that take POSTs without a CSRF token (the Meta webhook, once it exists).
+CSRF_EXEMPT: set[str] = set()
+
+SECRET_NAME = "Walkthrough-Secretname"
+SECRET_EMAIL = "walkthrough.secret@example.com"
+CSRF_FLASH = "Your form expired or was sent from elsewhere."
+
+
+def walked_rules(app):
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not rule.rule.startswith(SKIPPED_PREFIXES)
+    ]
+
+
+def walked_requests(app) -> list[tuple[str, str, str]]:
+    """(endpoint, method, rule) for every route and every method worth trying on it."""
+    return sorted(
+        (rule.endpoint, method, rule.rule)
+        for rule in walked_rules(app)
+        for method in WALKED_METHODS | (rule.methods - {"HEAD", "OPTIONS"})
+    )
+
+
+def url_for_rule(app, endpoint: str, rule: str, lead_id: int) -> str:
+    values = {}
+    for arg in next(r for r in app.url_map.iter_rules() if r.rule == rule).arguments:
+        if arg != "lead_id":
+            pytest.fail(f"{rule}: add a value for <{arg}> to the route walk")
+        values[arg] = lead_id
+    return app.url_map.bind("localhost").build(endpoint, values)
+
+
+def outcome(response, client) -> str:
+    if 300 <= response.status_code < 400:
+        with client.session_transaction() as sess:
+            if any(CSRF_FLASH in message for _, message in sess.get("_flashes", [])):
+                return "csrf"
+        location = urlsplit(response.headers["Location"])
+        assert location.netloc in ("", "localhost"), response.headers["Location"]
+        if location.path == "/auth/login" and location.query.startswith("next="):
+            return LOGIN
+        return f"to:{location.path}"
+    names = {200: OK, 401: "unauthorized", 403: FORBIDDEN, 404: "not_found", 405: NOT_ALLOWED}
+    return names.get(response.status_code, str(response.status_code))
+
+
+def seed(app) -> int:
+    with app.app_context():
+        factories.make_user("admin", role=Role.SUPERADMIN)
+        factories.make_user("ayse")
+        lead = factories.make_lead(first_name=SECRET_NAME, email=SECRET_EMAIL)
+        db.session.commit()
+        return lead.id
+
+
+def client_as(app, role: str):
+    client = app.test_client()
+    if role != "anonymous":
+        response = client.post(
+            "/auth/login", data={"username": USERNAMES[role], "password": "correct-horse"}
+        )
+        assert urlsplit(response.headers["Location"]).path == "/facebook-leads/", role
+    return client
+
+
+def walk(app, role: str, lead_id: int) -> dict[tuple[str, str], str]:
+    seen = {}
+    for endpoint, method, rule in walked_requests(app):
+        client = client_as(app, role)  # fresh each time: logout must not spoil the next request
+        response = client.open(url_for_rule(app, endpoint, rule, lead_id), method=method)
+        got = outcome(response, client)
+        seen[(endpoint, method)] = got
+        if role != "superadmin":
+            assert SECRET_NAME.encode() not in response.data, (role, endpoint, method)
+            assert SECRET_EMAIL.encode() not in response.data, (role, endpoint, method)
+        if role == "anonymous" and got == OK:
+            assert endpoint in PUBLIC, f"{endpoint} {method} answers 200 to anonymous"
+    return seen
+
+
+@pytest.fixture
+def csrf_app(database):
+    app = create_app(config_for(database, WTF_CSRF_ENABLED=True))
+    with app.app_context():
+        reset_schema()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_every_route_has_an_access_decision(app):
+    walked = {(endpoint, method) for endpoint, method, _ in walked_requests(app)}
+    missing = walked - EXPECTED.keys()
+    assert not missing, f"routes without an access decision in EXPECTED: {sorted(missing)}"
+    stale = EXPECTED.keys() - walked
+    assert not stale, f"EXPECTED names routes that no longer exist: {sorted(stale)}"
+    assert CSRF_EXEMPT.issubset(endpoint for endpoint, _ in walked)
+
+
+def test_walk_finds_the_known_routes(app):
+    """Guard for the walk itself: it must not silently skip real routes."""
+    endpoints = {endpoint for endpoint, _, _ in walked_requests(app)}
+    assert {"leads.index", "leads.detail", "auth.login", "auth.logout"} <= endpoints
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_answers_each_role_as_decided(app, role):
+    lead_id = seed(app)
+    seen = walk(app, role, lead_id)
+    expected = {key: per_role[role] for key, per_role in EXPECTED.items()}
+    assert seen == expected
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_post_without_csrf_token_is_refused(csrf_app, role):
+    lead_id = seed(csrf_app)
+    for endpoint, method, rule in walked_requests(csrf_app):
+        if method != "POST" or EXPECTED[(endpoint, method)][role] == NOT_ALLOWED:
+            continue
+        client = client_as_with_token(csrf_app, role)
+        response = client.post(url_for_rule(csrf_app, endpoint, rule, lead_id))
+        expected = EXPECTED[(endpoint, method)][role] if endpoint in CSRF_EXEMPT else "csrf"
+        assert outcome(response, client) == expected, (role, endpoint)
+        if role != "anonymous":  # still signed in: the refused POST changed nothing
+            assert client.get("/facebook-leads/").status_code in (200, 403)
+
+
+def client_as_with_token(app, role: str):
+    """Sign in through the real form, token and all (CSRF on)."""
+    client = app.test_client()
+    if role == "anonymous":
+        return client
+    page = client.get("/auth/login").get_data(as_text=True)
+    marker = 'name="csrf_token" type="hidden" value="'
+    token = page.split(marker, 1)[1].split('"', 1)[0]
+    response = client.post(
+        "/auth/login",
+        data={"username": USERNAMES[role], "password": "correct-horse", "csrf_token": token},
+    )
+    assert urlsplit(response.headers["Location"]).path == "/facebook-leads/", role
+    return client
