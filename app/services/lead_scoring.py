@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# The lead columns the score reads (rescoring loads just these).
+SCORED_COLUMNS = (
+    "phone",
+    "email",
+    "first_name",
+    "last_name",
+    "meta_created_at",
+    "service",
+    "form_data",
+    "age",
+)
 CORE_FIELDS = frozenset(
     {"full_name", "first_name", "last_name", "email", "phone_number", "phone", "inbox_url"}
 )

@@ -1,0 +1,226 @@
+"""Working a lead: status changes, assignment and logged contact, each with a timeline row.
+
+Callers commit. Every change checks the lead's `version_id` when the caller saw one, so a stale
+form never silently overwrites someone else's change (ConflictError → 409 on the API).
+"""
+
+import logging
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import events
+from app.errors import ConflictError, DomainError, ValidationError
+from app.extensions import db
+from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
+from app.services import lead_scoring
+
+log = logging.getLogger(__name__)
+S = LeadStatus
+OPEN_STATUSES = frozenset({S.NEW, S.ASSIGNED, S.CONTACTED, S.QUALIFIED})
+CLOSING = frozenset({S.LOST, S.INVALID})
+# Forward along the pipeline; lost/invalid from any open status; a closed lead can be reopened.
+TRANSITIONS: dict[LeadStatus, frozenset[LeadStatus]] = {
+    S.NEW: frozenset({S.ASSIGNED, S.CONTACTED}) | CLOSING,
+    S.ASSIGNED: frozenset({S.NEW, S.CONTACTED}) | CLOSING,
+    S.CONTACTED: frozenset({S.QUALIFIED}) | CLOSING,
+    S.QUALIFIED: frozenset({S.CONVERTED, S.CONTACTED}) | CLOSING,
+    S.CONVERTED: frozenset(),
+    S.LOST: frozenset({S.NEW}),
+    S.INVALID: frozenset({S.NEW}),
+}
+CONTACT_TYPES = frozenset({InteractionType.CALL, InteractionType.EMAIL, InteractionType.WHATSAPP})
+LOGGABLE_TYPES = CONTACT_TYPES | {InteractionType.NOTE}
+RESULTS = ("reached", "no_answer", "callback", "voicemail", "wrong_number", "not_interested")
+MAX_DESCRIPTION = 4000
+
+
+class InvalidTransitionError(DomainError):
+    code = "invalid_transition"
+    status = 422
+
+
+class StaleLeadError(ConflictError):
+    """The lead changed since the caller read it."""
+
+
+class NotAllowedError(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+def change_status(
+    lead: FacebookLead,
+    status: LeadStatus | str,
+    *,
+    actor: User | None,
+    expected_version: int | None = None,
+    note: str | None = None,
+) -> LeadInteraction:
+    """Move *lead* to *status* if the pipeline allows it; raises InvalidTransitionError."""
+    check_version(lead, expected_version)
+    new = parse_status(status)
+    old = lead.status
+    if new == old:
+        raise InvalidTransitionError(f"The lead is already {old.value}.")
+    if new not in TRANSITIONS[old]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none (closed)"
+        raise InvalidTransitionError(
+            f"A {old.value} lead cannot become {new.value}. Allowed: {allowed}."
+        )
+    apply_status(lead, new)
+    text = f"Status {old.value} → {new.value}." + (f" {clean_text(note)}" if note else "")
+    return record(lead, actor, InteractionType.STATUS_CHANGE, text, previous_assignee=None)
+
+
+def assign(
+    lead: FacebookLead, assignee: User | None, *, actor: User, expected_version: int | None = None
+) -> LeadInteraction:
+    """Give *lead* to *assignee* (None = unassign). Only superadmins assign."""
+    if not actor.is_superadmin:
+        raise NotAllowedError("Only a superadmin can assign leads.")
+    check_version(lead, expected_version)
+    if assignee is not None and not assignee.is_active:
+        raise ValidationError("That user is deactivated.")
+    previous = lead.assigned_to_id
+    if previous == (assignee.id if assignee else None):
+        raise ValidationError("The lead is already assigned to them.")
+    lead.assigned_to = assignee
+    lead.assigned_to_id = assignee.id if assignee else None
+    if assignee and lead.status == S.NEW:
+        apply_status(lead, S.ASSIGNED)
+    elif assignee is None and lead.status == S.ASSIGNED:
+        apply_status(lead, S.NEW)
+    text = f"Assigned to {assignee.username}." if assignee else "Unassigned."
+    return record(lead, actor, InteractionType.ASSIGNMENT, text, previous_assignee=previous)
+
+
+def add_interaction(
+    lead: FacebookLead,
+    *,
+    actor: User,
+    interaction_type: InteractionType | str,
+    description: str | None = None,
+    result: str | None = None,
+    expected_version: int | None = None,
+) -> LeadInteraction:
+    """Log a note or a contact attempt; reaching an open lead moves it to contacted."""
+    check_version(lead, expected_version)
+    kind = parse_type(interaction_type)
+    if result is not None and result not in RESULTS:
+        raise ValidationError(f"Unknown result; use one of: {', '.join(RESULTS)}.")
+    if kind == InteractionType.NOTE and not (description or "").strip():
+        raise ValidationError("A note needs some text.")
+    if kind in CONTACT_TYPES:
+        lead.first_contacted_at = lead.first_contacted_at or datetime.now(UTC)
+        if result == "reached" and lead.status in (S.NEW, S.ASSIGNED):
+            apply_status(lead, S.CONTACTED)
+    interaction = record(lead, actor, kind, clean_text(description), previous_assignee=None)
+    interaction.result = result
+    rescore(lead)
+    return interaction
+
+
+def check_version(lead: FacebookLead, expected: int | None) -> None:
+    if expected is not None and expected != lead.version_id:
+        raise StaleLeadError("This lead was changed by someone else. Reload it and try again.")
+
+
+def parse_status(value: LeadStatus | str) -> LeadStatus:
+    try:
+        return LeadStatus(value)
+    except ValueError:
+        raise ValidationError(f"Unknown status {str(value)[:40]!r}.") from None
+
+
+def parse_type(value: InteractionType | str) -> InteractionType:
+    try:
+        kind = InteractionType(value)
+    except ValueError:
+        kind = None
+    if kind not in LOGGABLE_TYPES:
+        raise ValidationError("Log a note, call, email or whatsapp.")
+    return kind
+
+
+def apply_status(lead: FacebookLead, new: LeadStatus) -> None:
+    now = datetime.now(UTC)
+    if new == S.CONTACTED:
+        lead.first_contacted_at = lead.first_contacted_at or now
+    if new == S.CONVERTED:
+        lead.converted_at = now
+    elif lead.status == S.CONVERTED:
+        lead.converted_at = None
+    lead.status = new
+
+
+def clean_text(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text[:MAX_DESCRIPTION] or None
+
+
+def record(
+    lead: FacebookLead,
+    actor: User | None,
+    kind: InteractionType,
+    text: str | None,
+    *,
+    previous_assignee: int | None,
+) -> LeadInteraction:
+    """Write the timeline row, flush (version check) and queue the events."""
+    interaction = LeadInteraction(
+        lead_id=lead.id,
+        user_id=actor.id if actor else None,
+        interaction_type=kind,
+        description=text,
+        created_at=datetime.now(UTC),
+    )
+    db.session.add(interaction)
+    lead.updated_at = datetime.now(UTC)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleLeadError(
+            "This lead was changed by someone else. Reload it and try again."
+        ) from None
+    announce_update(lead, previous_assignee)
+    log.info("lead %s: %s by user %s", lead.id, kind.value, actor.id if actor else "system")
+    return interaction
+
+
+def rescore(lead: FacebookLead, now: datetime | None = None) -> None:
+    """Recompute the stored score and breakdown from the lead and its logged results."""
+    results = tuple(
+        db.session.scalars(
+            sa.select(LeadInteraction.result).where(
+                LeadInteraction.lead_id == lead.id, LeadInteraction.result.is_not(None)
+            )
+        )
+    )
+    values = {column: getattr(lead, column) for column in lead_scoring.SCORED_COLUMNS}
+    lead.score, lead.score_breakdown = lead_scoring.score_values(
+        values, now=now, contact_results=results
+    )
+
+
+def announce_update(lead: FacebookLead, previous_assignee: int | None) -> None:
+    """`lead_updated` to the dashboard, the lead's room and its assignee; the previous
+    assignee only learns the lead left them."""
+    payload = {
+        "id": lead.id,
+        "status": lead.status.value,
+        "assigned_to_id": lead.assigned_to_id,
+        "score": lead.score,
+        "version_id": lead.version_id,
+    }
+    rooms = [events.DASHBOARD_ROOM, f"lead:{lead.id}"]
+    if lead.assigned_to_id:
+        rooms.append(f"user:{lead.assigned_to_id}")
+    events.publish("lead_updated", payload, to=rooms)
+    if previous_assignee and previous_assignee != lead.assigned_to_id:
+        events.publish(
+            "lead_updated", {"id": lead.id, "visible": False}, to=f"user:{previous_assignee}"
+        )
+    events.publish("stats_updated", {}, to=rooms[:1] + rooms[2:])
