@@ -3,6 +3,7 @@
 from app.models.distributor import Distributor
 from app.models.interaction import InteractionType, LeadInteraction
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
+from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.user import Role, User
@@ -13,7 +14,9 @@ __all__ = [
     "FacebookLead",
     "FailedLead",
     "InteractionType",
+    "LeadCounter",
     "LeadInteraction",
+    "LeadSearchTerm",
     "LeadStatus",
     "MetaApiConfig",
     "MetaForm",

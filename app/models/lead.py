@@ -27,6 +27,14 @@ class LeadStatus(enum.StrEnum):
     INVALID = "invalid"
 
 
+def shown_index(name: str, *columns: str) -> sa.Index:
+    """A partial index over the leads the dashboard shows by default: not deleted, not a
+    re-inquiry, not a Meta test lead (queries repeat this predicate: see `shown_leads`)."""
+    predicate = sa.text("deleted_at IS NULL AND duplicate_of_id IS NULL AND is_test IS false")
+    sqlite_predicate = sa.text("deleted_at IS NULL AND duplicate_of_id IS NULL AND is_test IS 0")
+    return sa.Index(name, *columns, postgresql_where=predicate, sqlite_where=sqlite_predicate)
+
+
 class FacebookLead(db.Model):
     """One Meta lead, stored once (unique meta_lead_id), normalised, with its raw answers."""
 
@@ -35,6 +43,18 @@ class FacebookLead(db.Model):
         sa.Index("ix_facebook_leads_distributor_status", "distributor_id", "status"),
         sa.Index("ix_facebook_leads_meta_created_at", "meta_created_at"),
         sa.Index("ix_facebook_leads_created_at", "created_at"),
+        shown_index("ix_facebook_leads_shown_received", "meta_created_at", "id"),
+        shown_index("ix_facebook_leads_shown_score", "score", "id"),
+        shown_index("ix_facebook_leads_shown_status_received", "status", "meta_created_at", "id"),
+        shown_index(
+            "ix_facebook_leads_shown_assignee_received", "assigned_to_id", "meta_created_at", "id"
+        ),
+        shown_index(
+            "ix_facebook_leads_shown_distributor_received",
+            "distributor_id",
+            "meta_created_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +95,8 @@ class FacebookLead(db.Model):
         sa.ForeignKey("facebook_leads.id"), index=True
     )
 
-    meta_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the person submitted the form (our receive time if Meta's was unreadable).
+    meta_created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

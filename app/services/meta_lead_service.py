@@ -7,6 +7,7 @@ import enum
 import functools
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,7 +21,7 @@ from app import events
 from app.extensions import db
 from app.meta.normalize import normalize_lead, scrub_json
 from app.models import FacebookLead, FailedLead, InteractionType, LeadInteraction, LeadStatus
-from app.services import lead_scoring
+from app.services import lead_counters, lead_scoring, lead_search
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
@@ -67,8 +68,7 @@ def ingest_raw_leads(
     """Store each raw Graph lead once; bad ones are kept in `meta_failed_leads`. Caller commits."""
     now = now or datetime.now(UTC)
     result = IngestResult(fetched=len(raws))
-    rows, failures = build_rows(raws, source, default_region, now)
-    result.newest = max((r["meta_created_at"] for r in rows if r["meta_created_at"]), default=None)
+    rows, failures, result.newest = build_rows(raws, source, default_region, now)
     record_failures(failures, source)
     result.failed = len(failures)
     inserted: list[sa.Row] = []
@@ -77,7 +77,9 @@ def ingest_raw_leads(
     result.created = len(inserted)
     result.created_ids = [row.id for row in inserted]
     result.already_stored = len(rows) - result.created - (result.failed - len(failures))
-    result.reinquiries = link_person_duplicates(inserted, source.distributor_id, now)
+    links = link_person_duplicates(inserted, source.distributor_id, now)
+    result.reinquiries = len(links)
+    index_and_count(inserted, rows, links, source)
     if announce_events:
         announce(inserted, source)
     return result
@@ -85,16 +87,23 @@ def ingest_raw_leads(
 
 def build_rows(
     raws: Iterable[Any], source: LeadSource, default_region: str, now: datetime
-) -> tuple[list[dict[str, Any]], list[tuple[Any, str]]]:
-    """Normalised, scored column dicts (one per distinct lead id) and the failures."""
+) -> tuple[list[dict[str, Any]], list[tuple[Any, str]], datetime | None]:
+    """Normalised, scored column dicts (one per distinct lead id), the failures, and the
+    newest Meta created_time among them (for the form's checkpoint)."""
     rows: dict[str, dict[str, Any]] = {}
     failures: list[tuple[Any, str]] = []
+    newest: datetime | None = None
     for raw in raws:
         normalized = normalize_lead(raw, default_region=default_region, today=now.date())
         if normalized.error:
             failures.append((raw, normalized.error))
             continue
         values = normalized.values
+        created = values["meta_created_at"]
+        if created is None:
+            values["meta_created_at"] = now  # unreadable on Meta's side: sort by arrival
+        elif newest is None or created > newest:
+            newest = created
         score, breakdown = lead_scoring.score_values(values, now=now)
         values.update(
             meta_page_id=source.page_id,
@@ -111,8 +120,8 @@ def build_rows(
         )
         rows.setdefault(values["meta_lead_id"], values)
     # Oldest first, so ids follow Meta's time and concurrent inserts lock keys in one order.
-    ordered = sorted(rows.values(), key=lambda r: (r["meta_created_at"] or now, r["meta_lead_id"]))
-    return ordered, failures
+    ordered = sorted(rows.values(), key=lambda r: (r["meta_created_at"], r["meta_lead_id"]))
+    return ordered, failures, newest
 
 
 def insert_statement():
@@ -205,13 +214,13 @@ def record_failures(failures: list[tuple[Any, str]], source: LeadSource) -> None
 
 def link_person_duplicates(
     inserted: Sequence[sa.Row], distributor_id: int | None, now: datetime
-) -> int:
+) -> dict[int, int]:
     """Point new leads that share an E.164 phone or an email with an earlier lead of the same
     distributor at that original (`duplicate_of_id`) and log a `reinquiry` on it."""
     phones = {r.phone for r in inserted if r.phone}
     emails = {r.email for r in inserted if r.email}
     if not phones and not emails:
-        return 0
+        return {}
     candidates = db.session.execute(
         sa.select(LEADS.c.id, LEADS.c.phone, LEADS.c.email, LEADS.c.duplicate_of_id)
         .where(
@@ -224,7 +233,7 @@ def link_person_duplicates(
     ).all()
     links = find_originals(candidates, {r.id for r in inserted})
     if not links:
-        return 0
+        return links
     db.session.execute(
         sa.update(LEADS)
         .where(LEADS.c.id == sa.bindparam("lead_id"))
@@ -245,7 +254,28 @@ def link_person_duplicates(
             for lead_id, original in links.items()
         ],
     )
-    return len(links)
+    return links
+
+
+def index_and_count(
+    inserted: Sequence[sa.Row],
+    rows: list[dict[str, Any]],
+    links: dict[int, int],
+    source: LeadSource,
+) -> None:
+    """Search terms and status counters for the new leads (same transaction)."""
+    if not inserted:
+        return
+    by_lead_id = {row["meta_lead_id"]: row for row in rows}
+    new_rows = [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
+    lead_search.index_leads(new_rows)
+    distributor = source.distributor_id or 0
+    lead_counters.bump(
+        Counter(
+            (distributor, 0, LeadStatus.NEW.value, row["is_test"] or row["id"] in links)
+            for row in new_rows
+        )
+    )
 
 
 def find_originals(candidates: Sequence[sa.Row], new_ids: set[int]) -> dict[int, int]:

@@ -163,6 +163,7 @@ def test_a_row_the_database_refuses_is_kept_raw_and_the_others_go_in(source):
         "score": 0,
         "version_id": 1,
         "created_at": NOW,
+        "meta_created_at": NOW,
         "updated_at": NOW,
         "is_organic": False,
         "is_test": False,

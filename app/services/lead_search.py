@@ -1,0 +1,98 @@
+"""Prefix search over names, emails and phone numbers through `lead_search_terms`.
+
+Each lead gets a handful of folded terms ("yilmaz", "ayse@example.com", "905321234567",
+"5321234567"); a query word matches a lead when it is a prefix of one of its terms, so an
+index range scan answers it at any table size, identically on SQLite and PostgreSQL."""
+
+import contextlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import phonenumbers
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import FacebookLead, LeadSearchTerm
+
+TERMS = LeadSearchTerm.__table__
+WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+TURKISH = str.maketrans({"ı": "i", "İ": "i", "I": "i"})
+MAX_TERM = 64
+MAX_QUERY_WORDS = 5
+TOP = "\U0010ffff"  # sorts after every character: `w <= term < w + TOP` is "starts with w"
+
+
+def fold(text: str) -> str:
+    """Lower-case, Turkish dotless i folded, accents stripped: "YILMAZ" and "Yılmaz" → "yilmaz"."""
+    text = unicodedata.normalize("NFKD", text.translate(TURKISH).casefold())
+    return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def phone_terms(phone: str | None, phone_raw: str | None) -> set[str]:
+    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
+    terms = {digits} if digits else set()
+    if phone:
+        with contextlib.suppress(phonenumbers.NumberParseException):
+            terms.add(str(phonenumbers.parse(phone).national_number))
+    elif phone_raw:
+        raw_digits = "".join(ch for ch in phone_raw if ch.isdigit()).lstrip("0")
+        if len(raw_digits) >= 3:
+            terms.add(raw_digits)
+    return terms
+
+
+def terms_for(values: Mapping[str, Any]) -> set[str]:
+    """The search terms of one lead's column values."""
+    terms: set[str] = set()
+    for key in ("first_name", "last_name"):
+        terms.update(WORD_RE.findall(fold(values.get(key) or "")))
+    if email := values.get("email"):
+        terms.add(email)
+        terms.update(w for w in WORD_RE.findall(fold(email.partition("@")[0])) if len(w) > 1)
+    terms |= phone_terms(values.get("phone"), values.get("phone_raw"))
+    return {term[:MAX_TERM] for term in terms if term}
+
+
+def query_words(q: str) -> list[str]:
+    """Folded words of a search box entry; digit-heavy input becomes one phone prefix."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    letters = sum(ch.isalpha() for ch in q)
+    if len(digits) >= 3 and letters == 0:
+        return [digits.lstrip("0") or digits]
+    if "@" in q:
+        return [fold(q.strip())[:MAX_TERM]]
+    return [w[:MAX_TERM] for w in WORD_RE.findall(fold(q))][:MAX_QUERY_WORDS]
+
+
+def matching(q: str) -> sa.ColumnElement[bool]:
+    """Condition on FacebookLead: every word of *q* starts one of the lead's terms."""
+    words = query_words(q)
+    if not words:
+        return sa.true()
+    return sa.and_(
+        *(
+            FacebookLead.id.in_(
+                sa.select(TERMS.c.lead_id).where(TERMS.c.term >= word, TERMS.c.term < word + TOP)
+            )
+            for word in words
+        )
+    )
+
+
+def index_leads(rows: Iterable[Mapping[str, Any]]) -> None:
+    """Store the terms of freshly inserted leads (rows carry `id` and the searched columns)."""
+    terms = [{"term": term, "lead_id": row["id"]} for row in rows for term in terms_for(row)]
+    if terms:
+        db.session.execute(sa.insert(TERMS), terms)
+
+
+def reindex_lead(lead: FacebookLead) -> None:
+    """Replace one lead's terms after its searched fields changed. Caller commits."""
+    db.session.execute(sa.delete(TERMS).where(TERMS.c.lead_id == lead.id))
+    values = {
+        key: getattr(lead, key)
+        for key in ("first_name", "last_name", "email", "phone", "phone_raw")
+    }
+    index_leads([{"id": lead.id, **values}])
