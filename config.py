@@ -83,6 +83,7 @@ class Config:
     RATELIMIT_STORAGE_URI = env_str("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
+    API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000 per hour")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -3,8 +3,9 @@
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort
+from flask import Flask, abort, jsonify, redirect, request
 from flask_login import current_user, login_required
+from flask_login.utils import login_url
 
 from app.extensions import login_manager
 
@@ -28,6 +29,13 @@ def superadmin_required(view: Callable) -> Callable:
     return wrapped
 
 
+def unauthorized():
+    """Anonymous callers: 401 JSON on the API, the login page (with ?next=) elsewhere."""
+    if "/api/" in request.path:
+        return jsonify({"error": {"code": "unauthorized", "message": "Sign in first."}}), 401
+    return redirect(login_url("auth.login", next_url=request.url))
+
+
 def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -40,4 +48,5 @@ def register(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "warning"
     login_manager.session_protection = "strong"
+    login_manager.unauthorized_handler(unauthorized)
     app.after_request(set_security_headers)

@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, url_for
 
 from app.meta.treatments import treatment_label
 from app.models import LeadStatus
+from app.services import lead_scoring
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -66,3 +67,5 @@ def register(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(STATUS_STYLES, "STATUS_STYLES")
     app.add_template_global(LeadStatus, "LeadStatus")
+    app.add_template_global(lead_scoring.factor_maxima(), "SCORE_FACTORS")
+    app.add_template_global(lead_scoring.FACTOR_LABELS, "SCORE_FACTOR_LABELS")

@@ -6,7 +6,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models import Distributor, FacebookLead, LeadStatus, Role, User
-from app.services import accounts
+from app.services import accounts, lead_counters, lead_search
 
 _counter = itertools.count(1)
 
@@ -37,4 +37,7 @@ def make_lead(**values: Any) -> FacebookLead:
     lead = FacebookLead(**(defaults | values))
     db.session.add(lead)
     db.session.flush()
+    # What ingestion does for every stored lead: search terms and status counters.
+    lead_search.reindex_lead(lead)
+    lead_counters.moved(None, lead_counters.key_of(lead))
     return lead

@@ -22,6 +22,7 @@ WALKED_METHODS = {"GET", "POST"}  # always tried; any other method a rule declar
 # Outcomes: "ok" = 200; "login" = redirect to /auth/login?next=…; "to:/path" = redirect there;
 # "forbidden" = 403; "not_found" = 404; "not_allowed" = 405; "csrf" = refused for a missing token.
 LOGIN, OK, FORBIDDEN, NOT_ALLOWED = "login", "ok", "forbidden", "not_allowed"
+NOT_FOUND, UNAUTHORIZED = "not_found", "unauthorized"
 DASHBOARD = "to:/facebook-leads/"
 SIGNED_OUT = "to:/auth/login"
 
@@ -41,11 +42,37 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("auth.login", "POST"): {"anonymous": OK, "staff": DASHBOARD, "superadmin": DASHBOARD},
     ("auth.logout", "GET"): each(NOT_ALLOWED),
     ("auth.logout", "POST"): {"anonymous": LOGIN, "staff": SIGNED_OUT, "superadmin": SIGNED_OUT},
-    # Superadmin-only for now; staff get their own leads later (then: own → ok, other → 404).
-    ("leads.index", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # Staff see only their own leads: the walked lead is not theirs, so it is a 404 for them
+    # (not a 403: ids must not leak). Actions posted empty are refused with a flash.
+    ("leads.index", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
     ("leads.index", "POST"): each(NOT_ALLOWED),
-    ("leads.detail", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("leads.detail", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.detail", "POST"): each(NOT_ALLOWED),
+    ("leads.row", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
+    ("leads.row", "POST"): each(NOT_ALLOWED),
+    ("leads.change_status", "GET"): each(NOT_ALLOWED),
+    ("leads.change_status", "POST"): {
+        "anonymous": LOGIN,
+        "staff": NOT_FOUND,
+        "superadmin": DASHBOARD,
+    },
+    ("leads.assign", "GET"): each(NOT_ALLOWED),
+    ("leads.assign", "POST"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": DASHBOARD},
+    ("leads.add_interaction", "GET"): each(NOT_ALLOWED),
+    ("leads.add_interaction", "POST"): {
+        "anonymous": LOGIN,
+        "staff": NOT_FOUND,
+        "superadmin": DASHBOARD,
+    },
+    # The JSON API answers 401 (not a redirect) to anonymous callers.
+    ("api.stats", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
+    ("api.stats", "POST"): each(NOT_ALLOWED),
+    ("api.recent", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
+    ("api.recent", "POST"): each(NOT_ALLOWED),
+    ("api.leads", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
+    ("api.leads", "POST"): each(NOT_ALLOWED),
+    ("api.lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
+    ("api.lead", "POST"): each(NOT_ALLOWED),
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
 PUBLIC = {"main.index", "main.healthz", "auth.login"}

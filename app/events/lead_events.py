@@ -1,17 +1,51 @@
-"""Socket.IO handlers: who may connect and which rooms they join."""
+"""Socket.IO handlers: who may connect, and which rooms they may join.
+
+Superadmins join `dashboard`, everyone their own `user:<id>`; `join_lead` adds `lead:<id>`
+only for a lead the user may see (the same `visible_leads` rule as the pages)."""
+
+import logging
 
 from flask_login import current_user
-from flask_socketio import join_room
+from flask_socketio import disconnect, join_room, leave_room
 
 from app.events import DASHBOARD_ROOM
-from app.extensions import socketio
+from app.extensions import db, socketio
+from app.services import lead_service
+
+log = logging.getLogger(__name__)
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
     if not current_user.is_authenticated:
-        return False
+        return False  # refused: no anonymous listeners
     join_room(f"user:{current_user.id}")
     if current_user.is_superadmin:
         join_room(DASHBOARD_ROOM)
     return True
+
+
+@socketio.on("join_lead")
+def on_join_lead(data):
+    if not current_user.is_authenticated:
+        disconnect()
+        return {"ok": False}
+    lead_id = data.get("lead_id") if isinstance(data, dict) else None
+    if not isinstance(lead_id, int) or isinstance(lead_id, bool):
+        return {"ok": False, "error": "lead_id must be a number"}
+    try:
+        allowed = lead_service.get_visible_lead(current_user, lead_id) is not None
+    finally:
+        db.session.remove()
+    if not allowed:
+        return {"ok": False, "error": "not found"}
+    join_room(f"lead:{lead_id}")
+    return {"ok": True}
+
+
+@socketio.on("leave_lead")
+def on_leave_lead(data):
+    lead_id = data.get("lead_id") if isinstance(data, dict) else None
+    if isinstance(lead_id, int):
+        leave_room(f"lead:{lead_id}")
+    return {"ok": True}

@@ -69,6 +69,24 @@ class ScoringRules:
 
 
 DEFAULT_RULES = ScoringRules()
+FACTOR_LABELS = {
+    "contact": "Contact details (valid phone, email, full name)",
+    "freshness": "Freshness (how recent the enquiry is)",
+    "service": "Treatment value",
+    "engagement": "Engagement (answers given, contact results)",
+    "age": "Age of the prospect",
+}
+
+
+def factor_maxima(rules: ScoringRules = DEFAULT_RULES) -> dict[str, int]:
+    """The most points each factor can give (they add up to 100 with the defaults)."""
+    return {
+        "contact": rules.phone_points + rules.email_points + rules.name_points,
+        "freshness": max(points for _, points in rules.freshness_steps),
+        "service": max(rules.service_tiers.values()),
+        "engagement": rules.engagement_cap,
+        "age": max(points for _, _, points in rules.age_bands),
+    }
 
 
 def score_values(

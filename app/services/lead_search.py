@@ -49,8 +49,9 @@ def terms_for(values: Mapping[str, Any]) -> set[str]:
     for key in ("first_name", "last_name"):
         terms.update(WORD_RE.findall(fold(values.get(key) or "")))
     if email := values.get("email"):
-        terms.add(email)
-        terms.update(w for w in WORD_RE.findall(fold(email.partition("@")[0])) if len(w) > 1)
+        local, _, domain = email.partition("@")
+        terms.update((email, domain))
+        terms.update(w for w in WORD_RE.findall(fold(local)) if len(w) > 1)
     terms |= phone_terms(values.get("phone"), values.get("phone_raw"))
     return {term[:MAX_TERM] for term in terms if term}
 
@@ -61,16 +62,17 @@ def query_words(q: str) -> list[str]:
     letters = sum(ch.isalpha() for ch in q)
     if len(digits) >= 3 and letters == 0:
         return [digits.lstrip("0") or digits]
-    if "@" in q:
-        return [fold(q.strip())[:MAX_TERM]]
-    return [w[:MAX_TERM] for w in WORD_RE.findall(fold(q))][:MAX_QUERY_WORDS]
+    if "@" in q or ("." in q and " " not in q.strip()):
+        return [fold(q.strip())[:MAX_TERM]]  # an email or a domain, matched as typed
+    words = [w for w in WORD_RE.findall(fold(q)) if not (w.isdigit() and len(w) < 3)]
+    return [w[:MAX_TERM] for w in words][:MAX_QUERY_WORDS]
 
 
 def matching(q: str) -> sa.ColumnElement[bool]:
     """Condition on FacebookLead: every word of *q* starts one of the lead's terms."""
     words = query_words(q)
     if not words:
-        return sa.true()
+        return sa.false()  # nothing searchable (only punctuation): nothing matches
     return sa.and_(
         *(
             FacebookLead.id.in_(

@@ -1,104 +1,325 @@
-"""Reading leads: who may see which (`visible_leads`), dashboard filters, one lead's detail."""
+"""Reading leads: who may see which (`visible_leads`), dashboard filters and pages, stats.
 
-from dataclasses import dataclass
+Everything a user can list, count, open, export or be told about goes through
+`visible_leads(user)`: staff see the leads assigned to them, superadmins all of them,
+and nobody a soft-deleted lead."""
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import FacebookLead, FailedLead, LeadInteraction, LeadStatus, User
+from app.models import FacebookLead, FailedLead, LeadCounter, LeadInteraction, LeadStatus, User
+from app.services import lead_search
 
+L = FacebookLead
 SORTS = {
-    "received": (FacebookLead.meta_created_at.desc(), FacebookLead.id.desc()),
-    "received_asc": (FacebookLead.meta_created_at.asc(), FacebookLead.id.asc()),
-    "score": (FacebookLead.score.desc(), FacebookLead.id.desc()),
+    "received": (L.meta_created_at.desc(), L.id.desc()),
+    "received_asc": (L.meta_created_at.asc(), L.id.asc()),
+    "score": (L.score.desc(), L.id.desc()),
+    "score_asc": (L.score.asc(), L.id.asc()),
 }
 MAX_QUERY_LENGTH = 100
+COUNT_CAP = 50_000  # beyond this a filtered total is shown as "50,000+"
+PLATFORMS = ("fb", "ig")
 
 
 @dataclass(frozen=True)
 class LeadFilters:
+    """The dashboard's filters, parsed leniently from query arguments (bad values ignored)."""
+
     status: str | None = None
     distributor_id: int | None = None
+    assignee: int | str | None = None  # a user id, or "none" for unassigned
+    score_min: int | None = None
+    score_max: int | None = None
+    service: str | None = None
+    platform: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
     q: str | None = None
+    include_duplicates: bool = False
+    include_test: bool = False
     sort: str = "received"
 
     @classmethod
     def from_args(cls, args: Any) -> "LeadFilters":
         status = args.get("status") or None
-        distributor = args.get("distributor", "")
-        sort = args.get("sort", "received")
+        assignee = args.get("assignee", "")
         return cls(
             status=status if status in {s.value for s in LeadStatus} else None,
-            distributor_id=int(distributor) if distributor.isdigit() else None,
+            distributor_id=as_int(args.get("distributor")),
+            assignee="none" if assignee == "none" else as_int(assignee),
+            score_min=as_int(args.get("score_min"), 0, 100),
+            score_max=as_int(args.get("score_max"), 0, 100),
+            service=(args.get("service") or "").strip()[:64] or None,
+            platform=args.get("platform") if args.get("platform") in PLATFORMS else None,
+            date_from=as_date(args.get("date_from")),
+            date_to=as_date(args.get("date_to")),
             q=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH] or None,
-            sort=sort if sort in SORTS else "received",
+            include_duplicates=args.get("duplicates") == "1",
+            include_test=args.get("test") == "1",
+            sort=args.get("sort") if args.get("sort") in SORTS else "received",
         )
+
+    @property
+    def counter_only(self) -> bool:
+        """True when the counters table can answer the total without touching the leads."""
+        return not any(
+            (
+                self.score_min is not None,
+                self.score_max is not None,
+                self.service,
+                self.platform,
+                self.date_from,
+                self.date_to,
+                self.q,
+            )
+        )
+
+    @property
+    def active(self) -> bool:
+        return self != LeadFilters(sort=self.sort)
+
+
+def as_int(value: Any, low: int = 1, high: int = 2**31 - 1) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and low <= int(text) <= high else None
+
+
+def as_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip()) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class LeadPage:
+    """One page of leads plus what a pager needs; `total` may be capped (`exact` False)."""
+
+    items: list[FacebookLead]
+    page: int
+    per_page: int
+    total: int
+    exact: bool = True
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.total / self.per_page)) + (0 if self.exact else 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
+        last = 0
+        for num in range(1, self.pages + 1):
+            if (
+                num <= left_edge
+                or self.page - left_current <= num <= self.page + right_current
+                or num > self.pages - right_edge
+            ):
+                if last + 1 != num:
+                    yield None
+                yield num
+                last = num
 
 
 def visible_leads(user: User) -> sa.Select:
     """The one rule for which leads a user may see: staff their own, superadmins all."""
-    query = sa.select(FacebookLead).where(FacebookLead.deleted_at.is_(None))
+    query = sa.select(L).where(L.deleted_at.is_(None))
     if not user.is_superadmin:
-        query = query.where(FacebookLead.assigned_to_id == user.id)
+        query = query.where(L.assigned_to_id == user.id)
     return query
 
 
-def filtered_leads(user: User, filters: LeadFilters) -> sa.Select:
+def filtered_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> sa.Select:
+    """visible_leads narrowed by the filters and sorted. Written so the partial indexes of
+    the default view (not a duplicate, not a test lead) can be used."""
     query = visible_leads(user)
+    if not filters.include_duplicates:
+        query = query.where(L.duplicate_of_id.is_(None))
+    if not filters.include_test:
+        query = query.where(L.is_test.is_(False))
+    return query.where(*lead_conditions(filters, tz)).order_by(*SORTS[filters.sort])
+
+
+def lead_conditions(filters: LeadFilters, tz: str) -> list[sa.ColumnElement[bool]]:
+    conditions = []
     if filters.status:
-        query = query.where(FacebookLead.status == filters.status)
+        conditions.append(L.status == filters.status)
     if filters.distributor_id:
-        query = query.where(FacebookLead.distributor_id == filters.distributor_id)
+        conditions.append(L.distributor_id == filters.distributor_id)
+    if filters.assignee == "none":
+        conditions.append(L.assigned_to_id.is_(None))
+    elif filters.assignee:
+        conditions.append(L.assigned_to_id == filters.assignee)
+    if filters.score_min is not None:
+        conditions.append(L.score >= filters.score_min)
+    if filters.score_max is not None:
+        conditions.append(L.score <= filters.score_max)
+    if filters.service:
+        conditions.append(L.service == filters.service)
+    if filters.platform:
+        conditions.append(L.platform == filters.platform)
+    if filters.date_from:
+        conditions.append(L.meta_created_at >= day_start(filters.date_from, tz))
+    if filters.date_to:
+        conditions.append(L.meta_created_at < day_start(filters.date_to + timedelta(days=1), tz))
     if filters.q:
-        query = query.where(text_match(filters.q))
-    return query.order_by(*SORTS[filters.sort])
+        conditions.append(lead_search.matching(filters.q))
+    return conditions
 
 
-def text_match(q: str) -> sa.ColumnElement[bool]:
-    """Name, email or phone containing *q* (digits-only queries also match phones)."""
-    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    conditions = [
-        sa.func.lower(FacebookLead.first_name).like(like, escape="\\"),
-        sa.func.lower(FacebookLead.last_name).like(like, escape="\\"),
-        FacebookLead.email.like(like, escape="\\"),
-    ]
-    digits = "".join(ch for ch in q if ch.isdigit())
-    if len(digits) >= 3:
-        conditions.append(FacebookLead.phone.like(f"%{digits}%"))
-    return sa.or_(*conditions)
+def day_start(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time.min, ZoneInfo(tz)).astimezone(UTC)
 
 
-def list_leads(user: User, filters: LeadFilters, page: int, per_page: int = 50) -> Pagination:
-    return db.paginate(
-        filtered_leads(user, filters),
-        page=page,
-        per_page=per_page,
-        max_per_page=100,
-        error_out=False,
+def list_leads(
+    user: User, filters: LeadFilters, page: int = 1, *, per_page: int = 50, tz: str = "UTC"
+) -> LeadPage:
+    """A page of leads: ids first (index-only, cheap even deep in the list), then the rows."""
+    page = max(1, page)
+    query = filtered_leads(user, filters, tz)
+    ids = list(
+        db.session.scalars(
+            query.with_only_columns(L.id).limit(per_page).offset((page - 1) * per_page)
+        )
+    )
+    rows = (
+        db.session.scalars(
+            sa.select(L)
+            .where(L.id.in_(ids))
+            .options(selectinload(L.distributor), selectinload(L.assigned_to))
+        ).all()
+        if ids
+        else []
+    )
+    by_id = {lead.id: lead for lead in rows}
+    total, exact = count_leads(user, filters, tz)
+    return LeadPage([by_id[i] for i in ids if i in by_id], page, per_page, total, exact)
+
+
+def count_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> tuple[int, bool]:
+    """(total, exact): from the counters when possible, else a count capped at COUNT_CAP."""
+    if filters.counter_only:
+        return counter_total(user, filters), True
+    inner = (
+        filtered_leads(user, filters, tz)
+        .order_by(None)
+        .with_only_columns(L.id)
+        .limit(COUNT_CAP + 1)
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0
+    return min(total, COUNT_CAP), total <= COUNT_CAP
+
+
+def counters_query(user: User) -> sa.Select:
+    query = sa.select(LeadCounter.status, sa.func.sum(LeadCounter.n))
+    if not user.is_superadmin:
+        query = query.where(LeadCounter.assigned_to_id == user.id)
+    return query.group_by(LeadCounter.status)
+
+
+def counter_total(user: User, filters: LeadFilters) -> int:
+    query = counters_query(user)
+    if not (filters.include_duplicates or filters.include_test):
+        query = query.where(LeadCounter.hidden.is_(False))
+    # Hidden mixes duplicates and test leads; with only one of them included, count exactly.
+    elif not (filters.include_duplicates and filters.include_test):
+        return exact_count(user, filters)
+    if filters.status:
+        query = query.where(LeadCounter.status == filters.status)
+    if filters.distributor_id:
+        query = query.where(LeadCounter.distributor_id == filters.distributor_id)
+    if filters.assignee:
+        assignee = 0 if filters.assignee == "none" else filters.assignee
+        query = query.where(LeadCounter.assigned_to_id == assignee)
+    return sum(n or 0 for _, n in db.session.execute(query))
+
+
+def exact_count(user: User, filters: LeadFilters) -> int:
+    inner = filtered_leads(user, filters).order_by(None).with_only_columns(L.id)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery())) or 0
+
+
+@dataclass(frozen=True)
+class LeadStats:
+    by_status: dict[str, int]
+    total: int
+    unassigned_new: int
+    today: int
+
+
+def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
+    """Status cards: counts per status (no duplicates or test leads), unassigned, today's."""
+    rows = db.session.execute(counters_query(user).where(LeadCounter.hidden.is_(False))).all()
+    by_status = {s.value: 0 for s in LeadStatus} | {status: int(n or 0) for status, n in rows}
+    unassigned = 0
+    if user.is_superadmin:
+        unassigned = (
+            db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(LeadCounter.n), 0)).where(
+                    LeadCounter.hidden.is_(False),
+                    LeadCounter.assigned_to_id == 0,
+                    LeadCounter.status == LeadStatus.NEW.value,
+                )
+            )
+            or 0
+        )
+    today_start = day_start(datetime.now(ZoneInfo(tz)).date(), tz)
+    today = count_leads(user, replace(LeadFilters(), date_from=today_start.date()), tz)[0]
+    return LeadStats(by_status, sum(by_status.values()), int(unassigned), today)
+
+
+def recent_leads(user: User, limit: int = 20) -> list[FacebookLead]:
+    query = filtered_leads(user, LeadFilters()).limit(min(limit, 100))
+    return list(
+        db.session.scalars(query.options(selectinload(L.distributor), selectinload(L.assigned_to)))
     )
 
 
 def get_visible_lead(user: User, lead_id: int) -> FacebookLead | None:
     """The lead if *user* may see it; None otherwise (callers answer 404 either way)."""
-    return db.session.scalar(visible_leads(user).where(FacebookLead.id == lead_id))
+    return db.session.scalar(visible_leads(user).where(L.id == lead_id))
 
 
 def list_interactions(lead: FacebookLead, limit: int = 200) -> list[LeadInteraction]:
-    return list(db.session.scalars(lead.interactions.select().limit(limit)))
-
-
-def list_duplicates(lead: FacebookLead) -> list[FacebookLead]:
-    """Leads linked to this one as re-inquiries, and the original it re-inquires."""
-    root_id = lead.duplicate_of_id or lead.id
-    query = sa.select(FacebookLead).where(
-        sa.or_(FacebookLead.id == root_id, FacebookLead.duplicate_of_id == root_id),
-        FacebookLead.id != lead.id,
-        FacebookLead.deleted_at.is_(None),
+    query = lead.interactions.select().options(selectinload(LeadInteraction.user))
+    return list(
+        db.session.scalars(
+            query.order_by(None)
+            .order_by(LeadInteraction.created_at.desc(), LeadInteraction.id.desc())
+            .limit(limit)
+        )
     )
-    return list(db.session.scalars(query.order_by(FacebookLead.id).limit(100)))
+
+
+def list_duplicates(user: User, lead: FacebookLead) -> list[FacebookLead]:
+    """Leads linked to this one as re-inquiries, and the original it re-inquires (visible ones)."""
+    root_id = lead.duplicate_of_id or lead.id
+    query = visible_leads(user).where(
+        sa.or_(L.id == root_id, L.duplicate_of_id == root_id), L.id != lead.id
+    )
+    return list(db.session.scalars(query.order_by(L.id).limit(100)))
 
 
 def count_failed_leads() -> int:

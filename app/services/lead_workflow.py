@@ -14,7 +14,7 @@ from app import events
 from app.errors import ConflictError, DomainError, ValidationError
 from app.extensions import db
 from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
-from app.services import lead_scoring
+from app.services import lead_counters, lead_scoring
 
 log = logging.getLogger(__name__)
 S = LeadStatus
@@ -60,6 +60,7 @@ def change_status(
 ) -> LeadInteraction:
     """Move *lead* to *status* if the pipeline allows it; raises InvalidTransitionError."""
     check_version(lead, expected_version)
+    before = lead_counters.key_of(lead)
     new = parse_status(status)
     old = lead.status
     if new == old:
@@ -71,7 +72,7 @@ def change_status(
         )
     apply_status(lead, new)
     text = f"Status {old.value} → {new.value}." + (f" {clean_text(note)}" if note else "")
-    return record(lead, actor, InteractionType.STATUS_CHANGE, text, previous_assignee=None)
+    return record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
 
 
 def assign(
@@ -81,6 +82,7 @@ def assign(
     if not actor.is_superadmin:
         raise NotAllowedError("Only a superadmin can assign leads.")
     check_version(lead, expected_version)
+    before = lead_counters.key_of(lead)
     if assignee is not None and not assignee.is_active:
         raise ValidationError("That user is deactivated.")
     previous = lead.assigned_to_id
@@ -93,7 +95,9 @@ def assign(
     elif assignee is None and lead.status == S.ASSIGNED:
         apply_status(lead, S.NEW)
     text = f"Assigned to {assignee.username}." if assignee else "Unassigned."
-    return record(lead, actor, InteractionType.ASSIGNMENT, text, previous_assignee=previous)
+    return record(
+        lead, actor, InteractionType.ASSIGNMENT, text, before=before, previous_assignee=previous
+    )
 
 
 def add_interaction(
@@ -107,6 +111,7 @@ def add_interaction(
 ) -> LeadInteraction:
     """Log a note or a contact attempt; reaching an open lead moves it to contacted."""
     check_version(lead, expected_version)
+    before = lead_counters.key_of(lead)
     kind = parse_type(interaction_type)
     if result is not None and result not in RESULTS:
         raise ValidationError(f"Unknown result; use one of: {', '.join(RESULTS)}.")
@@ -116,7 +121,7 @@ def add_interaction(
         lead.first_contacted_at = lead.first_contacted_at or datetime.now(UTC)
         if result == "reached" and lead.status in (S.NEW, S.ASSIGNED):
             apply_status(lead, S.CONTACTED)
-    interaction = record(lead, actor, kind, clean_text(description), previous_assignee=None)
+    interaction = record(lead, actor, kind, clean_text(description), before=before)
     interaction.result = result
     rescore(lead)
     return interaction
@@ -166,9 +171,10 @@ def record(
     kind: InteractionType,
     text: str | None,
     *,
-    previous_assignee: int | None,
+    before: lead_counters.Key | None,
+    previous_assignee: int | None = None,
 ) -> LeadInteraction:
-    """Write the timeline row, flush (version check) and queue the events."""
+    """Write the timeline row, move the lead's counter, flush (version check), queue events."""
     interaction = LeadInteraction(
         lead_id=lead.id,
         user_id=actor.id if actor else None,
@@ -178,6 +184,7 @@ def record(
     )
     db.session.add(interaction)
     lead.updated_at = datetime.now(UTC)
+    lead_counters.moved(before, lead_counters.key_of(lead))
     try:
         db.session.flush()
     except StaleDataError:

@@ -50,14 +50,19 @@ def test_anonymous_is_sent_to_login_with_next(app, client):
         assert "next=%2Ffacebook-leads%2F" in response.headers["Location"]
 
 
-def test_staff_are_refused_the_dashboard_and_detail(app, client, auth, users):
-    (lead_id,) = add_leads(app, {"first_name": "Zeynep", "assigned_to_id": users["ayse"]})
+def test_staff_see_only_their_own_leads_and_others_are_a_404(app, client, auth, users):
+    own, other = add_leads(
+        app,
+        {"first_name": "Zeynep", "assigned_to_id": users["ayse"]},
+        {"first_name": "Kemal", "assigned_to_id": users["mehmet"]},
+    )
     auth.login("ayse")
-    for path in (DASHBOARD, f"/facebook-leads/{lead_id}"):
-        response = client.get(path)
-        assert response.status_code == 403
-        assert b"Not allowed" in response.data
-        assert b"Zeynep" not in response.data
+    dashboard = client.get(DASHBOARD)
+    assert row_ids(dashboard) == [own]
+    assert b"Kemal" not in dashboard.data and b"My leads" in dashboard.data
+    assert client.get(f"/facebook-leads/{own}").status_code == 200
+    response = client.get(f"/facebook-leads/{other}")
+    assert response.status_code == 404 and b"Kemal" not in response.data
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -182,9 +187,11 @@ def test_search_treats_like_wildcards_as_text(app, client, admin, wildcard):
     assert b"No leads match these filters" in response.data
 
 
-def test_search_finds_a_literal_percent_sign(app, client, admin):
-    hit, _ = add_leads(app, {"last_name": "100% sure"}, {"last_name": "1000 sure"})
-    assert row_ids(client.get(DASHBOARD, query_string={"q": "100%"})) == [hit]
+def test_search_matches_word_prefixes_and_ignores_punctuation(app, client, admin):
+    hit, also, _ = add_leads(
+        app, {"last_name": "100% sure"}, {"last_name": "1000 sure"}, {"last_name": "Kaya"}
+    )
+    assert sorted(row_ids(client.get(DASHBOARD, query_string={"q": "100%"}))) == sorted([hit, also])
 
 
 def test_sort_by_score(app, client, admin):

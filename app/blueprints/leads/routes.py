@@ -1,38 +1,121 @@
-from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user
+"""The lead workspace: dashboard, detail, and the actions on a lead (form posts or JSON)."""
 
-from app.security import superadmin_required
-from app.services import accounts, lead_service
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.blueprints.leads import actions
+from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
+from app.extensions import db
+from app.meta.treatments import TREATMENTS
+from app.services import accounts, lead_service, lead_workflow
 from app.services.lead_service import LeadFilters
 
 bp = Blueprint("leads", __name__, url_prefix="/facebook-leads")
 
 
+def visible_lead_or_404(lead_id: int):
+    return lead_service.get_visible_lead(current_user, lead_id) or abort(404)
+
+
 @bp.get("/")
-@superadmin_required
+@login_required
 def index():
     filters = LeadFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int)
-    pagination = lead_service.list_leads(current_user, filters, max(page, 1))
-    if not pagination.items and pagination.pages and page > pagination.pages:
+    tz = current_app.config["APP_TIMEZONE"]
+    pagination = lead_service.list_leads(current_user, filters, page, tz=tz)
+    if not pagination.items and pagination.total and page > pagination.pages:
         # A stale page number (leads went away, filters narrowed): show the last page.
         return redirect(url_for(".index", **(request.args.to_dict() | {"page": pagination.pages})))
     return render_template(
         "leads/index.html",
         pagination=pagination,
         filters=filters,
+        stats=lead_service.lead_stats(current_user, tz),
         distributors=accounts.list_distributors(),
-        failed_count=lead_service.count_failed_leads(),
+        staff=accounts.list_staff(),
+        treatments=TREATMENTS,
+        failed_count=lead_service.count_failed_leads() if current_user.is_superadmin else 0,
     )
 
 
 @bp.get("/<int:lead_id>")
-@superadmin_required
+@login_required
 def detail(lead_id: int):
-    lead = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
+    lead = visible_lead_or_404(lead_id)
     return render_template(
         "leads/detail.html",
         lead=lead,
         interactions=lead_service.list_interactions(lead),
-        duplicates=lead_service.list_duplicates(lead),
+        duplicates=lead_service.list_duplicates(current_user, lead),
+        status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
+        assign_form=actions.assign_form(lead),
+        interaction_form=InteractionForm(version_id=lead.version_id),
+        next_statuses=sorted(s.value for s in lead_workflow.TRANSITIONS[lead.status]),
     )
+
+
+@bp.post("/<int:lead_id>/status")
+@login_required
+def change_status(lead_id: int):
+    lead = visible_lead_or_404(lead_id)
+    data = actions.read(StatusForm, ("status",), ("note", "version_id"))
+    lead_workflow.change_status(
+        lead,
+        data["status"],
+        actor=current_user,
+        expected_version=data.get("version_id"),
+        note=data.get("note"),
+    )
+    db.session.commit()
+    return actions.respond(lead, _("Status changed to %(status)s.", status=lead.status.value))
+
+
+@bp.post("/<int:lead_id>/assign")
+@login_required
+def assign(lead_id: int):
+    lead = visible_lead_or_404(lead_id)
+    data = actions.read(AssignForm, ("user_id",), ("version_id",))
+    assignee = actions.assignee_or_error(data["user_id"])
+    lead_workflow.assign(
+        lead, assignee, actor=current_user, expected_version=data.get("version_id")
+    )
+    db.session.commit()
+    who = assignee.username if assignee else _("nobody")
+    return actions.respond(lead, _("Lead assigned to %(who)s.", who=who))
+
+
+@bp.post("/<int:lead_id>/interactions")
+@login_required
+def add_interaction(lead_id: int):
+    lead = visible_lead_or_404(lead_id)
+    data = actions.read(
+        InteractionForm, ("interaction_type",), ("description", "result", "version_id")
+    )
+    lead_workflow.add_interaction(
+        lead,
+        actor=current_user,
+        interaction_type=data["interaction_type"],
+        description=data.get("description"),
+        result=data.get("result") or None,
+        expected_version=data.get("version_id"),
+    )
+    db.session.commit()
+    return actions.respond(lead, _("Logged."), status=201)
+
+
+@bp.get("/<int:lead_id>/row")
+@login_required
+def row(lead_id: int):
+    """The dashboard row of one lead, for the live dashboard to insert or replace."""
+    lead = visible_lead_or_404(lead_id)
+    return render_template("leads/_row.html", lead=lead)

@@ -1,0 +1,63 @@
+"""JSON API: the dashboard's data, with the same role rules as the pages."""
+
+from dataclasses import asdict
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from flask_login import current_user, login_required
+
+from app.blueprints.leads.serialize import lead_detail, lead_summary
+from app.extensions import limiter
+from app.services import lead_service
+from app.services.lead_service import LeadFilters
+
+bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
+# 1,000 calls an hour per IP (SECURITY.md #13); the error handler answers 429 as JSON.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
+
+
+@bp.get("/stats")
+@login_required
+def stats():
+    return jsonify(
+        asdict(lead_service.lead_stats(current_user, current_app.config["APP_TIMEZONE"]))
+    )
+
+
+@bp.get("/recent")
+@login_required
+def recent():
+    limit = request.args.get("limit", 20, type=int)
+    return jsonify(
+        {"items": [lead_summary(lead) for lead in lead_service.recent_leads(current_user, limit)]}
+    )
+
+
+@bp.get("/leads")
+@login_required
+def leads():
+    filters = LeadFilters.from_args(request.args)
+    per_page = min(max(request.args.get("per_page", 50, type=int), 1), 100)
+    page = lead_service.list_leads(
+        current_user,
+        filters,
+        request.args.get("page", 1, type=int),
+        per_page=per_page,
+        tz=current_app.config["APP_TIMEZONE"],
+    )
+    return jsonify(
+        {
+            "items": [lead_summary(lead) for lead in page.items],
+            "total": page.total,
+            "total_exact": page.exact,
+            "page": page.page,
+            "pages": page.pages,
+            "per_page": per_page,
+        }
+    )
+
+
+@bp.get("/leads/<int:lead_id>")
+@login_required
+def lead(lead_id: int):
+    found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
+    return jsonify(lead_detail(found, lead_service.list_interactions(found)))

@@ -1,0 +1,51 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.models import LeadStatus
+from app.services.lead_workflow import RESULTS
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+INTERACTION_TYPES = [
+    ("call", _l("Call")),
+    ("whatsapp", _l("WhatsApp")),
+    ("email", _l("Email")),
+    ("note", _l("Note")),
+]
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(
+        _l("New status"), choices=choices((s.value, s.value.capitalize()) for s in LeadStatus)
+    )
+    note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
+    version_id = IntegerField(validators=[Optional()])
+    next = HiddenField()
+    submit = SubmitField(_l("Change status"))
+
+
+class AssignForm(FlaskForm):
+    user_id = SelectField(_l("Assign to"), coerce=str, validators=[Optional()])
+    version_id = IntegerField(validators=[Optional()])
+    next = HiddenField()
+    submit = SubmitField(_l("Assign"))
+
+
+class InteractionForm(FlaskForm):
+    interaction_type = SelectField(
+        _l("What happened"), choices=choices(INTERACTION_TYPES), validators=[DataRequired()]
+    )
+    result = SelectField(
+        _l("Result"),
+        choices=choices([("", "—")] + [(r, r.replace("_", " ")) for r in RESULTS]),
+        validators=[Optional()],
+    )
+    description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+    version_id = IntegerField(validators=[Optional()])
+    submit = SubmitField(_l("Log it"))

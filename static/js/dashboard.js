@@ -1,0 +1,66 @@
+// Live dashboard: new leads appear at the top, changed rows are replaced, cards recount.
+import { connect, fetchRow, getJSON } from "./realtime.js";
+
+const rows = document.getElementById("lead-rows");
+const banner = document.getElementById("new-leads-banner");
+const PAGE_SIZE = 50;
+let unseen = 0;
+
+function rowUrl(id) {
+  return rows ? rows.dataset.rowUrl.replace(/\/0\/row$/, `/${id}/row`) : null;
+}
+
+function flash(row) {
+  row.classList.add("table-warning");
+  setTimeout(() => row.classList.remove("table-warning"), 2500);
+}
+
+function announce() {
+  unseen += 1;
+  banner.querySelector("span").textContent =
+    unseen === 1 ? "1 new lead arrived." : `${unseen} new leads arrived.`;
+  banner.classList.remove("d-none");
+}
+
+async function onLeadCreated(data) {
+  if (!rows || rows.dataset.liveInsert !== "true") return announce();
+  if (rows.querySelector(`tr[data-lead-id="${Number(data.id)}"]`)) return;
+  const row = await fetchRow(rowUrl(Number(data.id)));
+  if (!row) return;
+  rows.prepend(row);
+  flash(row);
+  while (rows.children.length > PAGE_SIZE) rows.lastElementChild.remove();
+}
+
+const me = Number(document.body.dataset.userId);
+const isStaff = document.body.dataset.role === "staff";
+
+async function onLeadUpdated(data) {
+  if (!rows) return;
+  const current = rows.querySelector(`tr[data-lead-id="${Number(data.id)}"]`);
+  if (!current) {
+    // A lead just given to this staff member: it belongs at the top of their list.
+    if (isStaff && Number(data.assigned_to_id) === me) await onLeadCreated(data);
+    return;
+  }
+  if (data.visible === false) return current.remove();
+  const row = await fetchRow(rowUrl(Number(data.id)));
+  if (row) {
+    current.replaceWith(row);
+    flash(row);
+  } else {
+    current.remove(); // no longer ours to see
+  }
+}
+
+async function onStatsUpdated() {
+  const stats = await getJSON("/facebook-leads/api/stats");
+  for (const [status, count] of Object.entries(stats.by_status)) {
+    const cell = document.querySelector(`[data-stat="${status}"]`);
+    if (cell) cell.textContent = count.toLocaleString("en-US");
+  }
+  const today = document.querySelector('[data-stat="today"]');
+  if (today) today.textContent = stats.today.toLocaleString("en-US");
+}
+
+connect({ lead_created: onLeadCreated, lead_updated: onLeadUpdated, stats_updated: onStatsUpdated });

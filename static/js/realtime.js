@@ -1,0 +1,42 @@
+// One Socket.IO connection per page; handlers are a table of event name -> function.
+// Lead data from the server is only ever put on the page as text (textContent) or as
+// server-rendered, escaped HTML partials parsed with DOMParser.
+
+export function csrfToken() {
+  return document.querySelector('meta[name="csrf-token"]').content;
+}
+
+export function connect(handlers, onConnect) {
+  const badge = document.getElementById("live-status");
+  const socket = window.io({ transports: ["websocket", "polling"] });
+  socket.on("connect", () => {
+    if (badge) {
+      badge.textContent = badge.dataset.connected;
+      badge.className = "badge text-bg-success";
+    }
+    if (onConnect) onConnect(socket);
+  });
+  socket.on("disconnect", () => {
+    if (badge) {
+      badge.textContent = badge.dataset.disconnected;
+      badge.className = "badge text-bg-secondary";
+    }
+  });
+  for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
+  return socket;
+}
+
+export async function getJSON(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return response.json();
+}
+
+export async function fetchRow(url) {
+  const response = await fetch(url, { credentials: "same-origin" });
+  if (!response.ok) return null;
+  const html = await response.text();
+  const doc = new DOMParser().parseFromString(`<table><tbody>${html}</tbody></table>`, "text/html");
+  const row = doc.querySelector("tr[data-lead-id]");
+  return row ? document.adoptNode(row) : null;
+}
