@@ -11,13 +11,15 @@ from flask.cli import AppGroup
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Role
-from app.services import accounts, demo, meta_configs, meta_sync
+from app.services import accounts, demo, lead_counters, lead_scoring, meta_configs, meta_sync
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
 meta_cli = AppGroup("meta", help="Meta Lead Ads connections and syncing.")
 seed_cli = AppGroup("seed", help="Demo data.")
 scheduler_cli = AppGroup("scheduler", help="The background scheduler.")
+scoring_cli = AppGroup("scoring", help="Lead scores.")
+leads_cli = AppGroup("leads", help="Lead maintenance.")
 
 
 def fail_on_validation(func):
@@ -130,6 +132,23 @@ def seed_demo(lead_count: int) -> None:
         click.echo(f"Inserted {created} generated leads ({rate:,.0f} leads/s).")
 
 
+@scoring_cli.command("rescore")
+@click.option("--freshness-only", is_flag=True, help="Only apply time decay (the hourly job).")
+def rescore(freshness_only: bool) -> None:
+    """Recompute lead scores (after changing the scoring rules)."""
+    started = time.perf_counter()
+    count = lead_scoring.rescore_freshness() if freshness_only else lead_scoring.rescore_all()
+    click.echo(f"Rescored {count} lead(s) in {time.perf_counter() - started:.1f}s.")
+
+
+@leads_cli.command("recount")
+def recount() -> None:
+    """Rebuild the status counters behind the dashboard cards from the leads table."""
+    total = lead_counters.recount()
+    db.session.commit()
+    click.echo(f"Counted {total} lead(s).")
+
+
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the sync scheduler in this process until interrupted."""
@@ -145,5 +164,13 @@ def run_scheduler() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, distributors_cli, meta_cli, seed_cli, scheduler_cli):
+    for group in (
+        users_cli,
+        distributors_cli,
+        meta_cli,
+        seed_cli,
+        scheduler_cli,
+        scoring_cli,
+        leads_cli,
+    ):
         app.cli.add_command(group)

@@ -64,6 +64,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": NOT_FOUND,
         "superadmin": DASHBOARD,
     },
+    ("scoring.dashboard", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("scoring.dashboard", "POST"): each(NOT_ALLOWED),
     # The JSON API answers 401 (not a redirect) to anonymous callers.
     ("api.stats", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
     ("api.stats", "POST"): each(NOT_ALLOWED),

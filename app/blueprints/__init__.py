@@ -8,8 +8,9 @@ def register(app: Flask) -> None:
     from app.blueprints.auth.routes import bp as auth_bp
     from app.blueprints.leads.routes import bp as leads_bp
     from app.blueprints.main import bp as main_bp
+    from app.blueprints.scoring.routes import bp as scoring_bp
 
-    for blueprint in (main_bp, auth_bp, leads_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, leads_bp, api_bp, scoring_bp):
         app.register_blueprint(blueprint)
     if app.config["META_SANDBOX"]:
         from app.meta.sandbox import SandboxState, init_sandbox

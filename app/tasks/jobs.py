@@ -4,7 +4,7 @@ import logging
 import time
 
 from app.models import SyncTrigger
-from app.services import meta_configs, meta_sync
+from app.services import lead_scoring, meta_configs, meta_sync
 
 log = logging.getLogger(__name__)
 
@@ -27,3 +27,12 @@ def sync_meta_config(config_id: int) -> None:
 def active_config_intervals() -> dict[int, int]:
     """config id → fetch interval in minutes, for every active config."""
     return {c.id: c.fetch_interval_minutes for c in meta_configs.list_active_configs()}
+
+
+def decay_scores() -> None:
+    """Hourly: apply freshness decay to recent leads' scores (commits per batch)."""
+    started = time.perf_counter()
+    changed = lead_scoring.rescore_freshness()
+    log.info(
+        "job decay scores: %d lead(s) rescored in %.2fs", changed, time.perf_counter() - started
+    )

@@ -21,6 +21,9 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 *
 def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
     scheduler.add_job(refresh_jobs, "interval", minutes=1, args=(app, scheduler), id="refresh_jobs")
+    scheduler.add_job(
+        run_job, "interval", hours=1, args=(app, jobs.decay_scores), id="decay_scores"
+    )
     app.extensions["scheduler"] = scheduler
     if start:
         scheduler.start()
