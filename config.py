@@ -67,6 +67,9 @@ class Config:
     META_SYNC_BATCH = env_int("META_SYNC_BATCH", 500)
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED")
+    WEBHOOK_WORKER = env_bool("WEBHOOK_WORKER", True)
+    WEBHOOK_MAX_BYTES = env_int("WEBHOOK_MAX_BYTES", 2 * 1024 * 1024)
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # no request body beyond this, anywhere
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 
     MAIL_SERVER = env_str("MAIL_SERVER", "localhost")
@@ -122,6 +125,7 @@ class TestConfig(Config):
     )
     WTF_CSRF_ENABLED = False
     SCHEDULER_ENABLED = False
+    WEBHOOK_WORKER = False  # tests process webhook events explicitly
     META_SANDBOX = False
     META_HTTP_TIMEOUT = 5.0
     META_RETRY_BACKOFF_S = 0.01

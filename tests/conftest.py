@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.database import may_write
 from app.extensions import db
 from app.models import Role
 from config import TestConfig
@@ -52,7 +53,11 @@ def app(database, app_config):
     app = create_app(config_for(database, **app_config))
     with app.app_context():
         reset_schema()
+    # Test code reads between steps; on SQLite a write-ready BEGIN IMMEDIATE left open by such
+    # a read would block the threads a test starts. App code paths set their own mode.
+    token = may_write.set(False)
     yield app
+    may_write.reset(token)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

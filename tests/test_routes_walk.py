@@ -66,6 +66,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("scoring.dashboard", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("scoring.dashboard", "POST"): each(NOT_ALLOWED),
+    # Meta's webhook: no session or CSRF token; the signature is the authentication.
+    # (GET and POST share /webhooks/meta, so each endpoint's other method reaches its twin.)
+    ("webhooks.verify", "GET"): each(FORBIDDEN),
+    ("webhooks.verify", "POST"): each(FORBIDDEN),
+    ("webhooks.receive", "GET"): each(FORBIDDEN),
+    ("webhooks.receive", "POST"): each(FORBIDDEN),
     # The JSON API answers 401 (not a redirect) to anonymous callers.
     ("api.stats", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
     ("api.stats", "POST"): each(NOT_ALLOWED),
@@ -78,8 +84,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
 PUBLIC = {"main.index", "main.healthz", "auth.login"}
-# Endpoints that take POSTs without a CSRF token (the Meta webhook, once it exists).
-CSRF_EXEMPT: set[str] = set()
+# Endpoints that take POSTs without a CSRF token: only the (signed) Meta webhook.
+CSRF_EXEMPT: set[str] = {"webhooks.receive", "webhooks.verify"}
 
 SECRET_NAME = "Walkthrough-Secretname"
 SECRET_EMAIL = "walkthrough.secret@example.com"

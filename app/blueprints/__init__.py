@@ -9,8 +9,9 @@ def register(app: Flask) -> None:
     from app.blueprints.leads.routes import bp as leads_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.scoring.routes import bp as scoring_bp
+    from app.blueprints.webhooks.routes import bp as webhooks_bp
 
-    for blueprint in (main_bp, auth_bp, leads_bp, api_bp, scoring_bp):
+    for blueprint in (main_bp, auth_bp, leads_bp, api_bp, scoring_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     if app.config["META_SANDBOX"]:
         from app.meta.sandbox import SandboxState, init_sandbox

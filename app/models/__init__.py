@@ -7,6 +7,7 @@ from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.user import Role, User
+from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
     "ConfigStatus",
@@ -20,9 +21,11 @@ __all__ = [
     "LeadStatus",
     "MetaApiConfig",
     "MetaForm",
+    "MetaWebhookEvent",
     "Role",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",
     "User",
+    "WebhookEventStatus",
 ]

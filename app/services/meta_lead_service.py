@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from app import events
 from app.extensions import db
@@ -179,15 +179,15 @@ def insert_rows(
     try:
         with db.session.begin_nested():
             return execute_insert(rows)
-    except SQLAlchemyError:
+    except (IntegrityError, DataError):
         log.warning("batch insert of %d leads failed; inserting one by one", len(rows))
     inserted: list[sa.Row] = []
     for row in rows:
         try:
             with db.session.begin_nested():
                 inserted.extend(execute_insert([row]))
-        except SQLAlchemyError as error:
-            reason = f"database refused the lead ({type(error.orig or error).__name__})"
+        except (IntegrityError, DataError) as error:
+            reason = f"database refused the lead ({type(error.orig).__name__})"
             record_failures(
                 [({"id": row["meta_lead_id"], "field_data": row["form_data"]}, reason)], source
             )

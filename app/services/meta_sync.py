@@ -91,13 +91,13 @@ def sync_form(
 ) -> FormOutcome:
     """Read one form from its checkpoint minus the overlap to the last page."""
     settings = current_app.config
-    run = SyncRun(config_id=config.id, form_id=form.form_id, trigger=backfill_or(trigger, form))
-    db.session.add(run)
-    db.session.commit()
     since = None
     if form.checkpoint is not None:
         since = form.checkpoint - timedelta(seconds=settings["META_SYNC_OVERLAP_SECONDS"])
     source = LeadSource(config.distributor_id, config.page_id, form.form_id, config.id)
+    run = SyncRun(config_id=config.id, form_id=form.form_id, trigger=backfill_or(trigger, form))
+    db.session.add(run)
+    db.session.commit()  # no transaction stays open while we wait for Meta
     total, batch = IngestResult(), []
 
     def store() -> None:
@@ -107,7 +107,7 @@ def sync_form(
         db.session.commit()
         batch.clear()
 
-    pages = client.iter_lead_pages(form.form_id, since, limit=settings["META_PAGE_SIZE"])
+    pages = client.iter_lead_pages(source.form_id, since, limit=settings["META_PAGE_SIZE"])
     try:
         for page in prefetched(pages):
             batch.extend(page)
@@ -145,21 +145,31 @@ def fail_form(
 ) -> FormOutcome:
     """Record a Graph failure on the run and the config, as its kind demands. Commits."""
     now = datetime.now(UTC)
-    message = explain(error, now)
-    if error.kind == ErrorKind.AUTH:
-        config.status = ConfigStatus.NEEDS_REAUTH
-    elif error.kind == ErrorKind.THROTTLED:
-        config.retry_after = now + timedelta(seconds=error.retry_after_s or 600)
-        message = explain(error, now, config.retry_after)
-    else:
-        config.status = ConfigStatus.FAILING
-    config.last_error = message
+    message = record_config_error(config, error, now, failing=True)
     run.status = SyncStatus.PARTIAL if total.created else SyncStatus.FAILED
     run.error, run.finished_at = message, now
     record_counts(run, total)
     db.session.commit()
     log.warning("sync of form %s stopped: code=%s kind=%s", form.form_id, error.code, error.kind)
     return FormOutcome(form.form_id, run.id, run.status, total, message)
+
+
+def record_config_error(
+    config: MetaApiConfig, error: GraphError, now: datetime, *, failing: bool
+) -> str:
+    """Put a Graph failure on the config (needs_reauth, throttled until…, or failing) and
+    return it in plain words. *failing* False leaves a healthy config's status alone (one
+    failed webhook fetch does not make a Page connection "failing"). Caller commits."""
+    message = explain(error, now)
+    if error.kind == ErrorKind.AUTH:
+        config.status = ConfigStatus.NEEDS_REAUTH
+    elif error.kind == ErrorKind.THROTTLED:
+        config.retry_after = now + timedelta(seconds=error.retry_after_s or 600)
+        message = explain(error, now, config.retry_after)
+    elif failing:
+        config.status = ConfigStatus.FAILING
+    config.last_error = message
+    return message
 
 
 def explain(error: GraphError, now: datetime, until: datetime | None = None) -> str:

@@ -4,7 +4,7 @@ import logging
 import time
 
 from app.models import SyncTrigger
-from app.services import lead_scoring, meta_configs, meta_sync
+from app.services import lead_scoring, meta_configs, meta_sync, meta_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +36,10 @@ def decay_scores() -> None:
     log.info(
         "job decay scores: %d lead(s) rescored in %.2fs", changed, time.perf_counter() - started
     )
+
+
+def process_webhook_events() -> None:
+    """Fetch the leads of due webhook events (retries, and events left by a restart)."""
+    processed = meta_webhooks.process_due_events()
+    if processed:
+        log.info("job webhook events: %d processed", processed)

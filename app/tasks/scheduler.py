@@ -24,6 +24,14 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     scheduler.add_job(
         run_job, "interval", hours=1, args=(app, jobs.decay_scores), id="decay_scores"
     )
+    scheduler.add_job(
+        run_job,
+        "interval",
+        seconds=30,
+        args=(app, jobs.process_webhook_events),
+        id="process_webhook_events",
+        next_run_time=datetime.now(UTC),
+    )
     app.extensions["scheduler"] = scheduler
     if start:
         scheduler.start()

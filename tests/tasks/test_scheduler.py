@@ -41,7 +41,9 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
     scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     refresh_jobs(app, scheduler)
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"refresh_jobs", "decay_scores", f"sync_meta_config:{config_ids[0]}"}
+    assert set(jobs_by_id) == {
+        "refresh_jobs", "decay_scores", "process_webhook_events", f"sync_meta_config:{config_ids[0]}"
+    }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
     assert job.trigger.interval.total_seconds() == 180
     assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 300
@@ -56,7 +58,9 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         config.is_active = False
         db.session.commit()
     refresh_jobs(app, scheduler)
-    assert sorted(job.id for job in scheduler.get_jobs()) == ["decay_scores", "refresh_jobs"]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "decay_scores", "process_webhook_events", "refresh_jobs"
+    ]
 
 
 def test_the_sync_job_pulls_leads_through_the_service(app, config_ids):

@@ -1,0 +1,71 @@
+"""A background thread that fetches webhook leads right after Meta's POST is acknowledged.
+
+The web process starts it on the first webhook (or at startup with the scheduler); it also
+sweeps due events every few seconds, so retries and events left by a restart are processed.
+Claims in the database keep it from racing the scheduler's sweep or another process."""
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+
+from flask import Flask
+
+from app.extensions import db
+from app.services import meta_webhooks
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 10.0
+
+
+class WebhookWorker:
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.queue: queue.Queue[list[int] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self.run, name="webhook-worker", daemon=True)
+
+    def run(self) -> None:
+        while True:
+            try:
+                ids = self.queue.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                ids = None
+            self.process(ids)
+
+    def process(self, ids: list[int] | None) -> None:
+        with self.app.app_context():
+            try:
+                if ids is None:
+                    meta_webhooks.process_due_events()
+                for event_id in ids or []:
+                    meta_webhooks.process_event(event_id)
+            except Exception:  # keep the worker alive; the event stays due and is retried
+                db.session.rollback()
+                log.exception("webhook worker failed")
+            finally:
+                db.session.remove()
+
+
+def notify(app: Flask, event_ids: Iterable[int]) -> None:
+    """Hand new event ids to the worker, starting it if needed (no-op when disabled)."""
+    if not app.config["WEBHOOK_WORKER"]:
+        return
+    worker = start(app)
+    ids = list(event_ids)
+    if ids:
+        worker.queue.put(ids)
+
+
+def start(app: Flask) -> WebhookWorker:
+    worker = app.extensions.get("webhook_worker")
+    if worker is None:
+        with _lock:
+            worker = app.extensions.get("webhook_worker")
+            if worker is None:
+                worker = app.extensions["webhook_worker"] = WebhookWorker(app)
+                worker.thread.start()
+                worker.queue.put(None)  # sweep at once: events left by a restart
+    return worker
+
+
+_lock = threading.Lock()
