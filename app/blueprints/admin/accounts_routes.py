@@ -1,0 +1,1 @@
+"""Admin: distributors and users (written by the accounts-admin work)."""

@@ -1,0 +1,1 @@
+"""Admin: Meta connections, form discovery, connection tests, sync health."""
