@@ -1,16 +1,19 @@
-"""Socket.IO events queued in the DB session and emitted only after its commit."""
+"""Socket.IO events and emails, queued in the DB session and sent only after its commit."""
 
 import logging
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_mail import Message
 
-from app.extensions import db, socketio
+from app.extensions import db, mail, socketio
 
 log = logging.getLogger(__name__)
 
 DASHBOARD_ROOM = "dashboard"
+OUTBOXES = ("outbox", "mail_outbox")
+CLOSE_ROOM = "close_room"  # an outbox entry that empties a room instead of emitting
 
 
 def publish(event: str, data: dict[str, Any], *, to: str | list[str] | None = None) -> None:
@@ -18,25 +21,62 @@ def publish(event: str, data: dict[str, Any], *, to: str | list[str] | None = No
     db.session.info.setdefault("outbox", []).append((event, data, to))
 
 
+def close_room(room: str) -> None:
+    """Queue emptying *room* (after commit), for when its members lost the right to hear it."""
+    db.session.info.setdefault("outbox", []).append((CLOSE_ROOM, {}, room))
+
+
+def queue_email(message: Message) -> None:
+    """Queue an email; it is sent only if the current transaction commits."""
+    db.session.info.setdefault("mail_outbox", []).append(message)
+
+
 def pending() -> list[tuple[str, dict[str, Any], Any]]:
     """Events queued in the current session (for tests and diagnostics)."""
     return list(db.session.info.get("outbox", []))
 
 
+@sa.event.listens_for(db.session, "after_transaction_create")
+def _mark(session, transaction) -> None:
+    if transaction.nested:  # a savepoint: remember where its queued items start
+        marks = session.info.setdefault("outbox_marks", {})
+        marks[transaction] = {box: len(session.info.get(box, [])) for box in OUTBOXES}
+
+
 @sa.event.listens_for(db.session, "after_commit")
 def _send(session) -> None:
+    if session.in_nested_transaction():
+        return  # only a savepoint was released: the real commit is still to come
+    session.info.pop("outbox_marks", None)
+    for message in session.info.pop("mail_outbox", []):
+        try:
+            mail.send(message)
+        except Exception:  # an unreachable SMTP server must not undo the committed work
+            log.exception("could not send email %r", message.subject)
     outbox = session.info.pop("outbox", [])
     for event, data, to in outbox:
         try:
-            socketio.emit(event, data, to=to)
+            if event == CLOSE_ROOM:
+                socketio.close_room(to)
+            else:
+                socketio.emit(event, data, to=to)
         except Exception:  # a dead message queue must not undo a committed sync
             log.exception("could not emit %s", event)
 
 
 @sa.event.listens_for(db.session, "after_soft_rollback")
 def _drop(session, previous_transaction) -> None:
+    if previous_transaction.nested:  # drop only what was queued inside the savepoint
+        marks = session.info.get("outbox_marks", {}).pop(previous_transaction, {})
+        for box, mark in marks.items():
+            del session.info.get(box, [])[mark:]
+        return
+    session.info.pop("outbox_marks", None)
     session.info.pop("outbox", None)
+    session.info.pop("mail_outbox", None)
 
 
 def register(app: Flask) -> None:
-    from app.events import lead_events  # noqa: F401  (registers @socketio.on handlers)
+    from app.events import lead_events
+
+    lead_events.register_handlers()  # on this app's Socket.IO server (call after init_app)

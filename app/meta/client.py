@@ -21,7 +21,7 @@ LEAD_FIELDS = (
     "id,created_time,field_data,form_id,ad_id,ad_name,adset_id,adset_name,campaign_id,"
     "campaign_name,is_organic,platform,custom_disclaimer_responses"
 )
-FORM_FIELDS = "id,name,status,locale,created_time,leads_count"
+FORM_FIELDS = "id,name,status,locale,created_time,leads_count,questions"
 THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, *range(80000, 80015)})
 AUTH_CODES = frozenset({102, 190})
 TRANSIENT_CODES = frozenset({0, 1, 2})
@@ -115,6 +115,24 @@ class GraphClient:
     def get_lead(self, lead_id: str) -> dict[str, Any]:
         """One lead by id (the call after a webhook)."""
         return self.get(lead_id, {"fields": LEAD_FIELDS})
+
+    def get_form(self, form_id: str) -> dict[str, Any]:
+        """One lead form: name, status, Meta's lead count and its questions."""
+        return self.get(form_id, {"fields": "id,name,status,leads_count,questions"})
+
+    def get_page(self, page_id: str) -> dict[str, Any]:
+        return self.get(page_id, {"fields": "id,name"})
+
+    def subscribed_fields(self, page_id: str) -> list[str]:
+        """Webhook fields our app receives for the Page ([] = the app is not subscribed)."""
+        body = self.get(f"{page_id}/subscribed_apps")
+        apps = body.get("data") if isinstance(body.get("data"), list) else []
+        return sorted({f for a in apps if isinstance(a, dict) for f in a.get("subscribed_fields") or []})
+
+    def debug_token(self, input_token: str) -> dict[str, Any]:
+        """`/debug_token` about *input_token*; call it on a client built with the app token."""
+        body = self.get("debug_token", {"input_token": input_token})
+        return body.get("data") if isinstance(body.get("data"), dict) else {}
 
     def list_forms(self, page_id: str) -> list[dict[str, Any]]:
         """Every lead form of a Page, following paging to the end."""

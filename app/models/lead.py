@@ -59,7 +59,7 @@ class FacebookLead(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meta_lead_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    meta_form_id: Mapped[str | None] = mapped_column(sa.String(64))
+    meta_form_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     meta_page_id: Mapped[str | None] = mapped_column(sa.String(64))
     ad_id: Mapped[str | None] = mapped_column(sa.String(64))
     ad_name: Mapped[str | None] = mapped_column(sa.String(255))

@@ -1,12 +1,13 @@
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, str_enum, utcnow
+from app.models.lead import JSONType
 
 if TYPE_CHECKING:
     from app.models.distributor import Distributor
@@ -36,6 +37,8 @@ class MetaApiConfig(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -58,10 +61,24 @@ class MetaForm(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(255))
     checkpoint: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leads_count_on_meta: Mapped[int | None]
+    leads_counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_on_meta: Mapped[str | None] = mapped_column(sa.String(16))
+    questions: Mapped[Any | None] = mapped_column(JSONType)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     config: Mapped[MetaApiConfig] = relationship(back_populates="forms")
+
+    def labels(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(question key → label, option key → option label) from the stored questions."""
+        keys, options = {}, {}
+        for question in self.questions if isinstance(self.questions, list) else []:
+            if isinstance(question, dict) and isinstance(question.get("key"), str):
+                keys[question["key"]] = str(question.get("label") or question["key"])
+                for option in question.get("options") or []:
+                    if isinstance(option, dict) and isinstance(option.get("key"), str):
+                        options[option["key"]] = str(option.get("value") or option["key"])
+        return keys, options
 
     def __repr__(self) -> str:
         return f"<MetaForm {self.form_id}>"

@@ -2,15 +2,16 @@
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.crypto import decrypt_token, encrypt_token, rotate_token
+from app.crypto import TokenDecryptError, decrypt_token, encrypt_token, mask_token, rotate_token
 from app.errors import ValidationError
 from app.extensions import db
 from app.meta.client import GraphClient
-from app.models import Distributor, MetaApiConfig, MetaForm
+from app.models import ConfigStatus, Distributor, MetaApiConfig, MetaForm
 
 ID_RE = re.compile(r"^\d{1,64}$")
 VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
@@ -54,10 +55,7 @@ def validate_config_input(
         raise ValidationError(f"Form(s) already connected: {', '.join(taken_ids)}.")
     if not token.strip() or len(token) > 1024:
         raise ValidationError("The access token is missing or too long.")
-    if not 1 <= interval <= 1440:
-        raise ValidationError("The fetch interval must be between 1 and 1440 minutes.")
-    if version is not None and not VERSION_RE.match(version):
-        raise ValidationError("Graph API version looks like v25.0.")
+    validate_settings(interval, version)
 
 
 def list_active_configs() -> list[MetaApiConfig]:
@@ -92,3 +90,109 @@ def rotate_keys() -> int:
 
 def read_token(config: MetaApiConfig) -> str:
     return decrypt_token(config.access_token_encrypted)
+
+
+def get_config(config_id: int) -> MetaApiConfig | None:
+    return db.session.get(MetaApiConfig, config_id)
+
+
+def list_configs() -> list[MetaApiConfig]:
+    return list(db.session.scalars(sa.select(MetaApiConfig).order_by(MetaApiConfig.id)))
+
+
+def update_config(
+    config: MetaApiConfig,
+    *,
+    token: str | None,
+    interval_minutes: int,
+    graph_version: str | None,
+    is_active: bool,
+) -> None:
+    """Change a connection; an empty *token* keeps the stored one. A new token clears
+    needs_reauth and any throttle pause (it is worth trying at once). Caller commits."""
+    validate_settings(interval_minutes, graph_version)
+    if token and token.strip():
+        if len(token) > 1024:
+            raise ValidationError("The access token is too long.")
+        config.access_token_encrypted = encrypt_token(token.strip())
+        config.status, config.last_error, config.retry_after = ConfigStatus.OK, None, None
+        config.consecutive_failures, config.token_expires_at = 0, None
+    config.fetch_interval_minutes = interval_minutes
+    config.graph_api_version = graph_version or None
+    config.is_active = is_active
+
+
+def validate_settings(interval: int, version: str | None) -> None:
+    if not 1 <= interval <= 1440:
+        raise ValidationError("The fetch interval must be between 1 and 1440 minutes.")
+    if version and not VERSION_RE.match(version):
+        raise ValidationError("Graph API version looks like v25.0.")
+
+
+def masked_token(config: MetaApiConfig) -> str:
+    """The stored token as `…last4`, for display only."""
+    try:
+        return mask_token(read_token(config))
+    except TokenDecryptError:
+        return "(unreadable: check TOKEN_ENCRYPTION_KEYS)"
+
+
+@dataclass(frozen=True)
+class DiscoveredForm:
+    form_id: str
+    name: str
+    status: str
+    leads_count: int | None
+    questions: list | None
+    synced: bool
+
+
+def discover_forms(config: MetaApiConfig, client: GraphClient) -> list[DiscoveredForm]:
+    """The Page's lead forms on Meta, marked with whether we sync them; raises GraphError."""
+    synced = {f.form_id for f in config.forms if f.is_active}
+    return [
+        DiscoveredForm(
+            form_id=str(form.get("id")),
+            name=str(form.get("name") or ""),
+            status=str(form.get("status") or ""),
+            leads_count=form.get("leads_count")
+            if isinstance(form.get("leads_count"), int)
+            else None,
+            questions=form.get("questions") if isinstance(form.get("questions"), list) else None,
+            synced=str(form.get("id")) in synced,
+        )
+        for form in client.list_forms(config.page_id)
+        if ID_RE.match(str(form.get("id", "")))
+    ]
+
+
+def set_synced_forms(
+    config: MetaApiConfig, discovered: list[DiscoveredForm], selected: set[str]
+) -> tuple[int, int]:
+    """Sync exactly the *selected* discovered forms (checkpoints of known forms are kept).
+    Returns (started, stopped). Caller commits."""
+    existing = {form.form_id: form for form in config.forms}
+    taken = set(
+        db.session.scalars(
+            sa.select(MetaForm.form_id).where(
+                MetaForm.form_id.in_(selected), MetaForm.config_id != config.id
+            )
+        )
+    )
+    if taken:
+        raise ValidationError(f"Already synced by another connection: {', '.join(sorted(taken))}.")
+    started = stopped = 0
+    for found in discovered:
+        form, wanted = existing.get(found.form_id), found.form_id in selected
+        if form is None:
+            if not wanted:
+                continue
+            form = MetaForm(form_id=found.form_id, is_active=False)
+            config.forms.append(form)
+        started += wanted and not form.is_active
+        stopped += form.is_active and not wanted
+        form.is_active = wanted
+        form.name, form.status_on_meta = found.name[:255] or form.name, found.status[:16] or None
+        form.leads_count_on_meta, form.questions = found.leads_count, found.questions
+    db.session.flush()
+    return started, stopped

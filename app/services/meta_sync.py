@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app import events
 from app.extensions import db
 from app.meta.client import ErrorKind, GraphClient, GraphError
+from app.meta.normalize import scrub_json
 from app.meta.prefetch import prefetched
 from app.models import ConfigStatus, MetaApiConfig, MetaForm, SyncRun, SyncStatus, SyncTrigger
-from app.services import meta_configs
+from app.services import alerts, meta_configs
 from app.services.meta_lead_service import IngestResult, LeadSource, ingest_raw_leads
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,9 @@ def sync_form(
         """Insert the fetched batch and commit (progress survives a crash later on)."""
         total.add(ingest_raw_leads(batch, source, default_region=settings["DEFAULT_PHONE_REGION"]))
         record_counts(run, total)
+        events.publish(
+            "sync_progress", progress(config.id, source.form_id, total), to=events.DASHBOARD_ROOM
+        )
         db.session.commit()
         batch.clear()
 
@@ -126,9 +131,40 @@ def sync_form(
     if total.newest and (form.checkpoint is None or total.newest > form.checkpoint):
         form.checkpoint = total.newest
     run.status, run.finished_at = SyncStatus.OK, datetime.now(UTC)
+    events.publish(
+        "sync_progress", progress(config.id, source.form_id, total, "ok"), to=events.DASHBOARD_ROOM
+    )
     db.session.commit()
     log.info("synced form %s: %s", form.form_id, summary_counts(run))
+    refresh_form_details(form, client)
     return FormOutcome(form.form_id, run.id, run.status, total)
+
+
+def progress(config_id: int, form_id: str, total: IngestResult, status: str = "running") -> dict:
+    return {
+        "config_id": config_id,
+        "form_id": form_id,
+        "fetched": total.fetched,
+        "created": total.created,
+        "status": status,
+    }
+
+
+def refresh_form_details(form: MetaForm, client: GraphClient) -> None:
+    """Meta's view of the form (name, status, lead count, questions) for the health page's
+    reconciliation and the lead detail's question labels. Best effort; commits."""
+    try:
+        details = client.get_form(form.form_id)
+    except GraphError as error:
+        log.info("form %s details unavailable: code=%s", form.form_id, error.code)
+        return
+    form.name = str(details.get("name") or form.name or "")[:255] or None
+    form.status_on_meta = str(details.get("status") or "")[:16] or None
+    if isinstance(details.get("leads_count"), int):
+        form.leads_count_on_meta, form.leads_counted_at = details["leads_count"], datetime.now(UTC)
+    if isinstance(details.get("questions"), list):
+        form.questions = scrub_json(details["questions"])
+    db.session.commit()
 
 
 def backfill_or(trigger: SyncTrigger, form: MetaForm) -> SyncTrigger:
@@ -161,6 +197,7 @@ def record_config_error(
     return it in plain words. *failing* False leaves a healthy config's status alone (one
     failed webhook fetch does not make a Page connection "failing"). Caller commits."""
     message = explain(error, now)
+    newly_dead = error.kind == ErrorKind.AUTH and config.status != ConfigStatus.NEEDS_REAUTH
     if error.kind == ErrorKind.AUTH:
         config.status = ConfigStatus.NEEDS_REAUTH
     elif error.kind == ErrorKind.THROTTLED:
@@ -169,6 +206,8 @@ def record_config_error(
     elif failing:
         config.status = ConfigStatus.FAILING
     config.last_error = message
+    if newly_dead:
+        alerts.alert_superadmins(config, "dead")
     return message
 
 
