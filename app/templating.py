@@ -1,7 +1,7 @@
 """Jinja filters and globals: local times, labels, safe contact links."""
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,7 @@ from flask import Flask, current_app, request, url_for
 
 from app.meta.treatments import treatment_label
 from app.models import LeadStatus
-from app.services import lead_scoring
+from app.services import lead_scoring, meta_health
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -48,6 +48,10 @@ def mailto_href(email: str | None) -> str | None:
     return f"mailto:{quote(email, safe='@.+-_')}" if email else None
 
 
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 def url_with(**changes) -> str:
     """The current URL with some query arguments replaced (None removes one)."""
     args = request.args.to_dict()
@@ -65,6 +69,10 @@ def register(app: Flask) -> None:
     app.add_template_global(whatsapp_href)
     app.add_template_global(mailto_href)
     app.add_template_global(url_with)
+    app.add_template_global(now_utc)
+    app.add_template_global(meta_health.attention_needed, "meta_attention")
+    app.add_template_global(timedelta)
+    app.add_template_global(app.config["META_GRAPH_VERSION"], "default_graph_version")
     app.add_template_global(STATUS_STYLES, "STATUS_STYLES")
     app.add_template_global(LeadStatus, "LeadStatus")
     app.add_template_global(lead_scoring.factor_maxima(), "SCORE_FACTORS")

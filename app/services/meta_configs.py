@@ -47,9 +47,8 @@ def validate_config_input(
 ) -> None:
     if not ID_RE.match(page_id):
         raise ValidationError("Page id must be the numeric id Meta shows for the Page.")
-    bad = [f for f in form_ids if not ID_RE.match(f)]
-    if bad or not form_ids:
-        raise ValidationError("Give at least one form id; form ids are numeric.")
+    if any(not ID_RE.match(f) for f in form_ids):
+        raise ValidationError("Form ids are numeric.")
     taken = db.session.scalars(sa.select(MetaForm.form_id).where(MetaForm.form_id.in_(form_ids)))
     if taken_ids := list(taken):
         raise ValidationError(f"Form(s) already connected: {', '.join(taken_ids)}.")

@@ -10,6 +10,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.meta.client import ErrorKind, GraphClient, GraphError
+from app.meta.normalize import normalize_lead
 from app.models import (
     ConfigStatus,
     FacebookLead,
@@ -20,6 +21,7 @@ from app.models import (
     SyncRun,
 )
 from app.services import alerts, meta_configs
+from app.services.meta_lead_service import LeadSource, ingest_raw_leads
 from app.services.meta_sync import explain, record_config_error
 
 log = logging.getLogger(__name__)
@@ -300,3 +302,44 @@ def list_webhook_problems(limit: int = 50) -> list[MetaWebhookEvent]:
             .limit(limit)
         )
     )
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def next_runs(scheduler) -> dict[int, datetime | None]:
+    """config id → the scheduler's next poll (empty when no scheduler runs in this process)."""
+    if scheduler is None:
+        return {}
+    runs = {}
+    for job in scheduler.get_jobs():
+        if job.id.startswith("sync_meta_config:"):
+            runs[int(job.id.split(":")[1])] = getattr(job, "next_run_time", None)
+    return runs
+
+
+def get_failed_lead(failed_id: int) -> FailedLead | None:
+    return db.session.get(FailedLead, failed_id)
+
+
+def retry_failed_lead(failed: FailedLead) -> tuple[bool, str | None]:
+    """Run a kept raw lead through the pipeline again; resolved when it is stored (or was
+    stored meanwhile). Caller commits."""
+    normalized = normalize_lead(
+        failed.payload, default_region=current_app.config["DEFAULT_PHONE_REGION"]
+    )
+    if normalized.error:
+        return False, normalized.error
+    config = db.session.get(MetaApiConfig, failed.config_id) if failed.config_id else None
+    source = LeadSource(
+        config.distributor_id if config else None,
+        config.page_id if config else None,
+        failed.form_id,
+        failed.config_id,
+    )
+    result = ingest_raw_leads([failed.payload], source)
+    if result.failed:
+        return False, "the database refused it again"
+    failed.resolved_at = datetime.now(UTC)
+    return True, None

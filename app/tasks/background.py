@@ -1,0 +1,23 @@
+"""One-off background work started from a request (the admin's "Sync now")."""
+
+import threading
+
+from flask import Flask
+
+from app.models import SyncTrigger
+from app.services import meta_sync
+from app.tasks.scheduler import run_job
+
+
+def start_sync(app: Flask, config_id: int) -> threading.Thread:
+    """Sync one config in a thread; progress goes out as `sync_progress` events."""
+    thread = threading.Thread(
+        target=run_job, args=(app, sync_now, config_id), name=f"sync-now-{config_id}", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def sync_now(config_id: int) -> None:
+    """A manual sync (the service takes the lease, so it never overlaps a scheduled one)."""
+    meta_sync.sync_config(config_id, trigger=SyncTrigger.MANUAL)

@@ -1,0 +1,253 @@
+"""Admin pages for Meta connections, sync health, and token health with real emails."""
+
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from app.extensions import db
+from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
+from app.models import ConfigStatus, FacebookLead, FailedLead, MetaApiConfig, MetaForm, SyncRun
+from app.services import meta_configs, meta_health
+from tests import factories
+from tests.sandbox_fixtures import SANDBOX_APP_SECRET
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd cannot start on port 0)
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def app_config(sandbox, smtp):
+    return {
+        "META_GRAPH_URL": sandbox.graph_url,
+        "META_APP_SECRET": SANDBOX_APP_SECRET,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": smtp.port,
+        "MAIL_SUPPRESS_SEND": False,
+    }
+
+
+@pytest.fixture
+def admin(client, auth, users, app):
+    with app.app_context():
+        user = db.session.get(factories.User, users["admin"])
+        user.email = "boss@example.com"
+        db.session.commit()
+    auth.login("admin")
+    return client
+
+
+@pytest.fixture
+def config_id(app, sandbox):
+    with app.app_context():
+        config = meta_configs.add_config(
+            factories.make_distributor("MSH"),
+            page_id=DEFAULT_PAGE_ID,
+            form_ids=[],
+            token=DEFAULT_PAGE_TOKEN,
+        )
+        db.session.commit()
+        return config.id
+
+
+def test_admin_meta_pages_refuse_staff(app, client, auth, users, config_id):
+    auth.login("ayse")
+    for path in (
+        "/admin/configs",
+        "/admin/configs/new",
+        f"/admin/configs/{config_id}/edit",
+        f"/admin/configs/{config_id}/forms",
+        f"/admin/configs/{config_id}/test",
+        "/admin/health",
+    ):
+        assert client.get(path).status_code == 403, path
+
+
+def test_connecting_a_page_stores_the_token_encrypted_and_never_shows_it(app, admin, sandbox):
+    with app.app_context():
+        distributor = factories.make_distributor("MSH")
+        db.session.commit()
+        distributor_id = distributor.id
+    response = admin.post(
+        "/admin/configs/new",
+        data={
+            "distributor_id": distributor_id,
+            "page_id": DEFAULT_PAGE_ID,
+            "token": DEFAULT_PAGE_TOKEN,
+            "interval": 5,
+            "is_active": "y",
+        },
+    )
+    assert response.status_code == 303 and "/forms" in response.headers["Location"]
+    with app.app_context():
+        dump = "\n".join(
+            str(tuple(r)) for r in db.session.execute(sa.text("SELECT * FROM meta_api_configs"))
+        )
+        config_id = db.session.scalar(sa.select(MetaApiConfig.id))
+    assert DEFAULT_PAGE_TOKEN not in dump
+    for path in ("/admin/configs", f"/admin/configs/{config_id}/edit"):
+        page = admin.get(path).get_data(as_text=True)
+        assert DEFAULT_PAGE_TOKEN not in page and "…" + DEFAULT_PAGE_TOKEN[-4:] in page
+
+
+def test_editing_without_a_token_keeps_it_and_a_new_token_clears_needs_reauth(
+    app, admin, config_id
+):
+    with app.app_context():
+        db.session.get(MetaApiConfig, config_id).status = ConfigStatus.NEEDS_REAUTH
+        db.session.commit()
+    admin.post(
+        f"/admin/configs/{config_id}/edit", data={"interval": 10, "is_active": "y", "token": ""}
+    )
+    with app.app_context():
+        config = db.session.get(MetaApiConfig, config_id)
+        assert config.fetch_interval_minutes == 10 and config.status == ConfigStatus.NEEDS_REAUTH
+        assert meta_configs.read_token(config) == DEFAULT_PAGE_TOKEN
+    admin.post(
+        f"/admin/configs/{config_id}/edit",
+        data={"interval": 10, "is_active": "y", "token": "new-token-1234"},
+    )
+    with app.app_context():
+        config = db.session.get(MetaApiConfig, config_id)
+        assert (
+            config.status == ConfigStatus.OK and meta_configs.read_token(config) == "new-token-1234"
+        )
+
+
+def test_form_discovery_lists_meta_forms_and_saves_the_selection(app, admin, config_id, sandbox):
+    page = admin.get(f"/admin/configs/{config_id}/forms").get_data(as_text=True)
+    forms = sandbox.state.form_ids()
+    assert all(form_id in page for form_id in forms) and "Hair Transplant" in page
+    admin.post(f"/admin/configs/{config_id}/forms", data={"form_id": forms[:2]})
+    with app.app_context():
+        selected = db.session.scalars(sa.select(MetaForm).order_by(MetaForm.form_id)).all()
+        assert [(f.form_id, f.is_active) for f in selected] == [(forms[0], True), (forms[1], True)]
+        assert selected[0].leads_count_on_meta == 40 and selected[0].questions
+    admin.post(f"/admin/configs/{config_id}/forms", data={"form_id": forms[1:]})
+    with app.app_context():
+        states = dict(db.session.execute(sa.select(MetaForm.form_id, MetaForm.is_active)).all())
+        assert states == {forms[0]: False, forms[1]: True, forms[2]: True}
+
+
+def test_test_connection_explains_a_good_and_a_revoked_token(app, admin, config_id, sandbox):
+    app.config["META_APP_ID"] = SANDBOX_APP_ID
+    page = admin.get(f"/admin/configs/{config_id}/test").get_data(as_text=True)
+    assert "Valid page token with the lead permissions" in page and "Problem" not in page
+    sandbox.state.revoke_token(DEFAULT_PAGE_TOKEN)
+    page = admin.get(f"/admin/configs/{config_id}/test").get_data(as_text=True)
+    assert "no longer valid: paste a new Page access token" in page
+
+
+def test_sync_now_runs_in_the_background_and_health_shows_reconciliation(
+    app, admin, config_id, sandbox
+):
+    admin.post(f"/admin/configs/{config_id}/forms", data={"form_id": sandbox.state.form_ids()[:1]})
+    response = admin.post(f"/admin/configs/{config_id}/sync")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/health")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if (
+                db.session.scalar(sa.select(SyncRun.status).where(SyncRun.config_id == config_id))
+                == "ok"
+            ):
+                break
+        time.sleep(0.05)
+    page = admin.get("/admin/health").get_data(as_text=True)
+    assert "all stored" in page and ">40<" in page
+    with app.app_context():  # a lead vanishes locally: the reconciliation warns
+        db.session.execute(sa.delete(FacebookLead).where(FacebookLead.id == 1))
+        db.session.commit()
+    assert "1 fewer than Meta reports" in admin.get("/admin/health").get_data(as_text=True)
+
+
+def test_failed_leads_are_listed_and_retry_stores_them(app, admin, config_id):
+    with app.app_context():
+        good = {
+            "id": "1700000000000777",
+            "created_time": "2026-11-01T10:00:00+0000",
+            "field_data": [{"name": "full_name", "values": ["Retry Me"]}],
+        }
+        db.session.add(
+            FailedLead(
+                config_id=config_id,
+                form_id="200000000000001",
+                meta_lead_id="x",
+                payload=good,
+                reason="database refused the lead (OperationalError)",
+            )
+        )
+        db.session.add(
+            FailedLead(config_id=config_id, payload="garbage", reason="lead is not a JSON object")
+        )
+        db.session.commit()
+        ids = list(db.session.scalars(sa.select(FailedLead.id).order_by(FailedLead.id)))
+    page = admin.get("/admin/health").get_data(as_text=True)
+    assert "database refused the lead" in page and "lead is not a JSON object" in page
+    admin.post(f"/admin/failed-leads/{ids[0]}/retry")
+    admin.post(f"/admin/failed-leads/{ids[1]}/retry")
+    with app.app_context():
+        assert db.session.scalar(sa.select(FacebookLead.first_name)) == "Retry"
+        resolved = dict(db.session.execute(sa.select(FailedLead.id, FailedLead.resolved_at)).all())
+        assert resolved[ids[0]] is not None and resolved[ids[1]] is None
+
+
+def test_revoked_token_found_by_the_daily_check_alerts_by_email_and_banner(
+    app, admin, config_id, sandbox, smtp
+):
+    app.config["META_APP_ID"] = SANDBOX_APP_ID
+    sandbox.state.revoke_token(DEFAULT_PAGE_TOKEN)
+    with app.app_context():
+        assert meta_health.check_all_tokens() == {"dead": 1}
+        assert db.session.get(MetaApiConfig, config_id).status == ConfigStatus.NEEDS_REAUTH
+        meta_health.check_all_tokens()  # still dead: no second email
+    deadline = time.monotonic() + 5
+    while not smtp.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(smtp.messages) == 1
+    recipients, content = smtp.messages[0]
+    assert recipients == ["boss@example.com"] and "paste a new Page access token" in content
+    assert DEFAULT_PAGE_TOKEN not in content
+    banner = admin.get("/facebook-leads/").get_data(as_text=True)
+    assert "the token was refused, so no leads are fetched" in banner
+
+
+def test_a_token_expiring_soon_is_warned_about(app, admin, sandbox_factory, smtp):
+    real_now = datetime.now(UTC)
+    server = sandbox_factory(now=lambda: real_now - timedelta(days=55))
+    app.config.update(META_APP_ID=SANDBOX_APP_ID, META_GRAPH_URL=server.graph_url)
+    with app.app_context():
+        meta_configs.add_config(
+            factories.make_distributor("X"),
+            page_id="100000000000001",
+            form_ids=[],
+            token=server.state.user_token,
+        )
+        db.session.commit()
+        assert meta_health.check_all_tokens() == {"expiring": 1}
+    deadline = time.monotonic() + 5
+    while not smtp.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "expires on" in smtp.messages[0][1]
+    assert "the token expires on" in admin.get("/facebook-leads/").get_data(as_text=True)
