@@ -4,7 +4,7 @@ import logging
 import time
 
 from app.models import SyncTrigger
-from app.services import lead_scoring, meta_configs, meta_sync, meta_webhooks
+from app.services import lead_scoring, meta_configs, meta_health, meta_sync, meta_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +43,9 @@ def process_webhook_events() -> None:
     processed = meta_webhooks.process_due_events()
     if processed:
         log.info("job webhook events: %d processed", processed)
+
+
+def check_tokens() -> None:
+    """Daily: ask Meta about every token; alert superadmins about dead or expiring ones."""
+    outcome = meta_health.check_all_tokens()
+    log.info("job check tokens: %s", outcome)

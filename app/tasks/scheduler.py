@@ -21,17 +21,20 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 *
 def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
     scheduler.add_job(refresh_jobs, "interval", minutes=1, args=(app, scheduler), id="refresh_jobs")
-    scheduler.add_job(
-        run_job, "interval", hours=1, args=(app, jobs.decay_scores), id="decay_scores"
-    )
-    scheduler.add_job(
-        run_job,
-        "interval",
-        seconds=30,
-        args=(app, jobs.process_webhook_events),
-        id="process_webhook_events",
-        next_run_time=datetime.now(UTC),
-    )
+    now = datetime.now(UTC)
+    for job, every, first_run in (
+        (jobs.process_webhook_events, timedelta(seconds=30), now),  # events left by a restart
+        (jobs.decay_scores, timedelta(hours=1), now + timedelta(hours=1)),
+        (jobs.check_tokens, timedelta(days=1), now + timedelta(minutes=1)),
+    ):
+        scheduler.add_job(
+            run_job,
+            "interval",
+            seconds=every.total_seconds(),
+            args=(app, job),
+            id=job.__name__,
+            next_run_time=first_run,
+        )
     app.extensions["scheduler"] = scheduler
     if start:
         scheduler.start()

@@ -42,7 +42,11 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
     refresh_jobs(app, scheduler)
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs_by_id) == {
-        "refresh_jobs", "decay_scores", "process_webhook_events", f"sync_meta_config:{config_ids[0]}"
+        "refresh_jobs",
+        "check_tokens",
+        "decay_scores",
+        "process_webhook_events",
+        f"sync_meta_config:{config_ids[0]}",
     }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
     assert job.trigger.interval.total_seconds() == 180
@@ -59,7 +63,10 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         db.session.commit()
     refresh_jobs(app, scheduler)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
-        "decay_scores", "process_webhook_events", "refresh_jobs"
+        "check_tokens",
+        "decay_scores",
+        "process_webhook_events",
+        "refresh_jobs",
     ]
 
 
