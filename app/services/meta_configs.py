@@ -67,16 +67,21 @@ def list_active_configs() -> list[MetaApiConfig]:
 
 def build_client(config: MetaApiConfig) -> GraphClient:
     """The Graph client for one config, from app settings and its decrypted token."""
+    return GraphClient(**client_settings(config))
+
+
+def client_settings(config: MetaApiConfig) -> dict:
+    """GraphClient's arguments for *config* (usable outside the app context, e.g. in a pool)."""
     settings = current_app.config
-    return GraphClient(
-        decrypt_token(config.access_token_encrypted),
-        base_url=settings["META_GRAPH_URL"],
-        version=config.graph_api_version or settings["META_GRAPH_VERSION"],
-        app_secret=settings["META_APP_SECRET"],
-        timeout=settings["META_HTTP_TIMEOUT"],
-        max_retries=settings["META_MAX_RETRIES"],
-        backoff_s=settings["META_RETRY_BACKOFF_S"],
-    )
+    return {
+        "token": decrypt_token(config.access_token_encrypted),
+        "base_url": settings["META_GRAPH_URL"],
+        "version": config.graph_api_version or settings["META_GRAPH_VERSION"],
+        "app_secret": settings["META_APP_SECRET"],
+        "timeout": settings["META_HTTP_TIMEOUT"],
+        "max_retries": settings["META_MAX_RETRIES"],
+        "backoff_s": settings["META_RETRY_BACKOFF_S"],
+    }
 
 
 def rotate_keys() -> int:

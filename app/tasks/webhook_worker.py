@@ -16,6 +16,7 @@ from app.services import meta_webhooks
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 10.0
+BATCH = 200
 
 
 class WebhookWorker:
@@ -30,15 +31,28 @@ class WebhookWorker:
                 ids = self.queue.get(timeout=SWEEP_SECONDS)
             except queue.Empty:
                 ids = None
-            self.process(ids)
+            self.process(self.drain(ids))
+
+    def drain(self, first: list[int] | None) -> list[int] | None:
+        """*first* plus whatever else is already queued (None = sweep), up to one batch."""
+        ids = list(first) if first is not None else None
+        while ids is not None and len(ids) < BATCH:
+            try:
+                more = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return None
+            ids.extend(more)
+        return ids
 
     def process(self, ids: list[int] | None) -> None:
         with self.app.app_context():
             try:
                 if ids is None:
                     meta_webhooks.process_due_events()
-                for event_id in ids or []:
-                    meta_webhooks.process_event(event_id)
+                elif ids:
+                    meta_webhooks.process_events(ids)
             except Exception:  # keep the worker alive; the event stays due and is retried
                 db.session.rollback()
                 log.exception("webhook worker failed")
