@@ -24,14 +24,22 @@ class WebhookWorker:
         self.app = app
         self.queue: queue.Queue[list[int] | None] = queue.Queue()
         self.thread = threading.Thread(target=self.run, name="webhook-worker", daemon=True)
+        self.stopping = threading.Event()
 
     def run(self) -> None:
-        while True:
+        while not self.stopping.is_set():
             try:
                 ids = self.queue.get(timeout=SWEEP_SECONDS)
             except queue.Empty:
                 ids = None
-            self.process(self.drain(ids))
+            if not self.stopping.is_set():
+                self.process(self.drain(ids))
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the current batch and end the thread (tests, orderly shutdown)."""
+        self.stopping.set()
+        self.queue.put([])
+        self.thread.join(timeout)
 
     def drain(self, first: list[int] | None) -> list[int] | None:
         """*first* plus whatever else is already queued (None = sweep), up to one batch."""

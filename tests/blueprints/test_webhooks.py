@@ -148,6 +148,8 @@ def test_the_webhook_needs_no_csrf_token_and_no_session(app, config_id, sandbox)
     )
     body, headers = signed(payload_for(sandbox.state.add_leads(count=1)))
     assert csrf_app.test_client().post(URL, data=body, headers=headers).status_code == 200
+    with csrf_app.app_context():
+        db.engine.dispose()
 
 
 def test_oversized_body_is_refused(app, client):
@@ -236,10 +238,13 @@ def test_events_acknowledged_before_a_restart_are_fetched_after_it(app, client, 
             TOKEN_ENCRYPTION_KEYS=app.config["TOKEN_ENCRYPTION_KEYS"],
         )
     )
-    webhook_worker.start(restarted)  # what the restarted web process does at startup
+    worker = webhook_worker.start(restarted)  # what the restarted web process does at startup
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and count(app, FacebookLead) == 0:
         time.sleep(0.05)
+    worker.stop()
+    with restarted.app_context():
+        db.engine.dispose()
     assert count(app, FacebookLead) == 1
 
 
