@@ -1,7 +1,11 @@
 """Socket.IO handlers: who may connect, and which rooms they may join.
 
 Superadmins join `dashboard`, everyone their own `user:<id>`; `join_lead` adds `lead:<id>`
-only for a lead the user may see (the same `visible_leads` rule as the pages)."""
+only for a lead the user may see (the same `visible_leads` rule as the pages).
+
+`register_handlers()` attaches them to the Socket.IO server of the app being created: every
+`socketio.init_app` makes a new server, and a decorator run once at import time would only
+reach the first one (a later app would then accept anonymous connections and join no rooms)."""
 
 import logging
 
@@ -15,7 +19,6 @@ from app.services import lead_service
 log = logging.getLogger(__name__)
 
 
-@socketio.on("connect")
 def on_connect(auth=None):
     if not current_user.is_authenticated:
         return False  # refused: no anonymous listeners
@@ -25,7 +28,6 @@ def on_connect(auth=None):
     return True
 
 
-@socketio.on("join_lead")
 def on_join_lead(data):
     if not current_user.is_authenticated:
         disconnect()
@@ -43,9 +45,16 @@ def on_join_lead(data):
     return {"ok": True}
 
 
-@socketio.on("leave_lead")
 def on_leave_lead(data):
     lead_id = data.get("lead_id") if isinstance(data, dict) else None
     if isinstance(lead_id, int):
         leave_room(f"lead:{lead_id}")
     return {"ok": True}
+
+
+HANDLERS = {"connect": on_connect, "join_lead": on_join_lead, "leave_lead": on_leave_lead}
+
+
+def register_handlers() -> None:
+    for event, handler in HANDLERS.items():
+        socketio.on_event(event, handler)
