@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Flask, current_app, request, url_for
 
 from app.meta.treatments import treatment_label
@@ -48,6 +49,23 @@ def mailto_href(email: str | None) -> str | None:
     return f"mailto:{quote(email, safe='@.+-_')}" if email else None
 
 
+def phone_display(phone: str | None) -> str:
+    """+905321234567 → +90 532 123 45 67 (readable), for numbers we normalised ourselves."""
+    if not phone:
+        return ""
+    try:
+        number = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def same_digits(raw: str | None, phone: str | None) -> bool:
+    """Whether the typed number is just the stored one, formatted differently."""
+    digits = "".join(ch for ch in raw or "" if ch.isdigit()).lstrip("0")
+    return bool(phone) and phone.lstrip("+").endswith(digits) and len(digits) >= 7
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -65,6 +83,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(localtime)
     app.add_template_filter(score_style)
     app.add_template_filter(treatment_label)
+    app.add_template_filter(phone_display)
+    app.add_template_global(same_digits)
     app.add_template_global(tel_href)
     app.add_template_global(whatsapp_href)
     app.add_template_global(mailto_href)
@@ -74,6 +94,9 @@ def register(app: Flask) -> None:
     app.add_template_global(timedelta)
     app.add_template_global(app.config["META_GRAPH_VERSION"], "default_graph_version")
     app.add_template_global(STATUS_STYLES, "STATUS_STYLES")
+    app.add_template_global(
+        {s.value: style for s, style in STATUS_STYLES.items()}, "STATUS_STYLE_MAP"
+    )
     app.add_template_global(LeadStatus, "LeadStatus")
     app.add_template_global(lead_scoring.factor_maxima(), "SCORE_FACTORS")
     app.add_template_global(lead_scoring.FACTOR_LABELS, "SCORE_FACTOR_LABELS")

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import FacebookLead, FailedLead, LeadCounter, LeadInteraction, LeadStatus, User
+from app.models import (
+    FacebookLead,
+    FailedLead,
+    LeadCounter,
+    LeadInteraction,
+    LeadStatus,
+    MetaForm,
+    User,
+)
 from app.services import lead_search
 
 L = FacebookLead
@@ -320,6 +328,12 @@ def list_duplicates(user: User, lead: FacebookLead) -> list[FacebookLead]:
         sa.or_(L.id == root_id, L.duplicate_of_id == root_id), L.id != lead.id
     )
     return list(db.session.scalars(query.order_by(L.id).limit(100)))
+
+
+def answer_labels(lead: FacebookLead) -> tuple[dict[str, str], dict[str, str]]:
+    """(question key → label, option key → label) of the lead's form, when Meta told us."""
+    form = db.session.scalar(sa.select(MetaForm).where(MetaForm.form_id == lead.meta_form_id))
+    return form.labels() if form is not None else ({}, {})
 
 
 def count_failed_leads() -> int:

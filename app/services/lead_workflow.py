@@ -4,6 +4,7 @@ Callers commit. Every change checks the lead's `version_id` when the caller saw 
 form never silently overwrites someone else's change (ConflictError → 409 on the API).
 """
 
+import functools
 import logging
 from datetime import UTC, datetime
 
@@ -50,6 +51,23 @@ class NotAllowedError(DomainError):
     status = 403
 
 
+STALE_MESSAGE = "This lead was changed by someone else. Reload it and try again."
+
+
+def held_back(change):
+    """Run *change* with autoflush off, so nothing reaches the database before `record`
+    flushes once, inside its stale-version handler. (A lazy load mid-change would otherwise
+    flush the lead early: two version bumps, and a bare StaleDataError on a conflict.)"""
+
+    @functools.wraps(change)
+    def wrapper(*args, **kwargs):
+        with db.session.no_autoflush:
+            return change(*args, **kwargs)
+
+    return wrapper
+
+
+@held_back
 def change_status(
     lead: FacebookLead,
     status: LeadStatus | str,
@@ -75,6 +93,7 @@ def change_status(
     return record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
 
 
+@held_back
 def assign(
     lead: FacebookLead, assignee: User | None, *, actor: User, expected_version: int | None = None
 ) -> LeadInteraction:
@@ -88,18 +107,23 @@ def assign(
     previous = lead.assigned_to_id
     if previous == (assignee.id if assignee else None):
         raise ValidationError("The lead is already assigned to them.")
+    was = f" (was {lead.assigned_to.username})" if lead.assigned_to else ""
+    old_status = lead.status
     lead.assigned_to = assignee
     lead.assigned_to_id = assignee.id if assignee else None
     if assignee and lead.status == S.NEW:
         apply_status(lead, S.ASSIGNED)
     elif assignee is None and lead.status == S.ASSIGNED:
         apply_status(lead, S.NEW)
-    text = f"Assigned to {assignee.username}." if assignee else "Unassigned."
+    text = (f"Assigned to {assignee.username}" if assignee else "Unassigned") + f"{was}."
+    if lead.status != old_status:
+        text += f" Status {old_status.value} → {lead.status.value}."
     return record(
         lead, actor, InteractionType.ASSIGNMENT, text, before=before, previous_assignee=previous
     )
 
 
+@held_back
 def add_interaction(
     lead: FacebookLead,
     *,
@@ -121,15 +145,26 @@ def add_interaction(
         lead.first_contacted_at = lead.first_contacted_at or datetime.now(UTC)
         if result == "reached" and lead.status in (S.NEW, S.ASSIGNED):
             apply_status(lead, S.CONTACTED)
-    interaction = record(lead, actor, kind, clean_text(description), before=before)
-    interaction.result = result
-    rescore(lead)
-    return interaction
+    # Scored before the one flush, so the stored score and the announced one agree.
+    rescore(lead, extra_results=(result,) if result else ())
+    return record(lead, actor, kind, clean_text(description), before=before, result=result)
+
+
+PIPELINE = (S.NEW, S.ASSIGNED, S.CONTACTED, S.QUALIFIED, S.CONVERTED, S.LOST, S.INVALID)
+
+
+def next_statuses(status: LeadStatus) -> list[str]:
+    """Where a lead can go from *status*: forward steps first, closing ones last."""
+    here = PIPELINE.index(status)
+    allowed = TRANSITIONS[status]
+    ahead = [s for s in PIPELINE[here + 1 :] if s in allowed and s not in CLOSING]
+    back = [s for s in PIPELINE[:here] if s in allowed]
+    return [s.value for s in ahead + back + [s for s in PIPELINE if s in CLOSING & allowed]]
 
 
 def check_version(lead: FacebookLead, expected: int | None) -> None:
     if expected is not None and expected != lead.version_id:
-        raise StaleLeadError("This lead was changed by someone else. Reload it and try again.")
+        raise StaleLeadError(STALE_MESSAGE)
 
 
 def parse_status(value: LeadStatus | str) -> LeadStatus:
@@ -173,39 +208,42 @@ def record(
     *,
     before: lead_counters.Key | None,
     previous_assignee: int | None = None,
+    result: str | None = None,
 ) -> LeadInteraction:
-    """Write the timeline row, move the lead's counter, flush (version check), queue events."""
+    """Write the timeline row, flush (version check), move the lead's counter, queue events."""
     interaction = LeadInteraction(
         lead_id=lead.id,
         user_id=actor.id if actor else None,
         interaction_type=kind,
         description=text,
+        result=result,
         created_at=datetime.now(UTC),
     )
     db.session.add(interaction)
     lead.updated_at = datetime.now(UTC)
-    lead_counters.moved(before, lead_counters.key_of(lead))
     try:
         db.session.flush()
+        lead_counters.moved(before, lead_counters.key_of(lead))
     except StaleDataError:
         db.session.rollback()
-        raise StaleLeadError(
-            "This lead was changed by someone else. Reload it and try again."
-        ) from None
+        raise StaleLeadError(STALE_MESSAGE) from None
     announce_update(lead, previous_assignee)
     log.info("lead %s: %s by user %s", lead.id, kind.value, actor.id if actor else "system")
     return interaction
 
 
-def rescore(lead: FacebookLead, now: datetime | None = None) -> None:
-    """Recompute the stored score and breakdown from the lead and its logged results."""
-    results = tuple(
-        db.session.scalars(
+def rescore(
+    lead: FacebookLead, now: datetime | None = None, extra_results: tuple[str, ...] = ()
+) -> None:
+    """Recompute the stored score and breakdown from the lead and its logged results
+    (plus *extra_results*, not yet stored)."""
+    with db.session.no_autoflush:
+        stored = db.session.scalars(
             sa.select(LeadInteraction.result).where(
                 LeadInteraction.lead_id == lead.id, LeadInteraction.result.is_not(None)
             )
         )
-    )
+        results = (*stored, *extra_results)
     values = {column: getattr(lead, column) for column in lead_scoring.SCORED_COLUMNS}
     lead.score, lead.score_breakdown = lead_scoring.score_values(
         values, now=now, contact_results=results
@@ -225,9 +263,12 @@ def announce_update(lead: FacebookLead, previous_assignee: int | None) -> None:
     rooms = [events.DASHBOARD_ROOM, f"lead:{lead.id}"]
     if lead.assigned_to_id:
         rooms.append(f"user:{lead.assigned_to_id}")
-    events.publish("lead_updated", payload, to=rooms)
     if previous_assignee and previous_assignee != lead.assigned_to_id:
+        # The lead's room may hold the previous assignee's sockets: empty it first (who may
+        # still see the lead hears on through the dashboard or their own room).
+        events.close_room(rooms[1])
         events.publish(
             "lead_updated", {"id": lead.id, "visible": False}, to=f"user:{previous_assignee}"
         )
+    events.publish("lead_updated", payload, to=rooms)
     events.publish("stats_updated", {}, to=rooms[:1] + rooms[2:])

@@ -11,8 +11,14 @@ async function onLeadUpdated(data) {
   if (Number(data.version_id) <= version) return;
   version = Number(data.version_id);
   const lead = await getJSON(`/facebook-leads/api/leads/${leadId}`);
-  document.querySelector("#lead-status .badge").textContent = lead.status;
-  document.querySelector("#lead-score .badge").textContent = String(lead.score);
+  const styles = JSON.parse(header.dataset.statusStyles);
+  const badge = document.querySelector("#lead-status .badge");
+  badge.textContent = lead.status.charAt(0).toUpperCase() + lead.status.slice(1);
+  badge.dataset.status = lead.status;
+  badge.className = `badge text-bg-${styles[lead.status] || "secondary"}`;
+  const pill = document.querySelector("#lead-score .badge");
+  pill.textContent = String(lead.score);
+  pill.className = `badge rounded-pill text-bg-${lead.score >= 70 ? "success" : lead.score >= 40 ? "warning" : "secondary"}`;
   document.getElementById("lead-assignee").textContent = lead.assigned_to || "nobody";
   document.getElementById("stale-banner").classList.remove("d-none");
 }
