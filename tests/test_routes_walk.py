@@ -10,7 +10,8 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models import Role
+from app.models import FailedLead, Role
+from app.services import meta_configs
 from tests import factories
 from tests.conftest import config_for, reset_schema
 
@@ -24,7 +25,10 @@ WALKED_METHODS = {"GET", "POST"}  # always tried; any other method a rule declar
 LOGIN, OK, FORBIDDEN, NOT_ALLOWED = "login", "ok", "forbidden", "not_allowed"
 NOT_FOUND, UNAUTHORIZED = "not_found", "unauthorized"
 DASHBOARD = "to:/facebook-leads/"
+HEALTH = "to:/admin/health"
 SIGNED_OUT = "to:/auth/login"
+ADMIN_DISTRIBUTORS = "to:/admin/distributors"
+ADMIN_USERS = "to:/admin/users"
 
 
 def each(outcome: str) -> dict[str, str]:
@@ -81,6 +85,75 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.leads", "POST"): each(NOT_ALLOWED),
     ("api.lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
     ("api.lead", "POST"): each(NOT_ALLOWED),
+    # Admin pages: superadmins only, checked once for the whole blueprint. Posted empty, a
+    # new-thing form comes back with its errors (200); a confirm button acts and redirects.
+    ("admin.distributors", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.distributors", "POST"): each(NOT_ALLOWED),
+    ("admin.create_distributor", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.create_distributor", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": OK,
+    },
+    ("admin.edit_distributor", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # (An empty POST to an edit form keeps the stored values: saved unchanged, redirected.)
+    ("admin.edit_distributor", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_DISTRIBUTORS,
+    },
+    ("admin.deactivate_distributor", "GET"): each(NOT_ALLOWED),
+    ("admin.deactivate_distributor", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_DISTRIBUTORS,
+    },
+    ("admin.reactivate_distributor", "GET"): each(NOT_ALLOWED),
+    ("admin.reactivate_distributor", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_DISTRIBUTORS,
+    },
+    ("admin.users", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.users", "POST"): each(NOT_ALLOWED),
+    ("admin.create_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.create_user", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.deactivate_user", "GET"): each(NOT_ALLOWED),
+    ("admin.deactivate_user", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
+    ("admin.reactivate_user", "GET"): each(NOT_ALLOWED),
+    ("admin.reactivate_user", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
+    ("admin.reset_password", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.reset_password", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # Meta connections. Empty forms re-render with errors; Meta is unreachable in this walk,
+    # so discovery and the connection test render their "Meta did not answer" pages.
+    ("admin.configs", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.configs", "POST"): each(NOT_ALLOWED),
+    ("admin.create_config", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.create_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_config", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.config_forms", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.config_forms", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.test_config", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.test_config", "POST"): each(NOT_ALLOWED),
+    ("admin.sync_config", "GET"): each(NOT_ALLOWED),
+    ("admin.sync_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
+    ("admin.health", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.health", "POST"): each(NOT_ALLOWED),
+    ("admin.retry_failed_lead", "GET"): each(NOT_ALLOWED),
+    ("admin.retry_failed_lead", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": HEALTH,
+    },
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
 PUBLIC = {"main.index", "main.healthz", "auth.login"}
@@ -109,12 +182,12 @@ def walked_requests(app) -> list[tuple[str, str, str]]:
     )
 
 
-def url_for_rule(app, endpoint: str, rule: str, lead_id: int) -> str:
+def url_for_rule(app, endpoint: str, rule: str, ids: dict[str, int]) -> str:
     values = {}
     for arg in next(r for r in app.url_map.iter_rules() if r.rule == rule).arguments:
-        if arg != "lead_id":
-            pytest.fail(f"{rule}: add a value for <{arg}> to the route walk")
-        values[arg] = lead_id
+        if arg not in ids:
+            pytest.fail(f"{rule}: add a value for <{arg}> to `seed` in the route walk")
+        values[arg] = ids[arg]
     return app.url_map.bind("localhost").build(endpoint, values)
 
 
@@ -132,13 +205,26 @@ def outcome(response, client) -> str:
     return names.get(response.status_code, str(response.status_code))
 
 
-def seed(app) -> int:
+def seed(app) -> dict[str, int]:
+    """The data the walk needs, and the value of each URL argument (`<lead_id>` …)."""
     with app.app_context():
         factories.make_user("admin", role=Role.SUPERADMIN)
-        factories.make_user("ayse")
+        staff = factories.make_user("ayse")
+        distributor = factories.make_distributor()
         lead = factories.make_lead(first_name=SECRET_NAME, email=SECRET_EMAIL)
+        config = meta_configs.add_config(
+            distributor, page_id="1", form_ids=["2"], token="walk-token"
+        )
+        failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
+        db.session.add(failed)
         db.session.commit()
-        return lead.id
+        return {
+            "lead_id": lead.id,
+            "distributor_id": distributor.id,
+            "user_id": staff.id,
+            "config_id": config.id,
+            "failed_id": failed.id,
+        }
 
 
 def client_as(app, role: str):
@@ -151,11 +237,11 @@ def client_as(app, role: str):
     return client
 
 
-def walk(app, role: str, lead_id: int) -> dict[tuple[str, str], str]:
+def walk(app, role: str, ids: dict[str, int]) -> dict[tuple[str, str], str]:
     seen = {}
     for endpoint, method, rule in walked_requests(app):
         client = client_as(app, role)  # fresh each time: logout must not spoil the next request
-        response = client.open(url_for_rule(app, endpoint, rule, lead_id), method=method)
+        response = client.open(url_for_rule(app, endpoint, rule, ids), method=method)
         got = outcome(response, client)
         seen[(endpoint, method)] = got
         if role != "superadmin":
@@ -194,20 +280,20 @@ def test_walk_finds_the_known_routes(app):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_route_answers_each_role_as_decided(app, role):
-    lead_id = seed(app)
-    seen = walk(app, role, lead_id)
+    ids = seed(app)
+    seen = walk(app, role, ids)
     expected = {key: per_role[role] for key, per_role in EXPECTED.items()}
     assert seen == expected
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_post_without_csrf_token_is_refused(csrf_app, role):
-    lead_id = seed(csrf_app)
+    ids = seed(csrf_app)
     for endpoint, method, rule in walked_requests(csrf_app):
         if method != "POST" or EXPECTED[(endpoint, method)][role] == NOT_ALLOWED:
             continue
         client = client_as_with_token(csrf_app, role)
-        response = client.post(url_for_rule(csrf_app, endpoint, rule, lead_id))
+        response = client.post(url_for_rule(csrf_app, endpoint, rule, ids))
         expected = EXPECTED[(endpoint, method)][role] if endpoint in CSRF_EXEMPT else "csrf"
         assert outcome(response, client) == expected, (role, endpoint)
         if role != "anonymous":  # still signed in: the refused POST changed nothing

@@ -1,16 +1,29 @@
 """Users and distributors."""
 
 import functools
+import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import ValidationError
+from app.errors import DomainError, ValidationError
 from app.extensions import db
-from app.models import Distributor, Role, User
+from app.models import Distributor, LeadCounter, MetaApiConfig, Role, User
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class DistributorSummary:
+    """A distributor with how many Meta connections and leads it has."""
+
+    distributor: Distributor
+    config_count: int
+    lead_count: int
 
 
 @functools.cache
@@ -25,15 +38,24 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64:
         raise ValidationError("Username must be 1–64 characters.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password_length(password)
     if get_user_by_username(username) is not None:
         raise ValidationError(f"User {username!r} already exists.")
-    user = User(username=username, email=email, role=Role(role))
+    user = User(username=username, email=(email or "").strip() or None, role=Role(role))
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def check_password_length(password: str) -> None:
+    """Raise ValidationError if *password* is shorter than MIN_PASSWORD_LENGTH."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
 
 
 def get_user_by_username(username: str) -> User | None:
@@ -57,17 +79,81 @@ def list_staff() -> list[User]:
     return list(db.session.scalars(sa.select(User).where(User.is_active).order_by(User.username)))
 
 
+def list_users() -> list[User]:
+    """Every user, active or not, by username."""
+    return list(db.session.scalars(sa.select(User).order_by(User.username)))
+
+
+def set_user_active(user: User, active: bool, *, actor: User) -> None:
+    """Activate or deactivate *user* (their sessions end at once: `load_user` refuses inactive
+    users); raises DomainError for *actor* themself or the last active superadmin. Caller
+    commits."""
+    if not active and user.id == actor.id:
+        raise DomainError("You cannot deactivate your own account.")
+    if not active and user.is_active and user.is_superadmin:
+        # FOR UPDATE (PostgreSQL): two admins deactivating each other at once must not both
+        # pass this check; the second waits, then sees one active superadmin left.
+        query = sa.select(User.id).where(User.role == Role.SUPERADMIN, User.is_active)
+        if len(db.session.scalars(query.with_for_update()).all()) <= 1:
+            raise DomainError("The last active superadmin cannot be deactivated.")
+    user.is_active = active
+    db.session.flush()
+    log.info("user %s %s by user %s", user.id, "activated" if active else "deactivated", actor.id)
+
+
+def reset_password(user: User, password: str) -> None:
+    """Give *user* a new password, ending their other sessions; raises ValidationError.
+    Caller commits."""
+    check_password_length(password)
+    user.set_password(password)
+    db.session.flush()
+    log.info("password of user %s reset", user.id)
+
+
 def create_distributor(name: str, contact_email: str | None = None) -> Distributor:
     """Add a distributor; raises ValidationError on a taken name. Caller commits."""
-    name = name.strip()
-    if not name or len(name) > 120:
-        raise ValidationError("Distributor name must be 1–120 characters.")
-    if get_distributor_by_name(name) is not None:
-        raise ValidationError(f"Distributor {name!r} already exists.")
-    distributor = Distributor(name=name, contact_email=contact_email)
+    name = checked_distributor_name(name)
+    distributor = Distributor(name=name, contact_email=(contact_email or "").strip() or None)
     db.session.add(distributor)
     db.session.flush()
     return distributor
+
+
+def update_distributor(
+    distributor: Distributor, name: str, contact_email: str | None = None
+) -> Distributor:
+    """Rename *distributor* and set its contact email; raises ValidationError on a taken name.
+    Caller commits."""
+    name = checked_distributor_name(name, keep=distributor)
+    distributor.name = name
+    distributor.contact_email = (contact_email or "").strip() or None
+    db.session.flush()
+    return distributor
+
+
+def checked_distributor_name(name: str, keep: Distributor | None = None) -> str:
+    """*name* stripped; raises ValidationError if it is empty, too long or taken by another
+    distributor (ignoring case, so "Acme" and "ACME" cannot both exist)."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationError("Distributor name must be 1–120 characters.")
+    query = sa.select(Distributor.id).where(sa.func.lower(Distributor.name) == name.lower())
+    if keep is not None:
+        query = query.where(Distributor.id != keep.id)
+    if db.session.scalar(query.limit(1)) is not None:
+        raise ValidationError(f"Distributor {name!r} already exists.")
+    return name
+
+
+def set_distributor_active(distributor: Distributor, active: bool) -> None:
+    """Activate or deactivate *distributor*. Caller commits."""
+    distributor.is_active = active
+    db.session.flush()
+    log.info("distributor %s %s", distributor.id, "activated" if active else "deactivated")
+
+
+def get_distributor(distributor_id: int) -> Distributor | None:
+    return db.session.get(Distributor, distributor_id)
 
 
 def get_distributor_by_name(name: str) -> Distributor | None:
@@ -76,3 +162,20 @@ def get_distributor_by_name(name: str) -> Distributor | None:
 
 def list_distributors() -> list[Distributor]:
     return list(db.session.scalars(sa.select(Distributor).order_by(Distributor.name)))
+
+
+def list_distributor_summaries() -> list[DistributorSummary]:
+    """Every distributor with its number of Meta configs and stored (not deleted) leads."""
+    per_config = sa.select(MetaApiConfig.distributor_id, sa.func.count()).group_by(
+        MetaApiConfig.distributor_id
+    )
+    # The lead counters already hold per-distributor totals: no scan of the leads table.
+    per_lead = sa.select(LeadCounter.distributor_id, sa.func.sum(LeadCounter.n)).group_by(
+        LeadCounter.distributor_id
+    )
+    configs = dict(db.session.execute(per_config).tuples().all())
+    leads = dict(db.session.execute(per_lead).tuples().all())
+    return [
+        DistributorSummary(d, configs.get(d.id, 0), int(leads.get(d.id) or 0))
+        for d in list_distributors()
+    ]

@@ -1,0 +1,53 @@
+"""Forms of the admin pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from app.models import Role
+from app.services.accounts import MIN_PASSWORD_LENGTH
+
+# Accounts
+
+ROLE_CHOICES = [
+    SelectChoice(Role.STAFF.value, _l("Staff")),
+    SelectChoice(Role.SUPERADMIN.value, _l("Superadmin")),
+]
+
+
+def new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
+    """A password and its repetition; PasswordField never renders the value back."""
+    length = Length(
+        min=MIN_PASSWORD_LENGTH,
+        max=256,
+        message=_l("Use %(min)d to %(max)d characters.", min=MIN_PASSWORD_LENGTH, max=256),
+    )
+    password = PasswordField(label, validators=[DataRequired(), length])
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    return password, confirm
+
+
+class DistributorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    contact_email = EmailField(
+        _l("Contact email (optional)"), validators=[Optional(), Email(), Length(max=255)]
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=255)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.STAFF.value)
+    password, confirm = new_password_fields(_l("Initial password"))
+    submit = SubmitField(_l("Create user"))
+
+
+class UserPasswordForm(FlaskForm):
+    password, confirm = new_password_fields(_l("New password"))
+    submit = SubmitField(_l("Set password"))
