@@ -58,9 +58,13 @@ def validate_config_input(
 
 
 def list_active_configs() -> list[MetaApiConfig]:
+    """Configs to sync: active, of an active distributor."""
     return list(
         db.session.scalars(
-            sa.select(MetaApiConfig).where(MetaApiConfig.is_active).order_by(MetaApiConfig.id)
+            sa.select(MetaApiConfig)
+            .join(Distributor)
+            .where(MetaApiConfig.is_active, Distributor.is_active)
+            .order_by(MetaApiConfig.id)
         )
     )
 

@@ -80,6 +80,8 @@ def skip_reason(config: MetaApiConfig | None, now: datetime) -> str | None:
         return "no such config"
     if not config.is_active:
         return "config is inactive"
+    if not config.distributor.is_active:
+        return "its distributor is deactivated"
     if config.status == ConfigStatus.NEEDS_REAUTH:
         return "the token needs to be replaced (needs_reauth)"
     if config.retry_after and config.retry_after > now:

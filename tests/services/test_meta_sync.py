@@ -245,3 +245,12 @@ def test_leads_fetched_before_a_failure_are_stored_even_inside_a_large_batch(
     outcome = meta_sync.sync_config(config_id)
     assert outcome.forms[0].status == SyncStatus.PARTIAL
     assert len(stored_ids()) == 25  # page 1 was fetched, page 2 throttled: page 1 is kept
+
+
+def test_configs_of_a_deactivated_distributor_are_not_synced(config_id, sandbox):
+    config = db.session.get(MetaApiConfig, config_id)
+    config.distributor.is_active = False
+    db.session.commit()
+    assert meta_sync.sync_config(config_id).skipped == "its distributor is deactivated"
+    assert config_id not in [c.id for c in meta_configs.list_active_configs()]
+    assert stored_ids() == []
