@@ -13,6 +13,7 @@ run: setup
 	$(BIN)/flask seed demo
 	@echo "Open http://$(HOST):$(PORT)/ and sign in with the superadmin above."
 	META_SANDBOX=1 SCHEDULER_ENABLED=1 META_GRAPH_URL=http://$(HOST):$(PORT)/_sandbox/graph \
+		META_APP_SECRET=$${META_APP_SECRET:-demo-sandbox-app-secret} META_APP_ID=900000000000001 \
 		HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
 
 test: $(VENV)/.dev-installed static/vendor/.built

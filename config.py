@@ -56,6 +56,7 @@ class Config:
     META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com")
     META_GRAPH_VERSION = env_str("META_GRAPH_VERSION", "v25.0")
     META_APP_SECRET = env_str("META_APP_SECRET")
+    META_APP_ID = env_str("META_APP_ID")
     META_WEBHOOK_VERIFY_TOKEN = env_str("META_WEBHOOK_VERIFY_TOKEN")
     META_SANDBOX = env_bool("META_SANDBOX")
     META_SANDBOX_LEAD_INTERVAL = env_int("META_SANDBOX_LEAD_INTERVAL", 20)
