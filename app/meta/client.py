@@ -127,7 +127,9 @@ class GraphClient:
         """Webhook fields our app receives for the Page ([] = the app is not subscribed)."""
         body = self.get(f"{page_id}/subscribed_apps")
         apps = body.get("data") if isinstance(body.get("data"), list) else []
-        return sorted({f for a in apps if isinstance(a, dict) for f in a.get("subscribed_fields") or []})
+        return sorted(
+            {f for a in apps if isinstance(a, dict) for f in a.get("subscribed_fields") or []}
+        )
 
     def debug_token(self, input_token: str) -> dict[str, Any]:
         """`/debug_token` about *input_token*; call it on a client built with the app token."""

@@ -228,9 +228,12 @@ def contact(answers: dict[str, str], default_region: str) -> dict[str, str | Non
         answers.get("phone_number") or answers.get("phone") or answers.get("work_phone_number")
     )
     country = optional(answers.get("country"), LIMITS["place"])
+    email = normalize_email(answers.get("email") or answers.get("work_email"))
     return {
-        "email": normalize_email(answers.get("email") or answers.get("work_email")),
-        "phone": normalize_phone(raw_phone, region_for(country, default_region)),
+        "email": email,
+        "phone": normalize_phone(
+            raw_phone, region_for(country, default_region), email_region(email)
+        ),
         "phone_raw": optional(raw_phone, LIMITS["name"]),
         "country": country,
         "city": optional(answers.get("city"), LIMITS["place"]),
@@ -263,17 +266,26 @@ def region_for(country: str | None, default_region: str) -> str:
     return COUNTRY_REGIONS.get(key, default_region)
 
 
-def normalize_phone(value: str | None, region: str) -> str | None:
+def email_region(email: str | None) -> str | None:
+    """The country an email's domain suggests (`…@mail.ru` → RU), as a phone-region hint."""
+    tld = (email or "").rpartition(".")[2].upper()
+    return tld if len(tld) == 2 and tld in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def normalize_phone(value: str | None, region: str, hint: str | None = None) -> str | None:
     """E.164 for a valid number, else None (the raw text is kept in phone_raw).
 
     Tries the lead's country (or the default region), then the digits as an international
-    number when the `+` was left off (`447700900123`)."""
+    number when the `+` was left off (`447700900123`), then the *hint* region (from the
+    email's domain) for a national number of another country (`06 12 45 90 80`, `…@orange.fr`)."""
     if not value or len(value) > 64:
         return None
     attempts = [(value, region)]
     digits = "".join(ch for ch in value if ch.isdigit())
     if not value.lstrip().startswith(("+", "0")) and len(digits) >= 10:
         attempts.append(("+" + digits, region))
+    if hint and hint != region:
+        attempts.append((value, hint))
     for text, candidate_region in attempts:
         try:
             number = phonenumbers.parse(text, candidate_region)

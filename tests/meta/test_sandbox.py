@@ -559,16 +559,12 @@ def test_generated_leads_are_deterministic_messy_and_realistic():
     } == {True, False}
 
 
-def test_ten_thousand_leads_bulk_and_page_walk_are_fast(sandbox_factory):
+def test_ten_thousand_leads_page_in_exactly_100_pages_of_100(sandbox_factory):
+    # Speed is measured in bench/ingest.py, not asserted here.
     server = sandbox_factory(leads_per_form=0)
-    started = time.perf_counter()
     server.state.add_bulk(HAIR, 10_000)
-    assert time.perf_counter() - started < 1.0
-    started = time.perf_counter()
     leads, pagings = walk(server, f"{HAIR}/leads", limit=100, fields="id,created_time,field_data")
-    elapsed = time.perf_counter() - started
     assert len(pagings) == 100 and len({lead["id"] for lead in leads}) == 10_000
-    assert elapsed < 4.0  # ~0.5-0.8 s on the 2-core CI box; generous against noisy neighbours
 
 
 def test_oauth_exchange_returns_a_long_lived_user_token(sandbox):

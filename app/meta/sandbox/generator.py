@@ -8,6 +8,8 @@ from bisect import bisect_right
 from functools import lru_cache
 from typing import Any
 
+import phonenumbers
+
 from .forms import SandboxForm
 from .pools import (
     AGE_ANSWERS,
@@ -15,7 +17,7 @@ from .pools import (
     BROKEN_EMAILS,
     BROKEN_PHONES,
     HOSTILE_VALUES,
-    PHONE_FORMATS,
+    PHONE_REGIONS,
     POOL_WEIGHTS,
     POOLS,
 )
@@ -170,27 +172,38 @@ class LeadFactory:
         return email.upper() if roll > 0.95 else email
 
     def _phone(self, kind: str) -> str:
+        """A real-looking mobile number of the pool's country, typed the way people do;
+        now and then a broken one. Numbers are valid for their region (phonenumbers), as
+        Meta's prefilled phone answers mostly are."""
         rng = self.rng
-        if rng.random() < 0.04:
+        if rng.random() < 0.06:
             return self._pick(BROKEN_PHONES)
-        d = f"{int(rng.random() * 10**16):016d}"
-        parts = {
-            "p": f"5{3 + int(d[0]) % 3}{d[1]}",
-            "q": f"1{5 + int(d[2]) % 3}{d[3]}",
-            "u3": d[4:7],
-            "g": str(int(d[7]) % 7),
-            "r": d[8:10],
-            "a3": d[1:4],
-            "b2": d[5:7],
-            "c2": d[10:12],
-            "d2": d[12:14],
-            "e2": d[14:16],
-            "n4": d[11:15],
-            "n6": d[9:15],
-            "n7": d[8:15],
-            "n8": d[8:16],
-        }
-        return self._pick(PHONE_FORMATS[kind]).format(**parts)
+        number = self._mobile(self._pick(PHONE_REGIONS[kind]))
+        style = rng.random()
+        if style < 0.35:
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        if style < 0.6:
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if style < 0.75:
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if style < 0.88:
+            return "00" + e164[1:]
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return "".join(ch for ch in national if ch.isdigit())
+
+    def _mobile(self, region: str) -> phonenumbers.PhoneNumber:
+        """A valid mobile number of *region*: the library's example with new last digits."""
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        national = str(example.national_number)
+        for _ in range(12):
+            tail = "".join(str(int(self.rng.random() * 10)) for _ in range(5))
+            candidate = phonenumbers.PhoneNumber(
+                country_code=example.country_code, national_number=int(national[:-5] + tail)
+            )
+            if phonenumbers.is_valid_number(candidate):
+                return candidate
+        return example
 
     def _value(self, form: SandboxForm, key: str, person: dict) -> str | None:
         if key == "full_name":

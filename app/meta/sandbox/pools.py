@@ -304,6 +304,18 @@ PHONE_FORMATS: dict[str, list[str]] = {
     "IR": ["+98 9{r} {a3} {n4}", "09{r}{a3}{n4}", "0098 9{r}{a3}{n4}"],
 }
 
+# Countries whose mobile numbers each pool's people type (ISO regions for phonenumbers).
+PHONE_REGIONS: dict[str, tuple[str, ...]] = {
+    "TR": ("TR",),
+    "DE": ("DE", "DE", "AT", "CH"),
+    "UK": ("GB", "GB", "IE"),
+    "GULF": ("AE", "SA", "KW", "QA"),
+    "RU": ("RU", "RU", "KZ"),
+    "FR": ("FR", "FR", "BE"),
+    "NL": ("NL",),
+    "IR": ("IR",),
+}
+
 BROKEN_PHONES = ["12", "call me", "", "whatsapp only pls", "+90", "0000000000", "05", "n/a"]
 
 BROKEN_EMAILS = [
