@@ -61,6 +61,16 @@ async function onStatsUpdated() {
   }
   const today = document.querySelector('[data-stat="today"]');
   if (today) today.textContent = stats.today.toLocaleString("en-US");
+  const total = document.getElementById("lead-total");
+  if (total && total.dataset.live === "true") {
+    total.textContent = total.dataset.template.replace("{count}", stats.total.toLocaleString("en-US"));
+  }
+  const unassigned = document.getElementById("unassigned-badge");
+  if (unassigned) {
+    unassigned.textContent = unassigned.dataset.template.replace(
+      "{count}", stats.unassigned_new.toLocaleString("en-US"),
+    );
+  }
 }
 
 connect({ lead_created: onLeadCreated, lead_updated: onLeadUpdated, stats_updated: onStatsUpdated });

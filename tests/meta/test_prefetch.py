@@ -34,13 +34,13 @@ def test_an_error_is_raised_after_the_items_before_it():
 def test_the_worker_overlaps_with_the_consumer():
     def slow_source():
         for i in range(4):
-            time.sleep(0.05)
+            time.sleep(0.1)
             yield i
 
     started = time.perf_counter()
     for _ in prefetched(slow_source()):
-        time.sleep(0.05)
-    assert time.perf_counter() - started < 0.35  # 0.4 s if fetch and work took turns
+        time.sleep(0.1)
+    assert time.perf_counter() - started < 0.7  # 0.8 s if fetch and work took turns; ~0.5 s overlapped
 
 
 def test_leaving_early_stops_the_worker():
