@@ -241,13 +241,6 @@ class ConfigHealth:
 
 def health_overview(next_runs: dict[int, datetime | None]) -> list[ConfigHealth]:
     """Everything the sync health page shows, per config."""
-    stored = dict(
-        db.session.execute(
-            sa.select(FacebookLead.meta_form_id, sa.func.count())
-            .where(FacebookLead.meta_form_id.is_not(None))
-            .group_by(FacebookLead.meta_form_id)
-        ).all()
-    )
     webhook = {
         (cid, status.value): n
         for cid, status, n in db.session.execute(
@@ -261,13 +254,22 @@ def health_overview(next_runs: dict[int, datetime | None]) -> list[ConfigHealth]
         runs = recent_runs(config.id)
         forms = [
             FormHealth(
-                f, stored.get(f.form_id, 0), next((r for r in runs if r.form_id == f.form_id), None)
+                f, stored_when_counted(f), next((r for r in runs if r.form_id == f.form_id), None)
             )
             for f in config.forms
         ]
         counts = {status: n for (cid, status), n in webhook.items() if cid == config.id}
         overview.append(ConfigHealth(config, forms, runs, next_runs.get(config.id), counts))
     return overview
+
+
+def stored_when_counted(form: MetaForm) -> int:
+    """Leads we hold for the form that were submitted by the time Meta counted its leads,
+    so the two numbers compare like with like."""
+    query = sa.select(sa.func.count()).where(FacebookLead.meta_form_id == form.form_id)
+    if form.leads_counted_at is not None:
+        query = query.where(FacebookLead.meta_created_at <= form.leads_counted_at)
+    return db.session.scalar(query) or 0
 
 
 def recent_runs(config_id: int, limit: int = 15) -> list[SyncRun]:
