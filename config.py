@@ -52,6 +52,7 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = env_str("REDIS_URL") or None
+    SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")  # Redis pub/sub channel
 
     META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com")
     META_GRAPH_VERSION = env_str("META_GRAPH_VERSION", "v25.0")

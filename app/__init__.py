@@ -31,6 +31,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         app,
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     for module in (blueprints, errors, security, templating, cli, events):
