@@ -55,23 +55,15 @@ def moved(before: Key | None, after: Key | None) -> None:
 def recount() -> int:
     """Rebuild every counter from `facebook_leads`. Caller commits."""
     db.session.execute(sa.delete(COUNTERS))
-    hidden = sa.or_(LEADS.c.duplicate_of_id.is_not(None), LEADS.c.is_test)
-    query = (
-        sa.select(
-            sa.func.coalesce(LEADS.c.distributor_id, 0),
-            sa.func.coalesce(LEADS.c.assigned_to_id, 0),
-            LEADS.c.status,
-            hidden,
-            sa.func.count(),
-        )
-        .where(LEADS.c.deleted_at.is_(None))
-        .group_by(
-            sa.func.coalesce(LEADS.c.distributor_id, 0),
-            sa.func.coalesce(LEADS.c.assigned_to_id, 0),
-            LEADS.c.status,
-            hidden,
-        )
+    # One expression object per key, so GROUP BY repeats the SELECT's bind parameters:
+    # PostgreSQL refuses `coalesce(x, $1) … GROUP BY coalesce(x, $5)` as ungrouped.
+    keys = (
+        sa.func.coalesce(LEADS.c.distributor_id, 0),
+        sa.func.coalesce(LEADS.c.assigned_to_id, 0),
+        LEADS.c.status,
+        sa.or_(LEADS.c.duplicate_of_id.is_not(None), LEADS.c.is_test),
     )
+    query = sa.select(*keys, sa.func.count()).where(LEADS.c.deleted_at.is_(None)).group_by(*keys)
     rows = db.session.execute(query).all()
     bump({(d, a, s, bool(h)): n for d, a, s, h, n in rows})
     return sum(row[4] for row in rows)

@@ -293,8 +293,8 @@ def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
             )
             or 0
         )
-    today_start = day_start(datetime.now(ZoneInfo(tz)).date(), tz)
-    today = count_leads(user, replace(LeadFilters(), date_from=today_start.date()), tz)[0]
+    local_today = datetime.now(ZoneInfo(tz)).date()
+    today = count_leads(user, replace(LeadFilters(), date_from=local_today), tz)[0]
     return LeadStats(by_status, sum(by_status.values()), int(unassigned), today)
 
 

@@ -88,6 +88,10 @@ def change_status(
         raise InvalidTransitionError(
             f"A {old.value} lead cannot become {new.value}. Allowed: {allowed}."
         )
+    if new == S.ASSIGNED and lead.assigned_to_id is None:
+        raise InvalidTransitionError("Assign the lead to someone: its status follows.")
+    if new == S.NEW and lead.assigned_to_id is not None:
+        raise InvalidTransitionError("Unassign the lead first: a new lead belongs to nobody.")
     apply_status(lead, new)
     text = f"Status {old.value} → {new.value}." + (f" {clean_text(note)}" if note else "")
     return record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
@@ -153,10 +157,13 @@ def add_interaction(
 PIPELINE = (S.NEW, S.ASSIGNED, S.CONTACTED, S.QUALIFIED, S.CONVERTED, S.LOST, S.INVALID)
 
 
-def next_statuses(status: LeadStatus) -> list[str]:
-    """Where a lead can go from *status*: forward steps first, closing ones last."""
+def next_statuses(lead: FacebookLead) -> list[str]:
+    """Where *lead* can go by a status change: forward steps first, closing ones last
+    (assigned/new follow the assignment, so they are offered only when they agree with it)."""
+    status = lead.status
     here = PIPELINE.index(status)
-    allowed = TRANSITIONS[status]
+    allowed = set(TRANSITIONS[status])
+    allowed.discard(S.ASSIGNED if lead.assigned_to_id is None else S.NEW)
     ahead = [s for s in PIPELINE[here + 1 :] if s in allowed and s not in CLOSING]
     back = [s for s in PIPELINE[:here] if s in allowed]
     return [s.value for s in ahead + back + [s for s in PIPELINE if s in CLOSING & allowed]]

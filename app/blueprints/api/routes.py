@@ -11,8 +11,9 @@ from app.services import lead_service
 from app.services.lead_service import LeadFilters
 
 bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
-# 1,000 calls an hour per IP (SECURITY.md #13); the error handler answers 429 as JSON.
-limiter.limit(lambda: current_app.config["API_RATE_LIMIT"])(bp)
+# 1,000 calls an hour per IP across the whole API (SECURITY.md #13), one budget shared by
+# every route; the error handler answers 429 as JSON.
+limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(bp)
 
 
 @bp.get("/stats")

@@ -60,7 +60,7 @@ def detail(lead_id: int):
         status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
         assign_form=actions.assign_form(lead),
         interaction_form=InteractionForm(version_id=lead.version_id),
-        next_statuses=lead_workflow.next_statuses(lead.status),
+        next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
     )
 
