@@ -4,7 +4,7 @@ Each lead gets a handful of folded terms ("yilmaz", "ayse@example.com", "9053212
 "5321234567"); a query word matches a lead when it is a prefix of one of its terms, so an
 index range scan answers it at any table size, identically on SQLite and PostgreSQL."""
 
-import contextlib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -24,18 +24,32 @@ MAX_QUERY_WORDS = 5
 TOP = "\U0010ffff"  # sorts after every character: `w <= term < w + TOP` is "starts with w"
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
-    """Lower-case, Turkish dotless i folded, accents stripped: "YILMAZ" and "Yılmaz" → "yilmaz"."""
+    """Lower-case, Turkish dotless i folded, accents stripped: "YILMAZ" and "Yılmaz" → "yilmaz".
+    (Names repeat a lot, so results are cached.)"""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(TURKISH).casefold())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
+
+
+def national_digits(e164: str) -> str | None:
+    """The number without its country calling code (`+905321234567` → `5321234567`); calling
+    codes are prefix-free, so the first 1–3 digits that form one are it."""
+    digits = e164.lstrip("+")
+    for size in (1, 2, 3):
+        if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return digits[size:] or None
+    return None
 
 
 def phone_terms(phone: str | None, phone_raw: str | None) -> set[str]:
     digits = "".join(ch for ch in (phone or "") if ch.isdigit())
     terms = {digits} if digits else set()
     if phone:
-        with contextlib.suppress(phonenumbers.NumberParseException):
-            terms.add(str(phonenumbers.parse(phone).national_number))
+        if national := national_digits(phone):
+            terms.add(national.lstrip("0"))
     elif phone_raw:
         raw_digits = "".join(ch for ch in phone_raw if ch.isdigit()).lstrip("0")
         if len(raw_digits) >= 3:

@@ -25,7 +25,14 @@ from app.services import lead_counters, lead_scoring, lead_search
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
-RETURNED = (LEADS.c.id, LEADS.c.meta_lead_id, LEADS.c.phone, LEADS.c.email)
+RETURNED = (
+    LEADS.c.id,
+    LEADS.c.meta_lead_id,
+    LEADS.c.phone,
+    LEADS.c.email,
+    LEADS.c.is_test,
+    LEADS.c.duplicate_of_id,
+)
 INSERT_CHUNK = 1000
 
 
@@ -221,16 +228,20 @@ def link_person_duplicates(
     emails = {r.email for r in inserted if r.email}
     if not phones and not emails:
         return {}
-    candidates = db.session.execute(
+    # Earlier leads from the database; the new ones are already in hand (RETURNING).
+    first_new = min(r.id for r in inserted)
+    earlier = db.session.execute(
         sa.select(LEADS.c.id, LEADS.c.phone, LEADS.c.email, LEADS.c.duplicate_of_id)
         .where(
             LEADS.c.distributor_id == distributor_id,
+            LEADS.c.id < first_new,
             LEADS.c.deleted_at.is_(None),
             LEADS.c.is_test.is_(False),
             sa.or_(LEADS.c.phone.in_(phones), LEADS.c.email.in_(emails)),
         )
         .order_by(LEADS.c.id)
     ).all()
+    candidates = [*earlier, *sorted((r for r in inserted if not r.is_test), key=lambda r: r.id)]
     links = find_originals(candidates, {r.id for r in inserted})
     if not links:
         return links

@@ -30,7 +30,8 @@ def upgrade():
     sa.Column('term', sa.String(length=64).with_variant(sa.String(length=64, collation='C'), 'postgresql'), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['lead_id'], ['facebook_leads.id'], name=op.f('fk_lead_search_terms_lead_id_facebook_leads'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('term', 'lead_id', name=op.f('pk_lead_search_terms'))
+    sa.PrimaryKeyConstraint('term', 'lead_id', name=op.f('pk_lead_search_terms')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('lead_search_terms', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lead_search_terms_lead_id'), ['lead_id'], unique=False)
