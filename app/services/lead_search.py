@@ -38,6 +38,8 @@ def national_digits(e164: str) -> str | None:
     """The number without its country calling code (`+905321234567` → `5321234567`); calling
     codes are prefix-free, so the first 1–3 digits that form one are it."""
     digits = e164.lstrip("+")
+    if not digits.isdigit():
+        return None
     for size in (1, 2, 3):
         if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
             return digits[size:] or None
