@@ -20,8 +20,8 @@ from sqlalchemy.exc import DataError, IntegrityError
 from app import events
 from app.extensions import db
 from app.meta.normalize import normalize_lead, scrub_json
-from app.models import FacebookLead, FailedLead, InteractionType, LeadInteraction, LeadStatus
-from app.services import lead_counters, lead_scoring, lead_search
+from app.models import FacebookLead, FailedLead, LeadStatus
+from app.services import lead_counters, lead_duplicates, lead_scoring, lead_search
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
@@ -78,13 +78,17 @@ def ingest_raw_leads(
     rows, failures, result.newest = build_rows(raws, source, default_region, now)
     record_failures(failures, source)
     result.failed = len(failures)
-    inserted: list[sa.Row] = []
-    for start in range(0, len(rows), INSERT_CHUNK):
-        inserted.extend(insert_rows(rows[start : start + INSERT_CHUNK], source, result))
+    plan = lead_duplicates.plan_duplicates(rows, source.distributor_id)
+    first = [row for row in rows if row["meta_lead_id"] not in plan.waiting]
+    inserted = insert_chunks(first, source, result)
+    if waiting := [row for row in rows if row["meta_lead_id"] in plan.waiting]:
+        lead_duplicates.resolve_waiting(waiting, plan, {r.meta_lead_id: r.id for r in inserted})
+        inserted += insert_chunks(waiting, source, result)
     result.created = len(inserted)
     result.created_ids = [row.id for row in inserted]
     result.already_stored = len(rows) - result.created - (result.failed - len(failures))
-    links = link_person_duplicates(inserted, source.distributor_id, now)
+    links = {row.id: row.duplicate_of_id for row in inserted if row.duplicate_of_id}
+    lead_duplicates.log_reinquiries(links, now)
     result.reinquiries = len(links)
     index_and_count(inserted, rows, links, source)
     if announce_events:
@@ -219,53 +223,13 @@ def record_failures(failures: list[tuple[Any, str]], source: LeadSource) -> None
         db.session.flush()
 
 
-def link_person_duplicates(
-    inserted: Sequence[sa.Row], distributor_id: int | None, now: datetime
-) -> dict[int, int]:
-    """Point new leads that share an E.164 phone or an email with an earlier lead of the same
-    distributor at that original (`duplicate_of_id`) and log a `reinquiry` on it."""
-    phones = {r.phone for r in inserted if r.phone}
-    emails = {r.email for r in inserted if r.email}
-    if not phones and not emails:
-        return {}
-    # Earlier leads from the database; the new ones are already in hand (RETURNING).
-    first_new = min(r.id for r in inserted)
-    earlier = db.session.execute(
-        sa.select(LEADS.c.id, LEADS.c.phone, LEADS.c.email, LEADS.c.duplicate_of_id)
-        .where(
-            LEADS.c.distributor_id == distributor_id,
-            LEADS.c.id < first_new,
-            LEADS.c.deleted_at.is_(None),
-            LEADS.c.is_test.is_(False),
-            sa.or_(LEADS.c.phone.in_(phones), LEADS.c.email.in_(emails)),
-        )
-        .order_by(LEADS.c.id)
-    ).all()
-    candidates = [*earlier, *sorted((r for r in inserted if not r.is_test), key=lambda r: r.id)]
-    links = find_originals(candidates, {r.id for r in inserted})
-    if not links:
-        return links
-    db.session.execute(
-        sa.update(LEADS)
-        .where(LEADS.c.id == sa.bindparam("lead_id"))
-        .values(duplicate_of_id=sa.bindparam("original_id")),
-        [{"lead_id": lead_id, "original_id": original} for lead_id, original in links.items()],
-        execution_options={"synchronize_session": False},
-    )
-    db.session.execute(
-        sa.insert(LeadInteraction.__table__),
-        [
-            {
-                "lead_id": original,
-                "user_id": None,
-                "interaction_type": InteractionType.REINQUIRY.value,
-                "description": f"Asked again as lead #{lead_id}.",
-                "created_at": now,
-            }
-            for lead_id, original in links.items()
-        ],
-    )
-    return links
+def insert_chunks(
+    rows: list[dict[str, Any]], source: LeadSource, result: IngestResult
+) -> list[sa.Row]:
+    inserted: list[sa.Row] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        inserted.extend(insert_rows(rows[start : start + INSERT_CHUNK], source, result))
+    return inserted
 
 
 def index_and_count(
@@ -287,25 +251,6 @@ def index_and_count(
             for row in new_rows
         )
     )
-
-
-def find_originals(candidates: Sequence[sa.Row], new_ids: set[int]) -> dict[int, int]:
-    """new lead id → id of the first stored lead it shares a phone or email with."""
-    first_by_key: dict[tuple[str, str], int] = {}
-    root: dict[int, int] = {}
-    links: dict[int, int] = {}
-    for row in candidates:  # ordered by id: the earliest holder of a key is its original
-        keys = [("p", row.phone), ("e", row.email)]
-        earlier = [first_by_key[k] for k in keys if k[1] and k in first_by_key]
-        own_root = row.duplicate_of_id or row.id
-        if row.id in new_ids and earlier:
-            own_root = root.get(min(earlier), min(earlier))
-            links[row.id] = own_root
-        root[row.id] = own_root
-        for key in keys:
-            if key[1]:
-                first_by_key.setdefault(key, row.id)
-    return links
 
 
 def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:
