@@ -27,6 +27,8 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         ext.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    # init_app keeps options from a previous app in this process; a queue must not carry over.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",
