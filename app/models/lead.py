@@ -43,6 +43,14 @@ class FacebookLead(db.Model):
         sa.Index("ix_facebook_leads_distributor_status", "distributor_id", "status"),
         sa.Index("ix_facebook_leads_meta_created_at", "meta_created_at"),
         sa.Index("ix_facebook_leads_created_at", "created_at"),
+        # Only re-inquiries: a full index made SQLite answer `duplicate_of_id IS NULL` (every
+        # dashboard query) through it and sort the whole table instead of using `shown_*`.
+        sa.Index(
+            "ix_facebook_leads_duplicate_of_id",
+            "duplicate_of_id",
+            postgresql_where=sa.text("duplicate_of_id IS NOT NULL"),
+            sqlite_where=sa.text("duplicate_of_id IS NOT NULL"),
+        ),
         shown_index("ix_facebook_leads_shown_received", "meta_created_at", "id"),
         shown_index("ix_facebook_leads_shown_score", "score", "id"),
         shown_index("ix_facebook_leads_shown_status_received", "status", "meta_created_at", "id"),
@@ -91,9 +99,7 @@ class FacebookLead(db.Model):
     score_breakdown: Mapped[Any | None] = mapped_column(JSONType)
     distributor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("distributors.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    duplicate_of_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("facebook_leads.id"), index=True
-    )
+    duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facebook_leads.id"))
 
     # When the person submitted the form (our receive time if Meta's was unreadable).
     meta_created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

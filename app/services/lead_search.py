@@ -89,14 +89,25 @@ def matching(q: str) -> sa.ColumnElement[bool]:
     words = query_words(q)
     if not words:
         return sa.false()  # nothing searchable (only punctuation): nothing matches
-    return sa.and_(
-        *(
-            FacebookLead.id.in_(
-                sa.select(TERMS.c.lead_id).where(TERMS.c.term >= word, TERMS.c.term < word + TOP)
-            )
-            for word in words
-        )
-    )
+    return sa.and_(*(FacebookLead.id.in_(postings(word)) for word in words))
+
+
+def postings(word: str) -> sa.Select:
+    """Ids of the leads with a term starting with *word* (an index range scan)."""
+    return sa.select(TERMS.c.lead_id).where(TERMS.c.term >= word, TERMS.c.term < word + TOP)
+
+
+def matches_at_most(q: str, limit: int) -> bool:
+    """True when *q* cannot match more than *limit* leads: it has no searchable word, or one
+    of its words starts at most *limit* terms (counted in the index, stopping past limit)."""
+    words = query_words(q)
+    return not words or any(count_postings(word, limit + 1) <= limit for word in words)
+
+
+def count_postings(word: str, stop_at: int) -> int:
+    """How many terms start with *word*, counting no further than *stop_at*."""
+    found = postings(word).limit(stop_at).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(found)) or 0
 
 
 def index_leads(rows: Iterable[Mapping[str, Any]]) -> None:

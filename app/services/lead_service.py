@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app.extensions import db
 from app.models import (
@@ -26,12 +26,19 @@ from app.models import (
 from app.services import lead_search
 
 L = FacebookLead
-SORTS = {
-    "received": (L.meta_created_at.desc(), L.id.desc()),
-    "received_asc": (L.meta_created_at.asc(), L.id.asc()),
-    "score": (L.score.desc(), L.id.desc()),
-    "score_asc": (L.score.asc(), L.id.asc()),
+SORTS = {  # sort → (column, descending); the id breaks ties in the same direction
+    "received": ("meta_created_at", True),
+    "received_asc": ("meta_created_at", False),
+    "score": ("score", True),
+    "score_asc": ("score", False),
 }
+# A list row never shows the raw answers: decoding their JSON was a tenth of a page's time.
+LIST_OPTIONS = (
+    defer(L.form_data),
+    defer(L.consent_responses),
+    selectinload(L.distributor),
+    selectinload(L.assigned_to),
+)
 MAX_QUERY_LENGTH = 100
 COUNT_CAP = 50_000  # beyond this a filtered total is shown as "50,000+"
 PLATFORMS = ("fb", "ig")
@@ -138,17 +145,19 @@ class LeadPage:
         return self.page + 1 if self.has_next else None
 
     def iter_pages(self, left_edge=1, left_current=2, right_current=3, right_edge=1):
+        """Page numbers for a pager, None where some are skipped (Flask-SQLAlchemy's rule),
+        computed from the edges instead of walking every page of a million leads."""
+        around = range(
+            max(1, self.page - left_current), min(self.page + right_current, self.pages) + 1
+        )
+        first = range(1, min(left_edge, self.pages) + 1)
+        last_pages = range(max(1, self.pages - right_edge + 1), self.pages + 1)
         last = 0
-        for num in range(1, self.pages + 1):
-            if (
-                num <= left_edge
-                or self.page - left_current <= num <= self.page + right_current
-                or num > self.pages - right_edge
-            ):
-                if last + 1 != num:
-                    yield None
-                yield num
-                last = num
+        for num in sorted(set(first) | set(around) | set(last_pages)):
+            if last + 1 != num:
+                yield None
+            yield num
+            last = num
 
 
 def visible_leads(user: User) -> sa.Select:
@@ -167,7 +176,14 @@ def filtered_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> sa.Sele
         query = query.where(L.duplicate_of_id.is_(None))
     if not filters.include_test:
         query = query.where(L.is_test.is_(False))
-    return query.where(*lead_conditions(filters, tz)).order_by(*SORTS[filters.sort])
+    return query.where(*lead_conditions(filters, tz)).order_by(*ordering(filters.sort))
+
+
+def ordering(sort: str, columns: Any = L) -> tuple[sa.UnaryExpression, sa.UnaryExpression]:
+    """ORDER BY for *sort* over *columns*: the model's, or those of a subquery of it."""
+    name, descending = SORTS[sort]
+    direction = sa.desc if descending else sa.asc
+    return direction(getattr(columns, name)), direction(columns.id)
 
 
 def lead_conditions(filters: LeadFilters, tz: str) -> list[sa.ColumnElement[bool]]:
@@ -207,23 +223,45 @@ def list_leads(
     """A page of leads: ids first (index-only, cheap even deep in the list), then the rows."""
     page = max(1, page)
     query = filtered_leads(user, filters, tz)
-    ids = list(
-        db.session.scalars(
-            query.with_only_columns(L.id).limit(per_page).offset((page - 1) * per_page)
-        )
-    )
-    rows = (
-        db.session.scalars(
-            sa.select(L)
-            .where(L.id.in_(ids))
-            .options(selectinload(L.distributor), selectinload(L.assigned_to))
-        ).all()
-        if ids
-        else []
-    )
+    offset = (page - 1) * per_page
+    one_pass = bool(filters.q) and lead_search.matches_at_most(filters.q, COUNT_CAP)
+    found = search_page(query, filters.sort, per_page, offset) if one_pass else None
+    if found is None:
+        ids = list(db.session.scalars(query.with_only_columns(L.id).limit(per_page).offset(offset)))
+        total, exact = count_leads(user, filters, tz)
+    else:
+        ids, total, exact = found
+    return LeadPage(load_leads(ids), page, per_page, total, exact)
+
+
+def search_page(
+    query: sa.Select, sort: str, limit: int, offset: int
+) -> tuple[list[int], int, bool] | None:
+    """(ids, total, exact) of a page of a search of at most COUNT_CAP matches, from one read
+    of them: no index hands them over in order, so a page query and a count would each read
+    every match; here they are collected once, then counted and sorted. None past the last
+    page, where no row carries the total."""
+    name, _ = SORTS[sort]
+    matches = query.order_by(None).with_only_columns(L.id, getattr(L, name)).cte("matches")
+    total = sa.select(sa.func.count()).select_from(matches).scalar_subquery()
+    rows = db.session.execute(
+        sa.select(matches.c.id, total)
+        .order_by(*ordering(sort, matches.c))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    if not rows:
+        return None
+    return [row[0] for row in rows], min(rows[0][1], COUNT_CAP), rows[0][1] <= COUNT_CAP
+
+
+def load_leads(ids: list[int]) -> list[FacebookLead]:
+    """The leads with these ids, in this order, with what a list row shows."""
+    if not ids:
+        return []
+    rows = db.session.scalars(sa.select(L).where(L.id.in_(ids)).options(*LIST_OPTIONS))
     by_id = {lead.id: lead for lead in rows}
-    total, exact = count_leads(user, filters, tz)
-    return LeadPage([by_id[i] for i in ids if i in by_id], page, per_page, total, exact)
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def count_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> tuple[int, bool]:
@@ -300,9 +338,7 @@ def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
 
 def recent_leads(user: User, limit: int = 20) -> list[FacebookLead]:
     query = filtered_leads(user, LeadFilters()).limit(min(limit, 100))
-    return list(
-        db.session.scalars(query.options(selectinload(L.distributor), selectinload(L.assigned_to)))
-    )
+    return list(db.session.scalars(query.options(*LIST_OPTIONS)))
 
 
 def get_visible_lead(user: User, lead_id: int) -> FacebookLead | None:
