@@ -140,7 +140,11 @@ class LeadFactory:
             "dob": (year, 1 + int(rng.random() * 12), 1 + int(rng.random() * 28)),
             "age": 2026 - year,
         }
-        self._people_by_day.setdefault(ts // DAY, []).append(person)
+        day = ts // DAY
+        if day not in self._people_by_day:  # only recent people ask again: forget the rest
+            for old in [d for d in self._people_by_day if d < day - 11]:
+                del self._people_by_day[old]
+        self._people_by_day.setdefault(day, []).append(person)
         return person
 
     def _earlier_person(self, ts: int) -> dict[str, Any] | None:
@@ -154,13 +158,14 @@ class LeadFactory:
     def _email(self, first: str, last: str, year: int, domains: list[str]) -> str:
         rng = self.rng
         f, last_ascii = _ascii(first), _ascii(last).replace(" ", "")
+        number = 1 + int(rng.random() * 9999)  # most real addresses carry one: few collide
         local = self._pick(
             [
                 f"{f}.{last_ascii}",
-                f"{f}{last_ascii}{year % 100}",
-                f"{f}_{last_ascii}",
-                f"{f[:1]}.{last_ascii}",
-                f"{last_ascii}{f}{1 + int(rng.random() * 999)}",
+                f"{f}{last_ascii}{year % 100}{number % 100}",
+                f"{f}_{last_ascii}{number}",
+                f"{f[:1]}.{last_ascii}{number}",
+                f"{last_ascii}{f}{number}",
             ]
         )
         roll = rng.random()
@@ -196,10 +201,11 @@ class LeadFactory:
         """A valid mobile number of *region*: the library's example with new last digits."""
         example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
         national = str(example.national_number)
+        size = min(7, len(national) - 2)  # keep the operator prefix, vary the subscriber
         for _ in range(12):
-            tail = "".join(str(int(self.rng.random() * 10)) for _ in range(5))
+            tail = f"{int(self.rng.random() * 10**size):0{size}d}"
             candidate = phonenumbers.PhoneNumber(
-                country_code=example.country_code, national_number=int(national[:-5] + tail)
+                country_code=example.country_code, national_number=int(national[:-size] + tail)
             )
             if phonenumbers.is_valid_number(candidate):
                 return candidate
