@@ -31,7 +31,9 @@ TEST_LEAD_MARK = "<test lead"
 TEST_EMAILS = frozenset({"test@meta.com", "test@fb.com"})
 SERVICE_KEYS = ("treatment", "procedure", "service", "tedavi", "behandlung", "interested_in")
 AGE_KEYS = ("how_old", "your_age", "yaş", "alter")
-DOB_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%m/%d/%Y", "%Y%m%d")
+# year first (1985-04-12, 1985/4/12, 19850412) or day/month first with a 4-digit year
+YMD_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})")
+DMY_RE = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 COUNTRY_REGIONS = {
     "turkey": "TR",
     "türkiye": "TR",
@@ -83,12 +85,13 @@ def normalize_lead(
     if not ID_RE.match(lead_id):
         return NormalizedLead(error="lead has no usable id")
     result = NormalizedLead()
-    answers = collect_answers(raw.get("field_data"))
+    field_data = raw.get("field_data")
+    answers, plain = read_field_data(field_data)
+    if not plain:  # only odd field_data is walked for NUL and lone surrogates
+        field_data = scrub_json(field_data if isinstance(field_data, list) else [])
     result.values = {
         "meta_lead_id": lead_id,
-        "form_data": scrub_json(
-            raw.get("field_data") if isinstance(raw.get("field_data"), list) else []
-        ),
+        "form_data": field_data,
         **attribution(raw),
         **names(answers),
         **contact(answers, default_region),
@@ -117,21 +120,38 @@ def read_field_data(field_data: Any) -> tuple[dict[str, str], bool]:
         return answers, False
     plain = True
     for entry in field_data:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
             plain = False
             continue
-        plain = plain and entry["name"].isprintable() and entry.keys() <= PLAIN_ENTRY_KEYS
+        plain = plain and name.isprintable() and entry.keys() <= PLAIN_ENTRY_KEYS
         values = entry.get("values")
-        if isinstance(values, str):
-            values, plain = [values], False
-        if not isinstance(values, list):
-            plain = plain and values is None
-            continue
-        plain = plain and all(isinstance(v, str) and v.isprintable() for v in values)
-        text = ", ".join(clean(v) for v in values if isinstance(v, str | int | float))
-        if text.strip():
-            answers[entry["name"].strip().lower()] = text
+        if type(values) is list and len(values) == 1 and type(values[0]) is str:
+            value = values[0]  # the usual shape: one printable answer
+            printable = value.isprintable()
+            plain = plain and printable
+            text = value.strip() if printable and "  " not in value else clean(value)
+        else:
+            text, plain = joined_answer(values, plain)
+        if text:
+            answers[answer_key(name)] = text
     return answers, plain
+
+
+def joined_answer(values: Any, plain: bool) -> tuple[str, bool]:
+    """Any other `values`: a string, several answers, numbers, or nothing usable."""
+    if isinstance(values, str):
+        values, plain = [values], False
+    if not isinstance(values, list):
+        return "", plain and values is None
+    plain = plain and all(isinstance(v, str) and v.isprintable() for v in values)
+    text = ", ".join(clean(v) for v in values if isinstance(v, str | int | float))
+    return text.strip(), plain
+
+
+@functools.lru_cache(maxsize=4096)
+def answer_key(name: str) -> str:
+    return name.strip().lower()
 
 
 def clean(value: Any, limit: int | None = None) -> str:
@@ -323,20 +343,21 @@ def profile(answers: dict[str, str], today: date) -> dict[str, Any]:
 
 
 def parse_dob(value: str | None, today: date) -> date | None:
-    if not value or len(value) > 40:
+    """A birth date typed as 1985-04-12, 12/04/1985, 12.04.1985, 04/12/1985 (when the day
+    cannot be a month), 1985/04/12 or 19850412; None for anything else or impossible dates."""
+    text = value.strip() if value and len(value) <= 40 else ""
+    if match := YMD_RE.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups() if part is not None)
+    elif match := DMY_RE.fullmatch(text):  # day first, unless the middle can't be a month
+        first, second, year = (int(part) for part in match.groups())
+        day, month = (first, second) if second <= 12 else (second, first)
+    else:
         return None
     try:
-        parsed = date.fromisoformat(value.strip())
-        return parsed if date(1900, 1, 1) <= parsed <= today else None
+        parsed = date(year, month, day)
     except ValueError:
-        pass
-    for fmt in DOB_FORMATS:
-        try:
-            parsed = datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-        return parsed if date(1900, 1, 1) <= parsed <= today else None
-    return None
+        return None
+    return parsed if date(1900, 1, 1) <= parsed <= today else None
 
 
 def parse_age(value: str) -> int | None:
