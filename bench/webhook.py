@@ -222,21 +222,30 @@ def bench_ack(
     pace (*rate* deliveries a second in all), or back to back when *rate* is None.
     Returns the ack times, the wall time, and how many events and leads were stored."""
     leads = state.add_leads(count=posts)
-    per_sender = [leads[i::senders] for i in range(senders)]
-    mean_gap = senders / rate if rate else 0.0
+    # Open loop: Poisson arrival times for all deliveries, dealt round-robin to the senders,
+    # each of which posts at its scheduled moments (back to back when rate is None).
+    pace, clock = random.Random(7), 0.0
+    arrivals = []
+    for _ in leads:
+        clock += pace.expovariate(rate) if rate else 0.0
+        arrivals.append(clock)
+    per_sender = [
+        list(zip(leads[i::senders], arrivals[i::senders], strict=True)) for i in range(senders)
+    ]
+    started_at = time.perf_counter() + 0.5
 
-    def sender(batch: list[dict], seed: int) -> list[float]:
-        session, pace, times = requests.Session(), random.Random(seed), []
-        for lead in batch:
-            if mean_gap:
-                time.sleep(pace.expovariate(1 / mean_gap))
+    def sender(batch: list[tuple[dict, float]]) -> list[float]:
+        session, times = requests.Session(), []
+        for lead, at in batch:
+            if rate and (wait := started_at + at - time.perf_counter()) > 0:
+                time.sleep(wait)
             times.append(post(session, app.url, [lead]))
         return times
 
     before = app.count("meta_webhook_events")
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=senders) as pool:
-        times = [t for ts in pool.map(sender, per_sender, range(senders)) for t in ts]
+        times = [t for ts in pool.map(sender, per_sender) for t in ts]
     wall = time.perf_counter() - started
     stored_events = app.count("meta_webhook_events") - before
     return times, wall, stored_events, wait_for_leads(app, {lead["id"] for lead in leads})
