@@ -21,7 +21,7 @@ def config_or_404(config_id: int):
 
 def config_form(config=None) -> ConfigForm:
     form = ConfigForm(obj=config)
-    form.distributor_id.choices = meta_forms_choices()
+    form.distributor_id.choices = distributor_choices()
     if config is not None and request.method == "GET":
         form.interval.data, form.graph_version.data = (
             config.fetch_interval_minutes,
@@ -30,7 +30,7 @@ def config_form(config=None) -> ConfigForm:
     return form
 
 
-def meta_forms_choices():
+def distributor_choices():
     return choices((d.id, d.name) for d in accounts.list_distributors() if d.is_active)
 
 
