@@ -82,3 +82,14 @@ def _sqlite_end(connection) -> None:
     lock = connection.info.pop("holds_write_lock", None)
     if lock is not None:
         lock.release()
+
+
+def empty_database() -> None:
+    """Drop every table of the models (PostgreSQL: the whole public schema). Tests and
+    benchmarks only: it destroys data."""
+    db.session.remove()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        db.drop_all()

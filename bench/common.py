@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from app import create_app
+from app.database import empty_database
 from app.extensions import db
 from config import TestConfig
 
@@ -34,12 +33,7 @@ def make_app(url: str, **overrides):
 
 
 def fresh_schema() -> None:
-    db.session.remove()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    else:
-        db.drop_all()
+    empty_database()
     db.create_all()
 
 

@@ -21,8 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
-
 from app.extensions import db  # noqa: E402
 from app.meta.normalize import normalize_lead  # noqa: E402
 from app.meta.sandbox import (  # noqa: E402
@@ -34,6 +32,7 @@ from app.meta.sandbox import (  # noqa: E402
 )
 from app.services import accounts, meta_configs  # noqa: E402
 from app.services.meta_lead_service import LEADS, LeadSource, ingest_raw_leads  # noqa: E402
+from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
 
 
 def generate(count: int) -> list[dict]:
@@ -153,7 +152,8 @@ def main() -> None:
         figures = bench_ingest(url, raws, args.repeat) | bench_sync(url, args.leads)
         results[name] = figures
         print(
-            f"[{name}] (a) {args.leads:,} leads: ingest {figures['ingest_leads_per_s']:,.0f} leads/s, "
+            f"[{name}] (a) {args.leads:,} leads: "
+            f"ingest {figures['ingest_leads_per_s']:,.0f} leads/s, "
             f"floor {figures['floor_leads_per_s']:,.0f} leads/s, ingest/floor time "
             f"{figures['ingest_vs_floor']:.2f}x; in pages of 100 with a commit each "
             f"{figures['ingest_pages_of_100_leads_per_s']:,.0f} leads/s"

@@ -5,10 +5,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from app import create_app
-from app.database import may_write
+from app.database import empty_database, may_write
 from app.extensions import db
 from app.models import Role
 from config import TestConfig
@@ -28,12 +27,7 @@ def config_for(database: str, **overrides) -> type[TestConfig]:
 
 
 def reset_schema() -> None:
-    db.session.remove()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    else:
-        db.drop_all()
+    empty_database()
     db.create_all()
 
 

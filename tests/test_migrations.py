@@ -4,16 +4,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from app.database import empty_database
 from app.extensions import db
-
-
-def empty_database() -> None:
-    db.session.remove()
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    else:
-        db.drop_all()
 
 
 def test_upgrade_builds_a_schema_matching_the_models(app, runner):
