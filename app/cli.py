@@ -1,8 +1,8 @@
-"""Command line: `flask users|distributors|meta|seed|scheduler …` (names from DESIGN.md)."""
+"""Command line: `flask users|distributors|meta|scheduler …` (names from DESIGN.md; `flask seed`
+belongs to the sandbox and is added by the development entry point)."""
 
 import functools
 import time
-from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,12 +11,11 @@ from flask.cli import AppGroup
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Role
-from app.services import accounts, demo, lead_counters, lead_scoring, meta_configs, meta_sync
+from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_sync
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
 meta_cli = AppGroup("meta", help="Meta Lead Ads connections and syncing.")
-seed_cli = AppGroup("seed", help="Demo data.")
 scheduler_cli = AppGroup("scheduler", help="The background scheduler.")
 scoring_cli = AppGroup("scoring", help="Lead scores.")
 leads_cli = AppGroup("leads", help="Lead maintenance.")
@@ -115,23 +114,6 @@ def rotate_keys() -> None:
     click.echo(f"Re-encrypted {count} token(s).")
 
 
-@seed_cli.command("demo")
-@click.option(
-    "--leads", "lead_count", default=0, show_default=True, help="Also bulk-insert N leads."
-)
-def seed_demo(lead_count: int) -> None:
-    """Create the demo distributor, sandbox config, superadmin and staff (idempotent)."""
-    summary = demo.seed_demo(Path(current_app.instance_path))
-    db.session.commit()
-    for line in summary.lines:
-        click.echo(line)
-    if lead_count:
-        started = time.perf_counter()
-        created = demo.seed_leads(summary.config_id, lead_count)
-        rate = created / max(time.perf_counter() - started, 1e-9)
-        click.echo(f"Inserted {created} generated leads ({rate:,.0f} leads/s).")
-
-
 @scoring_cli.command("rescore")
 @click.option("--freshness-only", is_flag=True, help="Only apply time decay (the hourly job).")
 def rescore(freshness_only: bool) -> None:
@@ -168,7 +150,6 @@ def register(app: Flask) -> None:
         users_cli,
         distributors_cli,
         meta_cli,
-        seed_cli,
         scheduler_cli,
         scoring_cli,
         leads_cli,

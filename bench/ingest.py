@@ -23,16 +23,16 @@ sys.path.insert(0, str(ROOT))
 
 from app.extensions import db  # noqa: E402
 from app.meta.normalize import normalize_lead  # noqa: E402
-from app.meta.sandbox import (  # noqa: E402
+from app.services import accounts, meta_configs  # noqa: E402
+from app.services.meta_lead_service import LEADS, LeadSource, ingest_raw_leads  # noqa: E402
+from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
+from sandbox import (  # noqa: E402
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_TOKEN,
     SandboxState,
     create_sandbox_app,
     serve_in_thread,
 )
-from app.services import accounts, meta_configs  # noqa: E402
-from app.services.meta_lead_service import LEADS, LeadSource, ingest_raw_leads  # noqa: E402
-from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
 
 
 def generate(count: int) -> list[dict]:

@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.meta.sandbox import (  # noqa: E402
+from sandbox import (  # noqa: E402
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_TOKEN,
     SandboxState,
@@ -49,7 +49,7 @@ from app.meta.sandbox import (  # noqa: E402
     sign_body,
     webhook_change,
 )
-from app.meta.sandbox.webhooks import webhook_payload  # noqa: E402
+from sandbox.webhooks import webhook_payload  # noqa: E402
 
 SECRET = "bench-app-secret"
 PASSWORD = "bench-password-1"

@@ -4,8 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from app.models import Distributor, FacebookLead, MetaApiConfig, MetaForm, Role, User
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 
 
 @pytest.fixture
@@ -134,25 +134,3 @@ def test_rotate_keys_keeps_every_token_readable(runner, app, sandbox):
             meta_configs.read_token(db.session.scalar(sa.select(MetaApiConfig)))
             == DEFAULT_PAGE_TOKEN
         )
-
-
-def test_seed_demo_is_idempotent_and_prints_the_superadmin(runner, app, monkeypatch, tmp_path):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    first = invoke(runner, "seed", "demo")
-    second = invoke(runner, "seed", "demo")
-    assert "Demo superadmin: admin / " in first.output
-    assert first.output == second.output
-    password = (tmp_path / "demo_admin_password").read_text()
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(MetaApiConfig)) == 1
-        assert db.session.scalar(sa.select(User).where(User.username == "admin")).check_password(
-            password
-        )
-
-
-def test_seed_demo_with_leads_bulk_inserts_them(runner, app, monkeypatch, tmp_path):
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
-    result = invoke(runner, "seed", "demo", "--leads", "300")
-    assert "Inserted 300 generated leads" in result.output
-    with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(FacebookLead)) == 300

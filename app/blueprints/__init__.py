@@ -14,7 +14,3 @@ def register(app: Flask) -> None:
 
     for blueprint in (main_bp, auth_bp, leads_bp, api_bp, scoring_bp, webhooks_bp, admin_bp):
         app.register_blueprint(blueprint)
-    if app.config["META_SANDBOX"]:
-        from app.meta.sandbox import SandboxState, init_sandbox
-
-        init_sandbox(app, SandboxState(app_secret=app.config["META_APP_SECRET"]))

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
 from app.models import ConfigStatus, FacebookLead, FailedLead, MetaApiConfig, MetaForm, SyncRun
 from app.services import meta_configs, meta_health
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
 from tests import factories
-from tests.sandbox_fixtures import SANDBOX_APP_SECRET
+from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
 
 class Inbox:

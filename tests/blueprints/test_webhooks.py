@@ -10,14 +10,14 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, sign_body, webhook_change
-from app.meta.sandbox.webhooks import webhook_payload
 from app.models import FacebookLead, MetaWebhookEvent, WebhookEventStatus
 from app.services import meta_configs, meta_sync, meta_webhooks
 from app.tasks import webhook_worker
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, sign_body, webhook_change
+from sandbox.webhooks import webhook_payload
 from tests import factories
 from tests.conftest import config_for
-from tests.sandbox_fixtures import SANDBOX_APP_SECRET
+from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
 SECRET = SANDBOX_APP_SECRET  # the app and the sandbox share the Meta app secret
 VERIFY = "verify-me"

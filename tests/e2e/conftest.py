@@ -32,7 +32,9 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from app import create_app
 from app.extensions import db, socketio
-from app.meta.sandbox import (
+from app.models import FacebookLead, Role
+from app.services import accounts, lead_workflow, meta_configs, meta_sync
+from sandbox import (
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_TOKEN,
     SandboxServer,
@@ -40,11 +42,9 @@ from app.meta.sandbox import (
     create_sandbox_app,
     serve_in_thread,
 )
-from app.models import FacebookLead, Role
-from app.services import accounts, lead_workflow, meta_configs, meta_sync
 from tests import factories
 from tests.conftest import config_for, reset_schema
-from tests.sandbox_fixtures import SANDBOX_APP_SECRET
+from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"

@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from app.models import Role
 from app.services import meta_configs
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from tests import factories
 from tests.conftest import config_for, reset_schema
 

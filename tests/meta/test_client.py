@@ -16,15 +16,15 @@ import pytest
 from flask import Flask, Response, request
 
 from app.meta.client import ErrorKind, GraphClient, GraphError
-from app.meta.sandbox import (
+from sandbox import (
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_NAME,
     DEFAULT_PAGE_TOKEN,
     SandboxServer,
     serve_in_thread,
 )
-from app.meta.sandbox.forms import FORM_KINDS
-from tests.sandbox_fixtures import SANDBOX_APP_SECRET
+from sandbox.forms import FORM_KINDS
+from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
 VERSION = "v25.0"
 BACKOFF = 0.01

@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from app.models import (
     ConfigStatus,
     FacebookLead,
@@ -19,6 +18,7 @@ from app.models import (
 )
 from app.services import meta_configs, meta_sync
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from tests import factories
 
 

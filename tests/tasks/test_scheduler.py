@@ -3,11 +3,11 @@
 import pytest
 
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from app.models import FacebookLead
 from app.services import meta_configs
 from app.tasks import jobs
 from app.tasks.scheduler import init_scheduler, refresh_jobs, run_job
+from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from tests import factories
 
 

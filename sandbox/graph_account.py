@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Response
 
+from .calls import Call, json_response
 from .faults import GraphAPIError, default_message, unknown_object
 from .fields import LEAD_DEFAULT, LEAD_FIELDS, PAGE_FIELDS, requested_fields
 from .generator import DAY
-from .graph import Call, json_response
 from .state import SandboxState
 from .util import to_unix
 from .webhooks import verify_callback

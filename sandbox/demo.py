@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.extensions import db
-from app.meta.sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SandboxState
-from app.meta.sandbox.generator import LeadFactory
 from app.models import MetaApiConfig, MetaForm, Role
 from app.services import accounts, meta_configs
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
+
+from .generator import LeadFactory
+from .state import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SandboxState
 
 log = logging.getLogger(__name__)
 DEMO_DISTRIBUTOR = "MSH Med Tour (demo)"

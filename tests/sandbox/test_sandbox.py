@@ -15,7 +15,7 @@ import requests
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from app.meta.sandbox import (
+from sandbox import (
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_TOKEN,
     DEFAULT_USER_TOKEN,
@@ -28,8 +28,8 @@ from app.meta.sandbox import (
     start_lead_timer,
     webhook_change,
 )
-from app.meta.sandbox.pools import HOSTILE_VALUES
-from tests.sandbox_fixtures import SANDBOX_APP_SECRET, WEBHOOK_VERIFY_TOKEN
+from sandbox.pools import HOSTILE_VALUES
+from tests.sandbox.fixtures import SANDBOX_APP_SECRET, WEBHOOK_VERIFY_TOKEN
 
 HAIR, DENTAL, IVF = "200000000000001", "200000000000002", "200000000000003"
 APP_TOKEN = f"{SANDBOX_APP_ID}|{SANDBOX_APP_SECRET}"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask, request
 
-from app.meta.sandbox import SandboxServer, SandboxState, create_sandbox_app, serve_in_thread
+from sandbox import SandboxServer, SandboxState, create_sandbox_app, serve_in_thread
 
 SANDBOX_APP_SECRET = "sandbox-app-secret"
 WEBHOOK_VERIFY_TOKEN = "verify-me"

@@ -7,37 +7,22 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, request
 
+from .calls import JSON_TYPE, Call
 from .faults import BUC_TYPES, NOT_JSON, THROTTLE_CODES, Fault, GraphAPIError
-from .index import Page
+from .graph_nodes import dispatch
 from .state import DEFAULT_PAGE_ID, SandboxState, TokenInfo
-from .util import appsecret_proof, encode_cursor, trace_id
+from .util import appsecret_proof, trace_id
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("meta_sandbox_graph", __name__)
 
 VERSION_RE = re.compile(r"^v(\d+)\.(\d+)$")
-JSON_TYPE = "application/json; charset=UTF-8"
 NO_AUTH_ROUTES = frozenset({("oauth", "access_token")})
-
-
-@dataclass
-class Call:
-    """One Graph request after the common checks; handlers read everything from here."""
-
-    state: SandboxState
-    method: str
-    version: str
-    parts: list[str]
-    params: dict[str, str]
-    token: str | None
-    info: TokenInfo | None
 
 
 def current_state() -> SandboxState:
@@ -46,8 +31,6 @@ def current_state() -> SandboxState:
 
 @bp.route("/<path:path>", methods=["GET", "POST", "DELETE"])
 def graph(path: str) -> Response:
-    from .graph_nodes import dispatch  # handlers import this module's helpers
-
     state = current_state()
     params = {**request.args.to_dict(), **request.form.to_dict()}
     token = _request_token(params)
@@ -181,39 +164,3 @@ def _buc(state: SandboxState, path: str, throttled: GraphAPIError | None) -> dic
     if entry["type"].startswith("ads_"):
         entry["ads_api_access_tier"] = "standard_access"
     return entry
-
-
-# --- helpers shared by the handlers -------------------------------------------------------------
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    body = payload if isinstance(payload, str) else json.dumps(payload, separators=(",", ":"))
-    return Response(body, status, content_type=JSON_TYPE)
-
-
-def parse_limit(params: dict[str, str], default: int = 25, maximum: int = 100) -> int:
-    raw = params.get("limit")
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise GraphAPIError(100, "(#100) Param limit must be a number") from None
-    return max(1, min(maximum, value))
-
-
-def paging_block(call: Call, page: Page, limit: int) -> dict[str, Any] | None:
-    """Meta's `paging`: cursors, plus absolute `next`/`previous` URLs that carry the token."""
-    if page.first_key is None or page.last_key is None:
-        return None
-    before, after = encode_cursor(page.first_key), encode_cursor(page.last_key)
-    paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
-    base = {k: v for k, v in request.args.to_dict().items() if k not in ("after", "before")}
-    if call.token:
-        base["access_token"] = call.token
-    base["limit"] = str(limit)
-    if page.has_next:
-        paging["next"] = f"{request.base_url}?{urlencode({**base, 'after': after})}"
-    if page.has_previous:
-        paging["previous"] = f"{request.base_url}?{urlencode({**base, 'before': before})}"
-    return paging

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response
 
 from . import graph_account as account
+from .calls import Call, json_response, paging_block, parse_limit
 from .faults import GraphAPIError, unknown_object
 from .fields import (
     FORM_DEFAULT,
@@ -22,7 +23,6 @@ from .fields import (
     requested_fields,
 )
 from .forms import SandboxForm
-from .graph import Call, json_response, paging_block, parse_limit
 from .index import LeadIndex
 from .util import parse_graph_time
 
