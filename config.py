@@ -3,6 +3,7 @@
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -29,9 +30,17 @@ def env_bool(name: str, default: bool = False) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+ENVIRONMENTS = ("development", "testing", "production")
+MIN_SECRET_KEY_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the app refuses to start."""
+
+
 def instance_secret(name: str, make) -> str:
     """Read a development secret from `instance/`, creating it on first use."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, exist_ok=True)
     path = INSTANCE_DIR / name
     if not path.exists():
         path.write_text(make())
@@ -39,8 +48,40 @@ def instance_secret(name: str, make) -> str:
     return path.read_text().strip()
 
 
+def check_secrets(secret_key: str, token_keys: str) -> None:
+    """Raise ConfigError for a short SECRET_KEY or a TOKEN_ENCRYPTION_KEYS entry that is not
+    a Fernet key (both would fail later, and far from the cause)."""
+    if len(secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+        raise ConfigError(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes "
+            '(python -c "import secrets; print(secrets.token_hex(32))")'
+        )
+    keys = [key.strip() for key in token_keys.split(",") if key.strip()]
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ConfigError(
+                f"TOKEN_ENCRYPTION_KEYS: key {number} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes; see .env.example)"
+            ) from None
+    if not keys:
+        raise ConfigError("TOKEN_ENCRYPTION_KEYS holds no key")
+
+
+def require_explicit_app_env() -> None:
+    """Raise ConfigError unless APP_ENV is set (in the environment or `.env`): `wsgi:app` under
+    gunicorn must not quietly become a development server because a variable was forgotten."""
+    if not env_str("APP_ENV"):
+        raise ConfigError(
+            "APP_ENV is not set. Set APP_ENV=production (or development/testing) for "
+            "`gunicorn wsgi:app`; only `flask …`, `make run` and `python wsgi.py` default to "
+            "development."
+        )
+
+
 class Config:
-    ENV_NAME = env_str("APP_ENV", "development")
+    ENV_NAME = env_str("APP_ENV", "development").lower()
     DEVELOPMENT = ENV_NAME == "development"
     TESTING = False
 
@@ -50,7 +91,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'meta_lead_desk.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a failing statement is logged without its values (lead data).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = env_str("REDIS_URL") or None
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")  # Redis pub/sub channel
 
@@ -90,6 +132,16 @@ class Config:
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000 per hour")
 
+    # A sign-in ends after SESSION_IDLE_MINUTES without a request (the signed cookie's time
+    # stamp, renewed by every response) and SESSION_MAX_HOURS after it began, whichever is first.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 120))
+    SESSION_MAX_AGE = timedelta(hours=env_int("SESSION_MAX_HOURS", 12))
+    SESSION_REFRESH_EACH_REQUEST = True
+    # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host/-Port (0: none, and
+    # those headers are ignored; 1: one TLS proxy such as nginx). See the README.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+    HSTS_SECONDS = env_int("HSTS_SECONDS", 31_536_000)  # sent in production only
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = not DEVELOPMENT
@@ -100,13 +152,18 @@ class Config:
 
     @classmethod
     def finalize(cls) -> None:
-        """Fill development secrets, or refuse to start without real ones."""
-        if cls.SECRET_KEY and cls.TOKEN_ENCRYPTION_KEYS:
-            return
-        if not (cls.DEVELOPMENT or cls.TESTING):
-            raise RuntimeError(
-                "SECRET_KEY and TOKEN_ENCRYPTION_KEYS must be set outside development "
-                "(see .env.example)"
+        """Fill development secrets; raise ConfigError for a configuration that is half right
+        (unknown APP_ENV, the sandbox or missing secrets in production, weak or broken keys)."""
+        if cls.ENV_NAME not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        production = cls.ENV_NAME == "production"
+        if production and cls.META_SANDBOX:
+            raise ConfigError("META_SANDBOX=1 is refused in production: it is a fake Meta")
+        if cls.TRUSTED_PROXIES < 0:
+            raise ConfigError("TRUSTED_PROXIES is a number of proxies (0 = none)")
+        if production and not (cls.SECRET_KEY and cls.TOKEN_ENCRYPTION_KEYS):
+            raise ConfigError(
+                "SECRET_KEY and TOKEN_ENCRYPTION_KEYS must be set in production (see .env.example)"
             )
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = instance_secret("secret_key", lambda: secrets.token_hex(32))
@@ -114,13 +171,14 @@ class Config:
             cls.TOKEN_ENCRYPTION_KEYS = instance_secret(
                 "token_key", lambda: Fernet.generate_key().decode()
             )
+        check_secrets(cls.SECRET_KEY, cls.TOKEN_ENCRYPTION_KEYS)
 
 
 class TestConfig(Config):
     ENV_NAME = "testing"
     DEVELOPMENT = False
     TESTING = True
-    SECRET_KEY = "test-secret-key"
+    SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
     TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
     SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or (
         f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-test-')) / 'test.sqlite'}"

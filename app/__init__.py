@@ -17,6 +17,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         tasks,
         templating,
     )
+    from app.events.managers import client_manager
     from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
 
     config_class.finalize()
@@ -27,16 +28,13 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         ext.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
-    # init_app keeps options from a previous app in this process; a queue must not carry over.
-    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
-        channel=app.config["SOCKETIO_CHANNEL"],
+        client_manager=client_manager(app),  # a new one per app: no queue carries over
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
-    for module in (blueprints, errors, security, templating, cli, events):
+    for module in (security, blueprints, errors, templating, cli, events):
         module.register(app)
     if app.config["SCHEDULER_ENABLED"]:
         tasks.init_scheduler(app)

@@ -11,7 +11,14 @@ from flask.cli import AppGroup
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import Role
-from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_sync
+from app.services import (
+    accounts,
+    lead_counters,
+    lead_scoring,
+    meta_configs,
+    meta_sync,
+    user_sessions,
+)
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
@@ -46,6 +53,19 @@ def create_user(username: str, role: str, password: str, email: str | None) -> N
     user = accounts.create_user(username, password, role=Role(role), email=email)
     db.session.commit()
     click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
+
+
+@users_cli.command("sign-out")
+@click.argument("username")
+def sign_out_user(username: str) -> None:
+    """End every sign-in of a user now (a lost laptop, a shared password); their open pages
+    are disconnected and go to the login page."""
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}.")
+    user_sessions.end_sessions(user, reason="signed_out")
+    db.session.commit()
+    click.echo(f"Signed {user.username!r} out everywhere.")
 
 
 @distributors_cli.command("create")

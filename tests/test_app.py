@@ -13,7 +13,9 @@ def test_healthz_reports_database_ok(client):
 
 def test_production_config_refuses_to_start_without_secrets():
     config = type(
-        "Prod", (Config,), {"DEVELOPMENT": False, "SECRET_KEY": "", "TOKEN_ENCRYPTION_KEYS": ""}
+        "Prod",
+        (Config,),
+        {"ENV_NAME": "production", "SECRET_KEY": "", "TOKEN_ENCRYPTION_KEYS": ""},
     )
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(config)

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 DASHBOARD_ROOM = "dashboard"
 OUTBOXES = ("outbox", "mail_outbox")
 CLOSE_ROOM = "close_room"  # an outbox entry that empties a room instead of emitting
+DISCONNECT_ROOM = "disconnect_room"  # … that disconnects every socket in a room
 
 
 def publish(event: str, data: dict[str, Any], *, to: str | list[str] | None = None) -> None:
@@ -24,6 +25,16 @@ def publish(event: str, data: dict[str, Any], *, to: str | list[str] | None = No
 def close_room(room: str) -> None:
     """Queue emptying *room* (after commit), for when its members lost the right to hear it."""
     db.session.info.setdefault("outbox", []).append((CLOSE_ROOM, {}, room))
+
+
+def disconnect_room(room: str) -> None:
+    """Queue disconnecting every socket in *room*, on every process (after commit)."""
+    db.session.info.setdefault("outbox", []).append((DISCONNECT_ROOM, {}, room))
+
+
+def session_room(session_id: int) -> str:
+    """The room of the sockets opened under one sign-in (`user_sessions` row)."""
+    return f"session:{session_id}"
 
 
 def queue_email(message: Message) -> None:
@@ -58,6 +69,8 @@ def _send(session) -> None:
         try:
             if event == CLOSE_ROOM:
                 socketio.close_room(to)
+            elif event == DISCONNECT_ROOM:
+                socketio.server.manager.disconnect_room(to, "/")
             else:
                 socketio.emit(event, data, to=to)
         except Exception:  # a dead message queue must not undo a committed sync

@@ -1,7 +1,8 @@
 """Socket.IO handlers: who may connect, and which rooms they may join.
 
-Superadmins join `dashboard`, everyone their own `user:<id>`; `join_lead` adds `lead:<id>`
-only for a lead the user may see (the same `visible_leads` rule as the pages).
+Superadmins join `dashboard`, everyone their own `user:<id>` and the `session:<id>` of their
+sign-in (ending the sign-in disconnects that room); `join_lead` adds `lead:<id>` only for a
+lead the user may see (the same `visible_leads` rule as the pages).
 
 `register_handlers()` attaches them to the Socket.IO server of the app being created: every
 `socketio.init_app` makes a new server, and a decorator run once at import time would only
@@ -12,7 +13,7 @@ import logging
 from flask_login import current_user
 from flask_socketio import disconnect, join_room, leave_room
 
-from app.events import DASHBOARD_ROOM
+from app.events import DASHBOARD_ROOM, session_room
 from app.extensions import db, socketio
 from app.services import lead_service
 
@@ -23,6 +24,7 @@ def on_connect(auth=None):
     if not current_user.is_authenticated:
         return False  # refused: no anonymous listeners
     join_room(f"user:{current_user.id}")
+    join_room(session_room(current_user.session_id))
     if current_user.is_superadmin:
         join_room(DASHBOARD_ROOM)
     return True
@@ -35,6 +37,8 @@ def on_join_lead(data):
     lead_id = data.get("lead_id") if isinstance(data, dict) else None
     if not isinstance(lead_id, int) or isinstance(lead_id, bool):
         return {"ok": False, "error": "lead_id must be a number"}
+    if not 0 < lead_id <= lead_service.MAX_ID:
+        return {"ok": False, "error": "not found"}
     try:
         allowed = lead_service.get_visible_lead(current_user, lead_id) is not None
     finally:

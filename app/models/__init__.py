@@ -7,6 +7,7 @@ from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.user import Role, User
+from app.models.user_session import UserSession
 from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "SyncStatus",
     "SyncTrigger",
     "User",
+    "UserSession",
     "WebhookEventStatus",
 ]

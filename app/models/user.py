@@ -6,7 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models.base import UTCDateTime, str_enum, utcnow
 
 
@@ -27,6 +27,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Not a column: the sign-in (`user_sessions`) this request runs under, as the cookie names
+    # it ("<session id>:<secret>"); set when the user is loaded from the cookie or signs in.
+    session_key = None
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
@@ -37,20 +41,16 @@ class User(UserMixin, db.Model):
     def is_superadmin(self) -> bool:
         return self.role == Role.SUPERADMIN
 
+    @property
+    def session_id(self) -> int | None:
+        """The id of the `user_sessions` row of this request's sign-in."""
+        return int(self.session_key.partition(":")[0]) if self.session_key else None
+
     def get_id(self) -> str:
-        # The session stores id + a password fingerprint: changing the password ends old sessions.
-        return f"{self.id}:{self.password_hash[-12:]}"
+        # What Flask-Login puts in the cookie: the sign-in, not the user (see user_sessions).
+        if not self.session_key:
+            raise RuntimeError("start a session first (user_sessions.start_session)")
+        return self.session_key
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.password_hash[-12:] != fingerprint:
-        return None
-    return user

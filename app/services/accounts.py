@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.errors import DomainError, ValidationError
 from app.extensions import db
 from app.models import Distributor, LeadCounter, MetaApiConfig, Role, User
+from app.services import user_sessions
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +86,8 @@ def list_users() -> list[User]:
 
 
 def set_user_active(user: User, active: bool, *, actor: User) -> None:
-    """Activate or deactivate *user* (their sessions end at once: `load_user` refuses inactive
-    users); raises DomainError for *actor* themself or the last active superadmin. Caller
-    commits."""
+    """Activate or deactivate *user* (a deactivation ends their sign-ins and open sockets);
+    raises DomainError for *actor* themself or the last active superadmin. Caller commits."""
     if not active and user.id == actor.id:
         raise DomainError("You cannot deactivate your own account.")
     if not active and user.is_active and user.is_superadmin:
@@ -97,17 +97,35 @@ def set_user_active(user: User, active: bool, *, actor: User) -> None:
         if len(db.session.scalars(query.with_for_update()).all()) <= 1:
             raise DomainError("The last active superadmin cannot be deactivated.")
     user.is_active = active
+    if not active:
+        user_sessions.end_sessions(user, reason="deactivated")
     db.session.flush()
     log.info("user %s %s by user %s", user.id, "activated" if active else "deactivated", actor.id)
 
 
-def reset_password(user: User, password: str) -> None:
-    """Give *user* a new password, ending their other sessions; raises ValidationError.
-    Caller commits."""
+def reset_password(user: User, password: str, *, keep_session: int | None = None) -> str | None:
+    """Give *user* a new password and end all their sign-ins; *keep_session* (the caller's own
+    sign-in, when it is *user*'s) is re-issued and its new key returned for the cookie. Raises
+    ValidationError. Caller commits."""
     check_password_length(password)
     user.set_password(password)
+    key = user_sessions.end_sessions(user, reason="password_changed", reissue=keep_session)
     db.session.flush()
     log.info("password of user %s reset", user.id)
+    return key
+
+
+def change_password(
+    user: User, current: str, new: str, *, keep_session: int | None = None
+) -> str | None:
+    """*user* changes their own password: *current* must be right. Every other sign-in ends;
+    *keep_session* is re-issued and its new key returned for the cookie. Raises
+    ValidationError. Caller commits."""
+    if not user.check_password(current):
+        raise ValidationError("The current password is wrong.")
+    if new == current:
+        raise ValidationError("The new password is the same as the current one.")
+    return reset_password(user, new, keep_session=keep_session)
 
 
 def create_distributor(name: str, contact_email: str | None = None) -> Distributor:

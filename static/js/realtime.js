@@ -22,6 +22,10 @@ export function connect(handlers, onConnect) {
       badge.className = "badge text-bg-secondary";
     }
   });
+  // This sign-in ended (signed out here or elsewhere, password changed, deactivated): the
+  // server disconnects this socket next. Reload a moment later, so the page follows its
+  // cookie (the login page, or the re-issued sign-in), unless it is navigating away already.
+  socket.on("session_ended", () => setTimeout(() => window.location.reload(), 1000));
   for (const [event, handler] of Object.entries(handlers)) socket.on(event, handler);
   return socket;
 }

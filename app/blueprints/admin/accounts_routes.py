@@ -2,11 +2,12 @@
 
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.forms import DistributorForm, UserCreateForm, UserPasswordForm
 from app.blueprints.auth.forms import ConfirmForm
+from app.blueprints.auth.routes import put_in_cookie
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Distributor, Role, User
@@ -141,14 +142,15 @@ def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserPasswordForm()
     if form.validate_on_submit():
+        own = current_user.session_id if user.id == current_user.id else None
         try:
-            accounts.reset_password(user, form.password.data)
+            renewed = accounts.reset_password(user, form.password.data, keep_session=own)
         except DomainError as error:
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            if user.id == current_user.id:
-                login_user(user)  # the new password ends old sessions; keep this one
+            if renewed:
+                put_in_cookie(user)  # every other sign-in ended; this one is re-issued
             flash(_("New password set for %(name)s.", name=user.username), "success")
             return see_other(".users")
     return render_template("admin/user_form.html", form=form, user=user)

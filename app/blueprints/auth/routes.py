@@ -15,7 +15,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.blueprints.auth.forms import ConfirmForm, LoginForm
 from app.extensions import db, limiter
-from app.services import accounts
+from app.models import User
+from app.services import accounts, user_sessions
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -36,6 +37,14 @@ def safe_next(target: str | None) -> str | None:
     return target if not parts.scheme and not parts.netloc else None
 
 
+def put_in_cookie(user: User) -> None:
+    """Write *user*'s sign-in (`user.session_key`) into a fresh session cookie, which expires
+    after PERMANENT_SESSION_LIFETIME without a request."""
+    session.clear()  # no session fixation: nothing of the anonymous session carries over
+    session.permanent = True
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @limiter.limit(login_limit, methods=["POST"], key_func=username_key)
@@ -48,9 +57,10 @@ def login():
         if user is None:
             flash(_("Wrong username or password."), "danger")
         else:
+            agent, max_age = request.user_agent.string, current_app.config["SESSION_MAX_AGE"]
+            user_sessions.start_session(user, user_agent=agent, max_age=max_age)
             db.session.commit()
-            session.clear()  # no session fixation: a fresh session for the signed-in user
-            login_user(user)
+            put_in_cookie(user)
             return redirect(safe_next(request.args.get("next")) or url_for("leads.index"))
     return render_template("auth/login.html", form=form)
 
@@ -59,6 +69,8 @@ def login():
 @login_required
 def logout():
     if ConfirmForm().validate_on_submit():
+        user_sessions.end_session(current_user)  # the cookie is dead everywhere, not only here
+        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")

@@ -8,6 +8,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.models import Role, User
+from app.services import accounts, user_sessions
 from tests import factories
 from tests.conftest import AuthActions, config_for, reset_schema
 
@@ -25,8 +26,17 @@ def location_path(response) -> str:
 
 
 def signed_in_user_id(client) -> str | None:
+    """The sign-in key the session cookie carries ("<user_sessions id>:<secret>"), if any."""
     with client.session_transaction() as sess:
         return sess.get("_user_id")
+
+
+def signed_in_as(app, client) -> int | None:
+    """The id of the user the cookie's sign-in belongs to (None: no live sign-in)."""
+    key = signed_in_user_id(client)
+    with app.app_context():
+        user = user_sessions.user_for_key(key) if key else None
+        return user.id if user else None
 
 
 def csrf_token_from(html: bytes) -> str:
@@ -82,10 +92,10 @@ def test_login_page_renders_the_form_with_a_csrf_token_field(csrf_app):
     assert len(csrf_token_from(html)) > 20
 
 
-def test_good_login_lands_on_the_dashboard(client, auth, users):
+def test_good_login_lands_on_the_dashboard(app, client, auth, users):
     response = auth.login()
     assert location_path(response) == DASHBOARD
-    assert signed_in_user_id(client).startswith(f"{users['admin']}:")
+    assert signed_in_as(app, client) == users["admin"]
     assert client.get(DASHBOARD).status_code == 200
 
 
@@ -147,7 +157,7 @@ def test_get_logout_is_not_allowed_and_keeps_the_session(client, auth, users):
 # --- session fixation -----------------------------------------------------------------------
 
 
-def test_login_issues_a_new_session_and_drops_planted_data(client, auth, users):
+def test_login_issues_a_new_session_and_drops_planted_data(app, client, auth, users):
     client.get("/auth/login")
     with client.session_transaction() as sess:
         sess["planted"] = "attacker-chosen"
@@ -158,7 +168,7 @@ def test_login_issues_a_new_session_and_drops_planted_data(client, auth, users):
     assert client.get_cookie("session").value != before
     with client.session_transaction() as sess:
         assert "planted" not in sess
-        assert sess["_user_id"].startswith(f"{users['admin']}:")
+    assert signed_in_as(app, client) == users["admin"]
 
 
 def test_changing_the_password_ends_other_sessions(app, auth, users):
@@ -168,7 +178,7 @@ def test_changing_the_password_ends_other_sessions(app, auth, users):
     assert other_device.get(DASHBOARD).status_code == 200
 
     with app.app_context():
-        db.session.get(User, users["admin"]).set_password("a-brand-new-password")
+        accounts.reset_password(db.session.get(User, users["admin"]), "a-brand-new-password")
         db.session.commit()
 
     assert location_path(other_device.get(DASHBOARD)).startswith("/auth/login")
@@ -177,9 +187,12 @@ def test_changing_the_password_ends_other_sessions(app, auth, users):
     assert fresh.get(DASHBOARD).status_code == 200
 
 
-def test_a_forged_user_id_without_the_fingerprint_is_not_signed_in(client, users):
+@pytest.mark.parametrize("forged", ["{user}", "{user}:", "{session}:not-the-secret", "{session}"])
+def test_a_cookie_naming_no_live_sign_in_is_not_signed_in(app, client, auth, users, forged):
+    auth.login("ayse")  # a live sign-in of someone else exists
+    session_id = signed_in_user_id(client).partition(":")[0]
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(users["admin"])
+        sess["_user_id"] = forged.format(user=users["admin"], session=session_id)
         sess["_fresh"] = True
     assert location_path(client.get(DASHBOARD)).startswith("/auth/login")
 
