@@ -132,11 +132,11 @@ class Config:
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000 per hour")
 
-    # A sign-in ends after SESSION_IDLE_MINUTES without a request (the signed cookie's time
-    # stamp, renewed by every response) and SESSION_MAX_HOURS after it began, whichever is first.
+    # A sign-in ends with the browser, after SESSION_IDLE_MINUTES without a request (Flask
+    # refuses a cookie signed longer ago than this; every response re-signs it), and
+    # SESSION_MAX_HOURS after it began, whichever comes first.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 120))
     SESSION_MAX_AGE = timedelta(hours=env_int("SESSION_MAX_HOURS", 12))
-    SESSION_REFRESH_EACH_REQUEST = True
     # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host/-Port (0: none, and
     # those headers are ignored; 1: one TLS proxy such as nginx). See the README.
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

@@ -4,7 +4,7 @@ import re
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Flask, abort, current_app, jsonify, redirect, request
+from flask import Flask, abort, current_app, jsonify, redirect, request, session
 from flask_login import current_user, login_required
 from flask_login.utils import login_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -97,6 +97,16 @@ def connect_sources() -> str:
     return f"'self' {'wss' if request.is_secure else 'ws'}://{host}"
 
 
+def renew_sign_in_cookie(response):
+    """Re-sign the cookie of a signed-in visitor on every response. Flask refuses a cookie
+    signed longer than PERMANENT_SESSION_LIFETIME ago, so this makes that the idle timeout.
+    (Not a permanent session: it would end with the browser no more, and Flask-Login's
+    "strong" protection would only mark a cookie seen from another address as not fresh.)"""
+    if "_user_id" in session:
+        session.modified = True
+    return response
+
+
 def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -121,6 +131,7 @@ def register(app: Flask) -> None:
     login_manager.user_loader(user_sessions.user_for_key)
     app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)
+    app.after_request(renew_sign_in_cookie)
     if hops := app.config["TRUSTED_PROXIES"]:
         # Only what the proxy sets: the client's address and https (rate limits, HSTS, wss).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

@@ -38,10 +38,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 def put_in_cookie(user: User) -> None:
-    """Write *user*'s sign-in (`user.session_key`) into a fresh session cookie, which expires
-    after PERMANENT_SESSION_LIFETIME without a request."""
+    """Write *user*'s sign-in (`user.session_key`) into a fresh session cookie: one that ends
+    with the browser, and after PERMANENT_SESSION_LIFETIME without a request (security.py)."""
     session.clear()  # no session fixation: nothing of the anonymous session carries over
-    session.permanent = True
     login_user(user)
 
 
