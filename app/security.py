@@ -11,9 +11,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
+from app.models.base import MAX_ID
 from app.services import user_sessions
 
-MAX_ID = 2**63 - 1  # the largest value a SQL integer column holds
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -26,8 +26,8 @@ NUL = "\x00"
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in a URL: a number a SQL integer can hold (a larger one is a 404, not an
-    overflow in the database driver)."""
+    """`<int:…>` in a URL: at most MAX_ID, the largest id a row can have (a larger number is
+    a 404, not an overflow in the database driver)."""
 
     def __init__(self, map, fixed_digits: int = 0, min=None, max=MAX_ID, signed=False) -> None:
         super().__init__(map, fixed_digits, min, max, signed)

@@ -6,6 +6,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+# The largest id a row can have: ids are INTEGER columns (32-bit on PostgreSQL, which refuses
+# to compare one with a larger number). Routes and services treat larger ids as "not found".
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

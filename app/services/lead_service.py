@@ -23,6 +23,7 @@ from app.models import (
     MetaForm,
     User,
 )
+from app.models.base import MAX_ID
 from app.services import lead_search
 
 L = FacebookLead
@@ -40,6 +41,10 @@ LIST_OPTIONS = (
     selectinload(L.assigned_to),
 )
 MAX_QUERY_LENGTH = 100
+MAX_PAGE = 1_000_000
+MAX_RECENT = 100
+# Dates outside these match every lead anyway; inside, a day's bounds stay valid datetimes.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 COUNT_CAP = 50_000  # beyond this a filtered total is shown as "50,000+"
 PLATFORMS = ("fb", "ig")
 
@@ -104,14 +109,16 @@ class LeadFilters:
 
 def as_int(value: Any, low: int = 1, high: int = 2**31 - 1) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and low <= int(text) <= high else None
+    return int(text) if text.isascii() and text.isdigit() and low <= int(text) <= high else None
 
 
 def as_date(value: Any) -> date | None:
+    """An ISO date, held within FIRST_DAY…LAST_DAY; None when it is not one."""
     try:
-        return date.fromisoformat(str(value or "").strip()) if value else None
+        day = date.fromisoformat(str(value or "").strip()) if value else None
     except ValueError:
         return None
+    return min(max(day, FIRST_DAY), LAST_DAY) if day else None
 
 
 @dataclass
@@ -220,8 +227,9 @@ def day_start(day: date, tz: str) -> datetime:
 def list_leads(
     user: User, filters: LeadFilters, page: int = 1, *, per_page: int = 50, tz: str = "UTC"
 ) -> LeadPage:
-    """A page of leads: ids first (index-only, cheap even deep in the list), then the rows."""
-    page = max(1, page)
+    """A page of leads: ids first (index-only, cheap even deep in the list), then the rows.
+    *page* is held within 1…MAX_PAGE."""
+    page = min(max(1, page), MAX_PAGE)
     query = filtered_leads(user, filters, tz)
     offset = (page - 1) * per_page
     one_pass = bool(filters.q) and lead_search.matches_at_most(filters.q, COUNT_CAP)
@@ -337,12 +345,15 @@ def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
 
 
 def recent_leads(user: User, limit: int = 20) -> list[FacebookLead]:
-    query = filtered_leads(user, LeadFilters()).limit(min(limit, 100))
+    """The newest visible leads, *limit* held within 1…MAX_RECENT."""
+    query = filtered_leads(user, LeadFilters()).limit(min(max(limit, 1), MAX_RECENT))
     return list(db.session.scalars(query.options(*LIST_OPTIONS)))
 
 
 def get_visible_lead(user: User, lead_id: int) -> FacebookLead | None:
     """The lead if *user* may see it; None otherwise (callers answer 404 either way)."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
     return db.session.scalar(visible_leads(user).where(L.id == lead_id))
 
 

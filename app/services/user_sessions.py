@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from app import events
 from app.extensions import db
 from app.models import User, UserSession
+from app.models.base import MAX_ID
 
 log = logging.getLogger(__name__)
 
 SECRET_BYTES = 32
-MAX_ID = 2**63 - 1
 
 
 def digest(secret: str) -> str:

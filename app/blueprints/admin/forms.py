@@ -1,11 +1,11 @@
 """Forms of the admin pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from app.forms import FlaskForm
 from app.models import Role
 from app.services.accounts import MIN_PASSWORD_LENGTH
 

@@ -1,9 +1,10 @@
 """Forms of the Meta connection pages (the token field is write-only)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from app.forms import FlaskForm
 
 
 class ConfigForm(FlaskForm):

@@ -11,6 +11,7 @@ from app.blueprints.leads.serialize import lead_summary
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FacebookLead, User
+from app.models.base import MAX_ID
 from app.services import accounts
 
 
@@ -48,7 +49,8 @@ def first_error(form) -> str:
 def assignee_or_error(user_id: Any) -> User | None:
     if user_id in (None, "", 0, "0"):
         return None
-    if not str(user_id).isdigit():
+    text = str(user_id)
+    if isinstance(user_id, bool) or not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise ValidationError("user_id must be a user's id.")
     user = db.session.get(User, int(user_id))
     if user is None:
