@@ -8,6 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.logging_setup import foreign
+from app.urls import referrer_path
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +58,19 @@ def handle_domain(error: DomainError):
     if wants_json():
         return json_error(error.status, error.code, str(error))
     flash(str(error), "danger")
-    return redirect(request.referrer or url_for("leads.index"))
+    return redirect(referrer_path() or url_for("leads.index"))
 
 
 def handle_csrf(error: CSRFError):
     if wants_json():
         return json_error(400, "csrf_failed", error.description)
     flash(_("Your form expired or was sent from elsewhere. Please try again."), "warning")
-    return redirect(request.referrer or url_for("auth.login")), 303
+    return redirect(referrer_path() or url_for("auth.login")), 303
 
 
 def handle_500(error: Exception):
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception("unhandled error on %s %s", request.method, foreign(request.path))
     if wants_json():
         return json_error(500, "internal_error", "Something went wrong on our side.")
     return render_template("errors/500.html"), 500

@@ -1,5 +1,3 @@
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -17,6 +15,7 @@ from app.blueprints.auth.forms import ConfirmForm, LoginForm
 from app.extensions import db, limiter
 from app.models import User
 from app.services import accounts, user_sessions
+from app.urls import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -27,14 +26,6 @@ def login_limit() -> str:
 
 def username_key() -> str:
     return "login-user:" + request.form.get("username", "").strip().lower()[:64]
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a local path: no scheme, no host, no `//` or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 def put_in_cookie(user: User) -> None:

@@ -5,7 +5,6 @@ from typing import Any
 from flask import flash, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from app.blueprints.auth.routes import safe_next
 from app.blueprints.leads.forms import AssignForm, choices
 from app.blueprints.leads.serialize import lead_summary
 from app.errors import ValidationError
@@ -13,6 +12,7 @@ from app.extensions import db
 from app.models import FacebookLead, User
 from app.models.base import MAX_ID
 from app.services import accounts
+from app.urls import safe_next
 
 
 def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:
