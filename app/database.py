@@ -9,8 +9,11 @@ Within one process, writers also queue on a Python lock before `BEGIN IMMEDIATE`
 wakes the moment the writer before it commits, where SQLite's busy handler would sleep in
 growing steps (up to 100 ms) and poll. Other processes still wait through busy_timeout."""
 
+import contextlib
 import contextvars
+import os
 import threading
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request
@@ -30,6 +33,7 @@ def configure_engine(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    create_private_file(engine.url)
     if not sa.event.contains(engine, "connect", _sqlite_connect):
         _write_locks.setdefault(str(engine.url), threading.Lock())
         sa.event.listen(engine, "connect", _sqlite_connect)
@@ -38,6 +42,18 @@ def configure_engine(app: Flask) -> None:
         sa.event.listen(engine, "rollback", _sqlite_end)
     app.before_request(_mark_read_only_requests)
     app.teardown_request(_forget_request_mode)
+
+
+def create_private_file(url: sa.URL) -> None:
+    """Create the SQLite database file readable and writable by its owner only (0600) before
+    SQLite would create it with the umask's mode; its -wal and -shm files take the same mode.
+    An existing file is left as it is."""
+    path = url.database
+    if not path or path == ":memory:" or path.startswith("file:") or url.query.get("mode"):
+        return
+    Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _mark_read_only_requests() -> None:

@@ -82,7 +82,7 @@ class App:
             "DATABASE_URL": f"sqlite:///{self.db_path}",
             "META_GRAPH_URL": graph_url,
             "META_APP_SECRET": SECRET,
-            "SECRET_KEY": "bench-secret-key",
+            "SECRET_KEY": "bench-secret-key-of-at-least-32-bytes",
             "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "SCHEDULER_ENABLED": "0",
             "META_SANDBOX": "0",

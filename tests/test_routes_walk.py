@@ -140,10 +140,14 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("admin.create_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.edit_config", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.edit_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # (Asking Meta is a POST: discovery and the connection test. GET and POST of the forms
+    # page share a URL, so each endpoint's other method reaches its twin.)
     ("admin.config_forms", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.config_forms", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
-    ("admin.test_config", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
-    ("admin.test_config", "POST"): each(NOT_ALLOWED),
+    ("admin.discover_forms", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.discover_forms", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.test_config", "GET"): each(NOT_ALLOWED),
+    ("admin.test_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.sync_config", "GET"): each(NOT_ALLOWED),
     ("admin.sync_config", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
     ("admin.health", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},

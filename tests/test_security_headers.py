@@ -106,3 +106,35 @@ def test_headers_are_set_on_500_pages(app, client):
     assert csp_directives(response)["frame-ancestors"] == {"'none'"}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert b"boom" not in response.data
+
+
+def test_sockets_may_connect_to_this_origin_only(responses):
+    for kind, response in responses.items():
+        sources = csp_directives(response)["connect-src"]
+        assert sources == {"'self'", "ws://localhost"}, kind  # never any ws: or wss: host
+
+
+def test_a_strange_host_header_does_not_widen_the_policy(client):
+    response = client.get("/auth/login", headers={"Host": "evil.example; script-src *"})
+    directives = csp_directives(response)
+    assert directives["connect-src"] == {"'self'"}
+    assert script_sources(directives) == {"'self'"}
+
+
+def test_pages_and_the_api_are_never_stored_in_a_cache(app, client, auth, users, responses):
+    with app.app_context():
+        lead_id = factories.make_lead().id
+        db.session.commit()
+    auth.login()
+    fetched = {
+        "api stats": client.get("/facebook-leads/api/stats"),
+        "api leads": client.get("/facebook-leads/api/leads"),
+        "api lead": client.get(f"/facebook-leads/api/leads/{lead_id}"),
+        "api recent": client.get("/facebook-leads/api/recent"),
+        "row": client.get(f"/facebook-leads/{lead_id}/row"),
+    }
+    for kind, response in (responses | fetched).items():
+        assert response.headers["Cache-Control"] == "no-store", kind
+    static = client.get("/static/favicon.svg")
+    static.close()
+    assert static.status_code == 200 and "no-store" not in static.headers.get("Cache-Control", "")

@@ -32,4 +32,5 @@ class ConfigForm(FlaskForm):
 
 
 class FormSelectionForm(FlaskForm):
+    discover = SubmitField(_l("Load the forms from Meta"))
     submit = SubmitField(_l("Sync the ticked forms"))

@@ -87,9 +87,24 @@ def edit_config(config_id: int):
     )
 
 
-@bp.route("/configs/<int:config_id>/forms", methods=["GET", "POST"])
+@bp.get("/configs/<int:config_id>/forms")
 def config_forms(config_id: int):
+    """The forms we know of; asking Meta for its list is a POST (it calls out)."""
+    config = config_or_404(config_id)
+    return render_template(
+        "admin/config_forms.html",
+        config=config,
+        form=FormSelectionForm(),
+        discovered=None,
+        error=None,
+    )
+
+
+@bp.post("/configs/<int:config_id>/forms")
+def discover_forms(config_id: int):
     config, form = config_or_404(config_id), FormSelectionForm()
+    if not form.validate_on_submit():
+        return redirect(url_for(".config_forms", config_id=config.id), 303)
     try:
         discovered = meta_configs.discover_forms(config, meta_configs.build_client(config))
     except GraphError as error:
@@ -100,31 +115,39 @@ def config_forms(config_id: int):
             discovered=None,
             error=explain(error, meta_health.now()),
         )
-    if form.validate_on_submit():
-        started, stopped = meta_configs.set_synced_forms(
-            config, discovered, set(request.form.getlist("form_id"))
+    if form.discover.data:  # "Load the forms from Meta": show them to be ticked
+        return render_template(
+            "admin/config_forms.html", config=config, form=form, discovered=discovered, error=None
         )
-        db.session.commit()
-        flash(
-            _(
-                "Now syncing %(n)s form(s); %(started)s started, %(stopped)s stopped.",
-                n=sum(f.is_active for f in config.forms),
-                started=started,
-                stopped=stopped,
-            ),
-            "success",
-        )
-        return redirect(url_for(".health"), 303)
-    return render_template(
-        "admin/config_forms.html", config=config, form=form, discovered=discovered, error=None
+    return save_form_selection(config, discovered)
+
+
+def save_form_selection(config, discovered):
+    started, stopped = meta_configs.set_synced_forms(
+        config, discovered, set(request.form.getlist("form_id"))
     )
+    db.session.commit()
+    flash(
+        _(
+            "Now syncing %(n)s form(s); %(started)s started, %(stopped)s stopped.",
+            n=sum(f.is_active for f in config.forms),
+            started=started,
+            stopped=stopped,
+        ),
+        "success",
+    )
+    return redirect(url_for(".health"), 303)
 
 
-@bp.get("/configs/<int:config_id>/test")
+@bp.post("/configs/<int:config_id>/test")
 def test_config(config_id: int):
     config = config_or_404(config_id)
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for(".configs"), 303)
     checks = meta_health.test_connection(config, meta_configs.build_client(config))
-    return render_template("admin/config_test.html", config=config, checks=checks)
+    return render_template(
+        "admin/config_test.html", config=config, checks=checks, confirm=ConfirmForm()
+    )
 
 
 @bp.post("/configs/<int:config_id>/sync")

@@ -78,10 +78,11 @@ def test_admin_meta_pages_refuse_staff(app, client, auth, users, config_id):
         "/admin/configs/new",
         f"/admin/configs/{config_id}/edit",
         f"/admin/configs/{config_id}/forms",
-        f"/admin/configs/{config_id}/test",
         "/admin/health",
     ):
         assert client.get(path).status_code == 403, path
+    for path in (f"/admin/configs/{config_id}/forms", f"/admin/configs/{config_id}/test"):
+        assert client.post(path).status_code == 403, path
 
 
 def test_connecting_a_page_stores_the_token_encrypted_and_never_shows_it(app, admin, sandbox):
@@ -136,7 +137,12 @@ def test_editing_without_a_token_keeps_it_and_a_new_token_clears_needs_reauth(
 
 
 def test_form_discovery_lists_meta_forms_and_saves_the_selection(app, admin, config_id, sandbox):
+    calls = len(sandbox.state.requests_log)
     page = admin.get(f"/admin/configs/{config_id}/forms").get_data(as_text=True)
+    assert len(sandbox.state.requests_log) == calls  # a GET never calls Meta
+    assert "Load the forms from Meta" in page
+    discover = {"discover": "Load the forms from Meta"}
+    page = admin.post(f"/admin/configs/{config_id}/forms", data=discover).get_data(as_text=True)
     forms = sandbox.state.form_ids()
     assert all(form_id in page for form_id in forms) and "Hair Transplant" in page
     admin.post(f"/admin/configs/{config_id}/forms", data={"form_id": forms[:2]})
@@ -152,10 +158,11 @@ def test_form_discovery_lists_meta_forms_and_saves_the_selection(app, admin, con
 
 def test_test_connection_explains_a_good_and_a_revoked_token(app, admin, config_id, sandbox):
     app.config["META_APP_ID"] = SANDBOX_APP_ID
-    page = admin.get(f"/admin/configs/{config_id}/test").get_data(as_text=True)
+    assert admin.get(f"/admin/configs/{config_id}/test").status_code == 405  # never a GET
+    page = admin.post(f"/admin/configs/{config_id}/test").get_data(as_text=True)
     assert "Valid page token with the lead permissions" in page and "Problem" not in page
     sandbox.state.revoke_token(DEFAULT_PAGE_TOKEN)
-    page = admin.get(f"/admin/configs/{config_id}/test").get_data(as_text=True)
+    page = admin.post(f"/admin/configs/{config_id}/test").get_data(as_text=True)
     assert "no longer valid: paste a new Page access token" in page
 
 
