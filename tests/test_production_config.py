@@ -72,18 +72,30 @@ def test_no_hsts_outside_production(client):
 # --- behind a proxy -----------------------------------------------------------------------
 
 
-def limited(database, proxies: int):
-    app = create_app(
-        config_for(
-            database,
-            TRUSTED_PROXIES=proxies,
-            RATELIMIT_ENABLED=True,
-            LOGIN_RATE_LIMIT="2 per minute",
+@pytest.fixture
+def limited(database):
+    """Apps with a login limit of 2 a minute and TRUSTED_PROXIES as asked (engines disposed)."""
+    made = []
+
+    def build(proxies: int):
+        app = create_app(
+            config_for(
+                database,
+                TRUSTED_PROXIES=proxies,
+                RATELIMIT_ENABLED=True,
+                LOGIN_RATE_LIMIT="2 per minute",
+            )
         )
-    )
-    with app.app_context():
-        reset_schema()
-    return app
+        with app.app_context():
+            reset_schema()
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def login_attempt(client, forwarded_for: str):
@@ -94,8 +106,8 @@ def login_attempt(client, forwarded_for: str):
     )
 
 
-def test_behind_one_trusted_proxy_each_client_address_has_its_own_rate_limit(database):
-    client = limited(database, proxies=1).test_client()
+def test_behind_one_trusted_proxy_each_client_address_has_its_own_rate_limit(limited):
+    client = limited(proxies=1).test_client()
     for n in range(3):  # three people behind the same proxy: 2 attempts each
         for _ in range(2):
             assert login_attempt(client, f"203.0.113.{n}").status_code == 200
@@ -104,8 +116,8 @@ def test_behind_one_trusted_proxy_each_client_address_has_its_own_rate_limit(dat
     assert "connect-src 'self' wss://localhost;" in page.headers["Content-Security-Policy"]
 
 
-def test_without_trusted_proxies_forwarded_headers_are_ignored(database):
-    client = limited(database, proxies=0).test_client()
+def test_without_trusted_proxies_forwarded_headers_are_ignored(limited):
+    client = limited(proxies=0).test_client()
     assert login_attempt(client, "203.0.113.1").status_code == 200
     assert login_attempt(client, "203.0.113.2").status_code == 200
     assert (
