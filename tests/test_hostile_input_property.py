@@ -20,7 +20,7 @@ from app.models import FailedLead, Role, User
 from app.services import meta_configs, user_sessions
 from tests import factories
 
-EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "80"))
+EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "200"))
 ROLES = ("anonymous", "staff", "superadmin")
 SKIPPED_PREFIXES = ("/static", "/_sandbox/")
 PARAMS = [
