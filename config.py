@@ -50,7 +50,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'meta_lead_desk.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: SQL parameters (emails, phones) never appear in errors or logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = env_str("REDIS_URL") or None
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")  # Redis pub/sub channel
 
@@ -67,6 +68,8 @@ class Config:
     META_SYNC_OVERLAP_SECONDS = env_int("META_SYNC_OVERLAP_SECONDS", 300)
     META_PAGE_SIZE = env_int("META_PAGE_SIZE", 100)
     META_SYNC_BATCH = env_int("META_SYNC_BATCH", 500)
+    META_SYNC_LEASE_SECONDS = env_int("META_SYNC_LEASE_SECONDS", 180)  # stale without a beat
+    META_SYNC_HEARTBEAT_SECONDS = float(env_str("META_SYNC_HEARTBEAT_SECONDS", "15"))
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED")
     WEBHOOK_WORKER = env_bool("WEBHOOK_WORKER", True)

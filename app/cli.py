@@ -10,8 +10,9 @@ from flask.cli import AppGroup
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Role
-from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_sync
+from app.models import Role, SyncTrigger
+from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_reconcile
+from app.tasks import sync_jobs
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
@@ -87,23 +88,53 @@ def add_config(distributor_name, page_id, form_ids, token, interval, graph_versi
 @meta_cli.command("sync")
 @click.option("--config", "config_id", type=int, default=None, help="Only this config id.")
 def sync(config_id: int | None) -> None:
-    """Pull new leads now; prints one summary line per form."""
-    ids = [config_id] if config_id else [c.id for c in meta_configs.list_active_configs()]
-    if not ids:
-        click.echo("No active Meta configs. Add one with `flask meta add-config`.")
-    for cid in ids:
+    """Pull new leads now; prints one summary line per form. Exits 1 if a config is being
+    synced by another process."""
+    busy = False
+    for cid in config_ids(config_id):
         started = time.perf_counter()
-        outcome = meta_sync.sync_config(cid)
-        if outcome.skipped:
-            click.echo(f"config {cid}: skipped ({outcome.skipped})")
+        outcome = sync_jobs.sync_config(cid)
+        busy = busy or report(outcome)
         for form in outcome.forms:
             r = form.result
             click.echo(
                 f"config {cid} form {form.form_id}: {form.status} fetched={r.fetched} "
-                f"created={r.created} duplicates={r.already_stored + r.reinquiries} "
-                f"failed={r.failed}" + (f" error: {form.error}" if form.error else "")
+                f"created={r.created} already_stored={r.already_stored} "
+                f"reinquiries={r.reinquiries} failed={r.failed}"
+                + (f" error: {form.error}" if form.error else "")
             )
         click.echo(f"config {cid}: done in {time.perf_counter() - started:.2f}s")
+    if busy:
+        raise SystemExit(1)
+
+
+@meta_cli.command("reconcile")
+@click.option("--config", "config_id", type=int, default=None, help="Only this config id.")
+def reconcile(config_id: int | None) -> None:
+    """Compare Meta's lead count of each form with ours and re-read the last 90 days, storing
+    what is missing; prints per form Meta's count, ours, fetched and added."""
+    busy = False
+    for cid in config_ids(config_id):
+        outcome = sync_jobs.sync_config(cid, trigger=SyncTrigger.RECONCILE, deep=True)
+        busy = busy or report(outcome)
+        for line in meta_reconcile.report_lines(outcome):
+            click.echo(f"config {cid} {line}")
+    if busy:
+        raise SystemExit(1)
+
+
+def config_ids(config_id: int | None) -> list[int]:
+    ids = [config_id] if config_id else [c.id for c in meta_configs.list_active_configs()]
+    if not ids:
+        click.echo("No active Meta configs. Add one with `flask meta add-config`.")
+    return ids
+
+
+def report(outcome) -> bool:
+    """Echo why a config was skipped; True when another process holds its lease."""
+    if outcome.skipped:
+        click.echo(f"config {outcome.config_id}: skipped ({outcome.skipped})", err=True)
+    return outcome.held_by is not None
 
 
 @meta_cli.command("rotate-keys")

@@ -4,15 +4,16 @@ import logging
 import time
 
 from app.models import SyncTrigger
-from app.services import lead_scoring, meta_configs, meta_health, meta_sync, meta_webhooks
+from app.services import lead_scoring, meta_configs, meta_health
+from app.tasks import sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
 
 
 def sync_meta_config(config_id: int) -> None:
-    """Poll one Meta config's forms (the sync service commits per page)."""
+    """Poll one Meta config's forms (the sync job commits per batch)."""
     started = time.perf_counter()
-    outcome = meta_sync.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
+    outcome = sync_jobs.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
     created = sum(f.result.created for f in outcome.forms)
     elapsed = time.perf_counter() - started
     log.info(
@@ -40,9 +41,21 @@ def decay_scores() -> None:
 
 def process_webhook_events() -> None:
     """Fetch the leads of due webhook events (retries, and events left by a restart)."""
-    processed = meta_webhooks.process_due_events()
+    processed = webhook_jobs.process_due_events()
     if processed:
         log.info("job webhook events: %d processed", processed)
+
+
+def reconcile_behind() -> None:
+    """Deep re-read of forms that reconciliation found behind Meta's count."""
+    forms = sync_jobs.reconcile_behind()
+    if forms:
+        log.info("job reconcile: %d form(s) re-read", forms)
+
+
+def deep_sweep() -> None:
+    """Daily: re-read the last 90 days of every synced form."""
+    log.info("job deep sweep: %d config(s) re-read", sync_jobs.deep_sweep())
 
 
 def check_tokens() -> None:

@@ -46,6 +46,8 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "check_tokens",
         "decay_scores",
         "process_webhook_events",
+        "reconcile_behind",
+        "deep_sweep",
         f"sync_meta_config:{config_ids[0]}",
     }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
@@ -65,7 +67,9 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "check_tokens",
         "decay_scores",
+        "deep_sweep",
         "process_webhook_events",
+        "reconcile_behind",
         "refresh_jobs",
     ]
 
