@@ -10,7 +10,7 @@ from app.blueprints.leads.forms import choices
 from app.errors import DomainError
 from app.extensions import db
 from app.meta.client import GraphError
-from app.services import accounts, meta_configs, meta_health
+from app.services import accounts, backups, meta_configs, meta_health
 from app.services.meta_sync import explain
 from app.tasks import background
 
@@ -145,6 +145,7 @@ def health():
         overview=meta_health.health_overview(next_runs),
         failed=meta_health.list_failed_leads(),
         webhook_problems=meta_health.list_webhook_problems(),
+        backup=backups.backup_health(),
         confirm=ConfirmForm(),
     )
 
