@@ -68,7 +68,7 @@ def test_a_failed_job_is_recorded_mailed_and_shown(app, client, auth, admin_emai
         run_job(app, jobs.backup_database)
     [run] = runs(app)
     assert run.status is BackupStatus.FAILED and run.path is None
-    assert "could not be written" in run.error and "a-file" in run.error
+    assert "backup into" in run.error and "Not a directory" in run.error
     [message] = outbox
     assert message.recipients == [admin_email] and "backup failed" in message.subject
     assert run.error in message.body

@@ -148,12 +148,17 @@ def _read_frame(raw: BinaryIO) -> bytes:
 
 
 def gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Decompress a gzip stream, checking its CRC and length; BackupError if cut or damaged."""
+    """Decompress a gzip stream, checking its CRC and length; BackupError if cut or damaged.
+    Output comes in pieces of at most 1 MiB (a megabyte of zeros compresses to a kilobyte)."""
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         for chunk in chunks:
-            yield inflater.decompress(chunk)
-            if inflater.eof and inflater.unused_data:
+            if inflater.eof and chunk:
+                raise BackupError(_("The backup has data after its compressed end."))
+            while chunk:
+                yield inflater.decompress(chunk, CHUNK)
+                chunk = inflater.unconsumed_tail
+            if inflater.unused_data:
                 raise BackupError(_("The backup has data after its compressed end."))
         yield inflater.flush()
     except zlib.error as error:

@@ -47,6 +47,7 @@ from app.services.backups.manifest import (
 )
 
 SQLITE_FULL = 13
+GZIP_LEVEL = 6  # at 100,000 leads: half the time of level 9 for a file 1 % larger
 
 
 def create_backup(out: Path | None = None, *, now: datetime | None = None) -> tuple[Manifest, Path]:
@@ -129,7 +130,9 @@ def dump_sqlite(engine: sa.Engine, out: Writer, artifact: Path) -> Snapshot:
         snapshot = copy_sqlite(sqlite_path(engine), copy)
         with (
             open(copy, "rb") as source,
-            gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as compressed,
+            gzip.GzipFile(
+                filename="", mode="wb", fileobj=out, compresslevel=GZIP_LEVEL, mtime=0
+            ) as compressed,
         ):
             shutil.copyfileobj(source, compressed, CHUNK)
     finally:
@@ -208,11 +211,7 @@ def storage_error(error: BaseException, directory: Path) -> BackupError:
             )
         )
     return BackupError(
-        _(
-            "The backup could not be written to %(directory)s: %(error)s",
-            directory=directory,
-            error=error,
-        )
+        _("The backup into %(directory)s failed: %(error)s", directory=directory, error=error)
     )
 
 

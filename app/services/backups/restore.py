@@ -115,7 +115,7 @@ def tables_with_rows() -> list[str]:
 
 def current_revision() -> str:
     with db.engine.connect() as conn:
-        return read_snapshot(conn).schema_revision or ""
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() or ""
 
 
 def verify_checksum(artifact: Path, manifest: Manifest) -> None:
@@ -180,7 +180,7 @@ def restore_sqlite(
             for chunk in gunzip(chunks):
                 out.write(chunk)
         check_sqlite_copy(scratch, manifest)
-        safety = create_backup(now=now)[1] if backup_first else None
+        safety = safety_backup(now) if backup_first else None
         db.session.remove()
         db.engine.dispose()
         source, destination = sqlite3.connect(scratch), sqlite3.connect(target, timeout=30)
@@ -192,6 +192,20 @@ def restore_sqlite(
     finally:
         scratch.unlink(missing_ok=True)
     return safety
+
+
+def safety_backup(now: datetime | None) -> Path:
+    """Back up the database a forced restore is about to replace."""
+    try:
+        return create_backup(now=now)[1]
+    except BackupError as error:
+        raise BackupError(
+            _(
+                "The database to be replaced could not be backed up first (%(error)s). Move it "
+                "away by hand, then restore into an empty database.",
+                error=error,
+            )
+        ) from error
 
 
 def check_sqlite_copy(path: Path, manifest: Manifest) -> None:
@@ -213,7 +227,7 @@ def restore_postgres(
 ) -> Path | None:
     """Drop the target's tables, pg_restore in one transaction, compare the row counts."""
     postgres.find_tool("pg_restore", db.engine)
-    safety = create_backup(now=now)[1] if backup_first else None
+    safety = safety_backup(now) if backup_first else None
     db.session.remove()
     with db.engine.begin() as conn:
         drop_tables(conn)

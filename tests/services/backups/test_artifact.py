@@ -9,6 +9,7 @@ import pytest
 from cryptography.fernet import Fernet, MultiFernet
 
 from app.services.backups.artifact import (
+    CHUNK,
     MAGIC,
     EncryptingWriter,
     fernet_from,
@@ -101,12 +102,22 @@ def test_an_invalid_key_is_named():
     assert fernet_from(" ") is None and isinstance(fernet_from(KEY), MultiFernet)
 
 
+def test_gunzip_hands_out_bounded_pieces():
+    zeros = gzip.compress(bytes(20 * CHUNK))
+    assert len(zeros) < CHUNK
+    pieces = list(gunzip([zeros]))
+    assert max(map(len, pieces)) <= CHUNK and sum(map(len, pieces)) == 20 * CHUNK
+
+
 def test_gunzip_checks_the_end_and_the_checksum():
     data = os.urandom(50_000)
     packed = gzip.compress(data)
     assert b"".join(gunzip([packed[:1000], packed[1000:]])) == data
     with pytest.raises(BackupError, match="truncated"):
         b"".join(gunzip([packed[:-20]]))
+    for extra in ([packed + b"x"], [packed, b"x"]):
+        with pytest.raises(BackupError, match="after its compressed end"):
+            b"".join(gunzip(extra))
     damaged = bytearray(packed)
     damaged[-6] ^= 0xFF  # inside the CRC32 trailer
     with pytest.raises(BackupError, match="damaged"):
