@@ -84,6 +84,11 @@ class Config:
     MAIL_PASSWORD = env_str("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "leads@localhost")
 
+    BACKUP_DIR = env_str("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = env_int("BACKUP_KEEP", 14)  # days
+    BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")  # Fernet keys, comma-separated
+    PG_BIN_DIR = env_str("PG_BIN_DIR")  # where pg_dump/pg_restore are, when not on PATH
+
     DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "TR")
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
     BABEL_DEFAULT_LOCALE = "en"
@@ -132,6 +137,8 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     WEBHOOK_WORKER = False  # tests process webhook events explicitly
     META_SANDBOX = False
+    BACKUP_DIR = str(Path(tempfile.mkdtemp(prefix="mld-backups-")))
+    BACKUP_ENCRYPTION_KEY = ""
     META_HTTP_TIMEOUT = 5.0
     META_RETRY_BACKOFF_S = 0.01
     RATELIMIT_ENABLED = False

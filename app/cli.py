@@ -3,15 +3,24 @@ belongs to the sandbox and is added by the development entry point)."""
 
 import functools
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.models import Role, SyncTrigger
-from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_reconcile
+from app.models import BackupStatus, BackupTrigger, Role, SyncTrigger
+from app.services import (
+    accounts,
+    backups,
+    lead_counters,
+    lead_scoring,
+    meta_configs,
+    meta_reconcile,
+)
 from app.tasks import sync_jobs
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -20,6 +29,7 @@ meta_cli = AppGroup("meta", help="Meta Lead Ads connections and syncing.")
 scheduler_cli = AppGroup("scheduler", help="The background scheduler.")
 scoring_cli = AppGroup("scoring", help="Lead scores.")
 leads_cli = AppGroup("leads", help="Lead maintenance.")
+backup_cli = AppGroup("backup", help="Back up and restore the database.")
 
 
 def fail_on_validation(func):
@@ -162,6 +172,51 @@ def recount() -> None:
     click.echo(f"Counted {total} lead(s).")
 
 
+@backup_cli.command("create")
+@click.option("--out", type=click.Path(path_type=Path), help="A file, or a directory for it.")
+def backup_create(out: Path | None) -> None:
+    """Back up the database now (to BACKUP_DIR unless --out), with a manifest beside it."""
+    run = backups.run_backup(BackupTrigger.MANUAL, out=out)
+    db.session.commit()
+    if run.status is BackupStatus.FAILED:
+        raise click.ClickException(run.error or "?")
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    click.echo(
+        _(
+            "Backup written: %(path)s (%(size)s bytes, %(s)ss).",
+            path=run.path,
+            size=f"{run.size_bytes:,}",
+            s=f"{seconds:.1f}",
+        )
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (backed up first).")
+def backup_restore(path: Path, force: bool) -> None:
+    """Restore a backup into this app's (empty) database, then run the remaining migrations."""
+    try:
+        outcome = backups.restore_backup(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    if outcome.safety_backup:
+        click.echo(
+            _("The replaced database was backed up first to %(path)s.", path=outcome.safety_backup)
+        )
+    click.echo(
+        _(
+            "Restored %(name)s: %(leads)s leads, schema %(before)s -> %(after)s, in %(s)ss.",
+            name=path.name,
+            leads=f"{outcome.manifest.leads:,}",
+            before=outcome.schema_before,
+            after=outcome.schema_after,
+            s=f"{outcome.seconds:.1f}",
+        )
+    )
+
+
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the sync scheduler in this process until interrupted."""
@@ -184,5 +239,6 @@ def register(app: Flask) -> None:
         scheduler_cli,
         scoring_cli,
         leads_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)

@@ -2,9 +2,11 @@
 
 import logging
 import time
+from datetime import UTC, datetime
 
-from app.models import SyncTrigger
-from app.services import lead_scoring, meta_configs, meta_health
+from app.extensions import db
+from app.models import BackupStatus, BackupTrigger, SyncTrigger
+from app.services import backups, lead_scoring, meta_configs, meta_health
 from app.tasks import sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
@@ -62,3 +64,15 @@ def check_tokens() -> None:
     """Daily: ask Meta about every token; alert superadmins about dead or expiring ones."""
     outcome = meta_health.check_all_tokens()
     log.info("job check tokens: %s", outcome)
+
+
+def backup_database() -> None:
+    """Hourly: the daily backup when due (prunes old ones; a failure is recorded and mailed)."""
+    if not backups.is_due(datetime.now(UTC)):
+        return
+    db.session.commit()  # end the read: a backup must not hold SQLite's write lock
+    run = backups.run_backup(BackupTrigger.SCHEDULE)
+    if run.status is BackupStatus.FAILED:
+        log.error("job backup FAILED: %s", run.error)
+    else:
+        log.info("job backup: %s (%d bytes)", run.path, run.size_bytes)

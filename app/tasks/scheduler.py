@@ -28,6 +28,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
         (jobs.reconcile_behind, timedelta(minutes=10), now + timedelta(minutes=2)),
         (jobs.deep_sweep, timedelta(days=1), now + timedelta(hours=1)),
         (jobs.check_tokens, timedelta(days=1), now + timedelta(minutes=1)),
+        (jobs.backup_database, timedelta(hours=1), now + timedelta(minutes=5)),  # daily when due
     ):
         scheduler.add_job(
             run_job,

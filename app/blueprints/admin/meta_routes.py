@@ -10,7 +10,14 @@ from app.blueprints.leads.forms import choices
 from app.errors import DomainError
 from app.extensions import db
 from app.meta.client import GraphError
-from app.services import accounts, lead_quarantine, meta_configs, meta_health, meta_webhooks
+from app.services import (
+    accounts,
+    backups,
+    lead_quarantine,
+    meta_configs,
+    meta_health,
+    meta_webhooks,
+)
 from app.services.meta_errors import explain
 from app.tasks import background
 
@@ -145,6 +152,7 @@ def health():
         overview=meta_health.health_overview(next_runs),
         failed=lead_quarantine.list_failed_leads(),
         webhook_problems=meta_health.list_webhook_problems(),
+        backup=backups.backup_health(),
         confirm=ConfirmForm(),
     )
 
