@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -54,6 +55,18 @@ def create_private_file(url: sa.URL) -> None:
     Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Run a job that writes with write-ready transactions (SQLite: BEGIN IMMEDIATE), whatever
+    thread calls it: a job's read-then-write must not meet SQLITE_BUSY_SNAPSHOT when another
+    thread (a lease heartbeat, the webhook worker) wrote in between."""
+    token = may_write.set(True)
+    try:
+        yield
+    finally:
+        may_write.reset(token)
 
 
 def _mark_read_only_requests() -> None:

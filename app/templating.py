@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Flask, current_app, request, url_for
 
+from app import messages
 from app.meta.treatments import treatment_label
 from app.models import LeadStatus
 from app.services import lead_scoring, meta_health
@@ -89,6 +90,7 @@ def register(app: Flask) -> None:
     app.add_template_global(whatsapp_href)
     app.add_template_global(mailto_href)
     app.add_template_global(url_with)
+    app.add_template_global(messages.translated, "message")
     app.add_template_global(now_utc)
     app.add_template_global(meta_health.attention_needed, "meta_attention")
     app.add_template_global(timedelta)

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.extensions import db, login_manager
-from app.models import FailedLead, Role, User
+from app.models import FailedLead, MetaWebhookEvent, Role, User, WebhookEventStatus
 from app.services import meta_configs, user_sessions
 from tests import factories
 
@@ -78,7 +78,8 @@ def seed(app) -> dict[str, Any]:
         lead = factories.make_lead(assigned_to_id=staff.id)
         config = meta_configs.add_config(distributor, page_id="1", form_ids=["2"], token="t" * 20)
         failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
-        db.session.add(failed)
+        event = MetaWebhookEvent(leadgen_id="77", payload={}, status=WebhookEventStatus.FAILED)
+        db.session.add_all([failed, event])
         db.session.commit()
         return {
             "users": {"superadmin": admin.id, "staff": staff.id},
@@ -88,6 +89,7 @@ def seed(app) -> dict[str, Any]:
                 "distributor_id": distributor.id,
                 "config_id": config.id,
                 "failed_id": failed.id,
+                "event_id": event.id,
             },
         }
 
@@ -95,8 +97,10 @@ def seed(app) -> dict[str, Any]:
 @st.composite
 def hostile_requests(draw, app, known: dict[str, int]) -> dict[str, Any]:
     rule, method, arguments = draw(st.sampled_from(routes(app)))
+    ids = st.integers(0, 2**70)  # a URL argument seed() does not know gets random ids only
     values = {
-        name: draw(st.one_of(st.just(known[name]), st.integers(0, 2**70))) for name in arguments
+        name: draw(st.one_of(st.just(known[name]), ids) if name in known else ids)
+        for name in arguments
     }
     path = app.url_map.bind("localhost").build(endpoint_of(app, rule), values)
     request = {

@@ -15,7 +15,8 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 from app.models import FacebookLead, Role
-from app.services import meta_configs, meta_sync
+from app.services import meta_configs
+from app.tasks import sync_jobs
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from tests import factories
 from tests.conftest import config_for, reset_schema
@@ -113,7 +114,7 @@ def test_no_log_line_names_a_person(database, sandbox, caplog, capsys):
             token=DEFAULT_PAGE_TOKEN,
         ).id
         db.session.commit()
-        outcome = meta_sync.sync_config(config_id)
+        outcome = sync_jobs.sync_config(config_id)
         assert sum(f.result.created for f in outcome.forms if f.result) > 50
         lead = db.session.scalar(
             sa.select(FacebookLead)
