@@ -152,12 +152,7 @@ def retry_failed_lead(failed: FailedLead) -> tuple[bool, str | None]:
     normalized = normalize_lead(raw, default_region=current_app.config["DEFAULT_PHONE_REGION"])
     if normalized.error:
         return False, messages.translated(normalized.error, normalized.error_params, None)
-    source = LeadSource(
-        config.distributor_id if config else None,
-        config.page_id if config else None,
-        failed.form_id,
-        failed.config_id,
-    )
+    source = LeadSource.of(config, failed.form_id)
     result = ingest_raw_leads([raw], source)
     if result.failed:
         return False, messages.translated("database_refused", {"error": "?"}, None)

@@ -14,13 +14,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app import events
+from app.database import upsert
 from app.extensions import db
 from app.meta.normalize import normalize_lead
-from app.models import FacebookLead, LeadStatus
+from app.models import FacebookLead, LeadStatus, MetaApiConfig
 from app.services import lead_counters, lead_duplicates, lead_quarantine, lead_scoring, lead_search
 from app.services.lead_quarantine import Failure
 
@@ -48,6 +49,13 @@ class LeadSource:
     page_id: str | None = None
     form_id: str | None = None
     config_id: int | None = None
+
+    @classmethod
+    def of(cls, config: MetaApiConfig | None, form_id: str | None = None) -> "LeadSource":
+        """Leads of *config*'s Page (and one of its forms, when known)."""
+        if config is None:
+            return cls(None, None, form_id, None)
+        return cls(config.distributor_id, config.page_id, form_id, config.id)
 
 
 @dataclass
@@ -164,10 +172,8 @@ def quarantine(failures: Sequence[Failure], source: LeadSource, now: datetime) -
 
 
 def insert_statement():
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(LEADS).on_conflict_do_nothing(index_elements=["meta_lead_id"]).returning(*RETURNED)
+        upsert(LEADS).on_conflict_do_nothing(index_elements=["meta_lead_id"]).returning(*RETURNED)
     )
 
 
