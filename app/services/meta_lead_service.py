@@ -7,7 +7,6 @@ import enum
 import functools
 import json
 import logging
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +21,7 @@ from app.database import upsert
 from app.extensions import db
 from app.meta.normalize import normalize_lead
 from app.models import FacebookLead, LeadStatus, MetaApiConfig
-from app.services import lead_counters, lead_duplicates, lead_quarantine, lead_scoring, lead_search
+from app.services import lead_derived, lead_duplicates, lead_quarantine, lead_scoring
 from app.services.lead_quarantine import Failure
 
 log = logging.getLogger(__name__)
@@ -255,18 +254,9 @@ def index_and_count(
     source: LeadSource,
 ) -> None:
     """Search terms and status counters for the new leads (same transaction)."""
-    if not inserted:
-        return
     by_lead_id = {row["meta_lead_id"]: row for row in rows}
     new_rows = [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
-    lead_search.index_leads(new_rows)
-    distributor = source.distributor_id or 0
-    lead_counters.bump(
-        Counter(
-            (distributor, 0, LeadStatus.NEW.value, row["is_test"] or row["id"] in links)
-            for row in new_rows
-        )
-    )
+    lead_derived.added_rows(new_rows, links, source.distributor_id)
 
 
 def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:
