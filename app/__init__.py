@@ -36,6 +36,5 @@ def create_app(config_class: type[Config] = Config) -> Flask:
     )
     for module in (security, blueprints, errors, templating, cli, events):
         module.register(app)
-    if app.config["SCHEDULER_ENABLED"]:
-        tasks.init_scheduler(app)
+    tasks.init_app(app)
     return app

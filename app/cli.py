@@ -17,12 +17,11 @@ from app.services import (
     accounts,
     backups,
     lead_counters,
-    lead_scoring,
     meta_configs,
     meta_reconcile,
     user_sessions,
 )
-from app.tasks import sync_jobs
+from app.tasks import scoring_jobs, sync_jobs
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
@@ -174,7 +173,7 @@ def rotate_keys() -> None:
 def rescore(freshness_only: bool) -> None:
     """Recompute lead scores (after changing the scoring rules)."""
     started = time.perf_counter()
-    count = lead_scoring.rescore_freshness() if freshness_only else lead_scoring.rescore_all()
+    count = scoring_jobs.rescore(freshness_only=freshness_only)
     click.echo(f"Rescored {count} lead(s) in {time.perf_counter() - started:.1f}s.")
 
 

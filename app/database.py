@@ -18,6 +18,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, request
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 
@@ -111,6 +112,12 @@ def _sqlite_end(connection) -> None:
     lock = connection.info.pop("holds_write_lock", None)
     if lock is not None:
         lock.release()
+
+
+def upsert(table: sa.Table):
+    """`INSERT` of the session's dialect that knows `ON CONFLICT` (SQLite and PostgreSQL)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def empty_database() -> None:

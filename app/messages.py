@@ -43,6 +43,8 @@ MESSAGES: dict[str, str] = {
     "database_refused": N_("The database refused the lead (%(error)s)."),
     "lead_crashed": N_("The lead could not be processed (%(error)s); see the server log."),
     "webhook_entry_invalid": N_("A signed webhook entry that is not a lead notification."),
+    # timeline rows written by the system
+    "reinquiry": N_("Asked again as lead #%(lead_id)s."),
     # webhook events
     "no_connection": N_("No active Meta connection owns this Page or form."),
     "not_listed_yet": N_("Meta does not list this new lead yet (code %(code)s); retrying."),

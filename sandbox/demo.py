@@ -83,7 +83,7 @@ def seed_leads(config_id: int, count: int, *, seed: int = 11, spread_days: float
         size = min(SEED_CHUNK, count - start)
         stamps = sorted(now - int(rng.random() * spread_days * 86400) for _ in range(size))
         raws = [factory.lead(forms[i % len(forms)], ts) for i, ts in enumerate(stamps)]
-        source = LeadSource(config.distributor_id, config.page_id, None, config.id)
+        source = LeadSource.of(config)
         result = ingest_raw_leads(raws, source, now=datetime.now(UTC), announce_events=False)
         db.session.commit()
         created += result.created

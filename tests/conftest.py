@@ -52,6 +52,7 @@ def app(database, app_config):
     token = may_write.set(False)
     yield app
     may_write.reset(token)
+    app.extensions["task_runner"].shutdown()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

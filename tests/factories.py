@@ -6,7 +6,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models import Distributor, FacebookLead, LeadStatus, Role, User
-from app.services import accounts, lead_counters, lead_search
+from app.services import accounts, lead_derived
 
 _counter = itertools.count(1)
 
@@ -37,7 +37,5 @@ def make_lead(**values: Any) -> FacebookLead:
     lead = FacebookLead(**(defaults | values))
     db.session.add(lead)
     db.session.flush()
-    # What ingestion does for every stored lead: search terms and status counters.
-    lead_search.reindex_lead(lead)
-    lead_counters.moved(None, lead_counters.key_of(lead))
+    lead_derived.added(lead)  # search terms and counters, as for every stored lead
     return lead

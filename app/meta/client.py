@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from app.logging_setup import foreign, foreign_id
 from app.meta.errors import (
     DEFAULT_THROTTLE_WAIT_S,
     ErrorKind,
@@ -192,7 +193,11 @@ class GraphClient:
         self._read_headers(response)
         trace = response.headers.get("x-fb-trace-id") or response.headers.get("x-fb-request-id")
         log.info(
-            "graph GET %s -> %s in %.0fms trace=%s", path, response.status_code, elapsed_ms, trace
+            "graph GET %s -> %s in %.0fms trace=%s",
+            foreign(path),
+            response.status_code,
+            elapsed_ms,
+            foreign_id(trace),
         )
         body = self._json(response)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
@@ -235,7 +240,7 @@ class GraphClient:
             subcode,
             message,
             kind,
-            fbtrace_id=envelope.get("fbtrace_id"),
+            fbtrace_id=foreign_id(envelope.get("fbtrace_id")),
             http_status=response.status_code,
         )
         if kind == ErrorKind.THROTTLED:
@@ -249,7 +254,7 @@ class GraphClient:
         self.usage = {}
         self.served_version = response.headers.get("facebook-api-version", self.served_version)
         if warning := response.headers.get("x-ad-api-version-warning"):
-            log.warning("Meta version warning for %s: %s", self.version, warning[:200])
+            log.warning("Meta version warning for %s: %s", self.version, foreign(warning, 200))
         for header in (
             "x-app-usage",
             "x-business-use-case-usage",

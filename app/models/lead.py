@@ -107,8 +107,13 @@ class FacebookLead(db.Model):
     meta_created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Milestones (the funnel counts leads that reached at least a stage): the first contact
+    # attempt (call, WhatsApp or email, any result; it stops the response clock), qualified,
+    # converted, and lost (cleared when the lead is reopened).
     first_contacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    qualified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version_id: Mapped[int] = mapped_column(default=1)
 

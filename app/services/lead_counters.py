@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
+from app.database import upsert
 from app.extensions import db
 from app.models import FacebookLead, LeadCounter
 
@@ -35,10 +35,7 @@ def bump(deltas: Mapping[Key, int]) -> None:
     ]
     if not changes:
         return
-    insert = (
-        postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    stmt = insert(COUNTERS)
+    stmt = upsert(COUNTERS)
     stmt = stmt.on_conflict_do_update(
         index_elements=["distributor_id", "assigned_to_id", "status", "hidden"],
         set_={"n": COUNTERS.c.n + stmt.excluded.n},

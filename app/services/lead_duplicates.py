@@ -97,6 +97,8 @@ def log_reinquiries(links: dict[int, int], now: datetime) -> None:
                     "user_id": None,
                     "description": f"Asked again as lead #{lead_id}.",
                     "interaction_type": InteractionType.REINQUIRY.value,
+                    "message_code": "reinquiry",
+                    "message_params": {"lead_id": lead_id},
                     "created_at": now,
                 }
                 for lead_id, original in links.items()

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import messages
+from app.database import upsert
 from app.extensions import db
 from app.meta.lead_pages import UnreadableLead
 from app.meta.text import scrub_json
@@ -69,8 +69,7 @@ def quarantine(
 
 
 def upsert_statement() -> sa.Insert:
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FAILED)
+    insert = upsert(FAILED)
     return insert.on_conflict_do_update(
         index_elements=["meta_lead_id"],
         index_where=FAILED.c.meta_lead_id.is_not(None),

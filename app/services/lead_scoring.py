@@ -153,86 +153,68 @@ def age_points(age: Any, rules: ScoringRules) -> int:
     return band if band is not None else rules.age_known_points
 
 
-def rescore_freshness(now: datetime | None = None, *, batch: int = 1000) -> int:
-    """Apply freshness decay to leads young enough to still be decaying (a job loop: commits
-    per batch). Only the freshness part of a score depends on time, so only it is redone.
-    The lead's version is left alone: decay is not an edit anyone could conflict with."""
-    now = now or datetime.now(UTC)
-    oldest = now - max(limit for limit, _ in DEFAULT_RULES.freshness_steps) - timedelta(days=1)
+def rescore_batch(
+    after_id: int, *, now: datetime, freshness_only: bool = False, size: int = 1000
+) -> tuple[int, int | None]:
+    """Rescore up to *size* leads with ids above *after_id*: only the time decay (the hourly
+    job: just the freshness part depends on time, and only recent leads still decay) or
+    everything (after a change of rules). The lead's version is left alone: rescoring is not an
+    edit anyone could conflict with. Returns (changed, last id read; None when done). Caller
+    commits (the job loop in app/tasks/scoring_jobs.py, per batch)."""
     leads = FacebookLead.__table__
-    changed, last_id = 0, 0
-    while True:
-        rows = db.session.execute(
-            sa.select(leads.c.id, leads.c.meta_created_at, leads.c.score, leads.c.score_breakdown)
-            .where(
-                leads.c.meta_created_at >= oldest,
-                leads.c.id > last_id,
-                leads.c.deleted_at.is_(None),
-            )
-            .order_by(leads.c.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return changed
-        updates = [u for u in (decayed(row, now) for row in rows) if u]
-        if updates:
-            db.session.execute(
-                sa.update(leads)
-                .where(leads.c.id == sa.bindparam("lead_id"))
-                .values(
-                    score=sa.bindparam("new_score"), score_breakdown=sa.bindparam("new_breakdown")
-                ),
-                updates,
-            )
-        db.session.commit()
-        changed += len(updates)
-        last_id = rows[-1].id
-
-
-def decayed(row: sa.Row, now: datetime) -> dict[str, Any] | None:
-    breakdown = dict(row.score_breakdown or {})
-    fresh = freshness_points(row.meta_created_at, now, DEFAULT_RULES)
-    if breakdown.get("freshness") == fresh:
-        return None
-    breakdown["freshness"] = fresh
-    return {"lead_id": row.id, "new_score": sum(breakdown.values()), "new_breakdown": breakdown}
-
-
-def rescore_all(*, batch: int = 1000) -> int:
-    """Recompute every lead's score from its fields and logged contact results (after a
-    change of rules). A job loop: commits per batch."""
-    leads, interactions = FacebookLead.__table__, LeadInteraction.__table__
-    columns = [leads.c[name] for name in SCORED_COLUMNS]
-    now, changed, last_id = datetime.now(UTC), 0, 0
-    while True:
-        rows = db.session.execute(
-            sa.select(leads.c.id, leads.c.score, *columns)
-            .where(leads.c.id > last_id, leads.c.deleted_at.is_(None))
-            .order_by(leads.c.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return changed
-        results: dict[int, list[str]] = {}
-        for lead_id, result in db.session.execute(
-            sa.select(interactions.c.lead_id, interactions.c.result).where(
-                interactions.c.lead_id.in_([r.id for r in rows]), interactions.c.result.is_not(None)
-            )
-        ):
-            results.setdefault(lead_id, []).append(result)
-        updates = []
-        for row in rows:
-            values = {name: getattr(row, name) for name in SCORED_COLUMNS}
-            score, breakdown = score_values(
-                values, now=now, contact_results=tuple(results.get(row.id, ()))
-            )
-            updates.append({"lead_id": row.id, "new_score": score, "new_breakdown": breakdown})
+    query = sa.select(leads.c.id, leads.c.score, leads.c.score_breakdown, *scored(leads)).where(
+        leads.c.id > after_id, leads.c.deleted_at.is_(None)
+    )
+    if freshness_only:
+        oldest = now - max(limit for limit, _ in DEFAULT_RULES.freshness_steps) - timedelta(days=1)
+        query = query.where(leads.c.meta_created_at >= oldest)
+    rows = db.session.execute(query.order_by(leads.c.id).limit(size)).all()
+    if not rows:
+        return 0, None
+    results = {} if freshness_only else contact_results([row.id for row in rows])
+    updates = [
+        update
+        for row in rows
+        if (update := rescored(row, now, freshness_only, results.get(row.id, ())))
+    ]
+    if updates:
         db.session.execute(
             sa.update(leads)
             .where(leads.c.id == sa.bindparam("lead_id"))
             .values(score=sa.bindparam("new_score"), score_breakdown=sa.bindparam("new_breakdown")),
             updates,
         )
-        db.session.commit()
-        changed += len(updates)
-        last_id = rows[-1].id
+    return len(updates), rows[-1].id
+
+
+def scored(leads: sa.Table) -> list[sa.Column]:
+    return [leads.c[name] for name in SCORED_COLUMNS]
+
+
+def contact_results(lead_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The logged contact results of these leads (they count toward engagement)."""
+    found: dict[int, list[str]] = {}
+    interactions = LeadInteraction.__table__
+    for lead_id, result in db.session.execute(
+        sa.select(interactions.c.lead_id, interactions.c.result).where(
+            interactions.c.lead_id.in_(lead_ids), interactions.c.result.is_not(None)
+        )
+    ):
+        found.setdefault(lead_id, []).append(result)
+    return {lead_id: tuple(results) for lead_id, results in found.items()}
+
+
+def rescored(
+    row: sa.Row, now: datetime, freshness_only: bool, results: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """The new score of one lead row, or None when it did not change."""
+    if freshness_only:
+        breakdown = dict(row.score_breakdown or {})
+        breakdown["freshness"] = freshness_points(row.meta_created_at, now, DEFAULT_RULES)
+        score = sum(breakdown.values())
+    else:
+        values = {name: getattr(row, name) for name in SCORED_COLUMNS}
+        score, breakdown = score_values(values, now=now, contact_results=results)
+    if score == row.score and breakdown == (row.score_breakdown or {}):
+        return None
+    return {"lead_id": row.id, "new_score": score, "new_breakdown": breakdown}

@@ -192,13 +192,19 @@ def parse_type(value: InteractionType | str) -> InteractionType:
 
 
 def apply_status(lead: FacebookLead, new: LeadStatus) -> None:
+    """Move the status and its milestones (the funnel counts leads that reached a stage, so
+    qualified_at stays when a qualified lead goes back to contacted; lost_at goes when a lost
+    lead is reopened)."""
     now = datetime.now(UTC)
     if new == S.CONTACTED:
         lead.first_contacted_at = lead.first_contacted_at or now
+    if new == S.QUALIFIED:
+        lead.qualified_at = lead.qualified_at or now
     if new == S.CONVERTED:
         lead.converted_at = now
     elif lead.status == S.CONVERTED:
         lead.converted_at = None
+    lead.lost_at = now if new == S.LOST else None
     lead.status = new
 
 
@@ -218,12 +224,15 @@ def record(
     result: str | None = None,
 ) -> LeadInteraction:
     """Write the timeline row, flush (version check), move the lead's counter, queue events."""
+    status_changed = before is not None and before[2] != lead.status.value
     interaction = LeadInteraction(
         lead_id=lead.id,
         user_id=actor.id if actor else None,
         interaction_type=kind,
         description=text,
         result=result,
+        from_status=before[2] if status_changed else None,
+        to_status=lead.status.value if status_changed else None,
         created_at=datetime.now(UTC),
     )
     db.session.add(interaction)

@@ -7,21 +7,22 @@ import enum
 import functools
 import json
 import logging
-from collections import Counter
+import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app import events
+from app.database import upsert
 from app.extensions import db
 from app.meta.normalize import normalize_lead
-from app.models import FacebookLead, LeadStatus
-from app.services import lead_counters, lead_duplicates, lead_quarantine, lead_scoring, lead_search
+from app.models import FacebookLead, LeadStatus, MetaApiConfig
+from app.services import lead_derived, lead_duplicates, lead_quarantine, lead_scoring
 from app.services.lead_quarantine import Failure
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,13 @@ class LeadSource:
     page_id: str | None = None
     form_id: str | None = None
     config_id: int | None = None
+
+    @classmethod
+    def of(cls, config: MetaApiConfig | None, form_id: str | None = None) -> "LeadSource":
+        """Leads of *config*'s Page (and one of its forms, when known)."""
+        if config is None:
+            return cls(None, None, form_id, None)
+        return cls(config.distributor_id, config.page_id, form_id, config.id)
 
 
 @dataclass
@@ -112,7 +120,9 @@ def build_rows(
         try:
             values = row_values(raw, source, default_region, now)
         except Exception as error:  # a bug meeting strange data must not sink the batch
-            log.exception("lead could not be processed (form %s)", source.form_id)
+            # The message could quote the lead's values: log where it failed, not what it said.
+            where = "".join(traceback.format_tb(error.__traceback__, limit=-3))
+            log.error("lead not processed (form %s): %s\n%s", source.form_id, type(error), where)
             values = Failure(raw, "lead_crashed", {"error": type(error).__name__})
         if isinstance(values, Failure):
             failures.append(values)
@@ -164,10 +174,8 @@ def quarantine(failures: Sequence[Failure], source: LeadSource, now: datetime) -
 
 
 def insert_statement():
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(LEADS).on_conflict_do_nothing(index_elements=["meta_lead_id"]).returning(*RETURNED)
+        upsert(LEADS).on_conflict_do_nothing(index_elements=["meta_lead_id"]).returning(*RETURNED)
     )
 
 
@@ -249,18 +257,9 @@ def index_and_count(
     source: LeadSource,
 ) -> None:
     """Search terms and status counters for the new leads (same transaction)."""
-    if not inserted:
-        return
     by_lead_id = {row["meta_lead_id"]: row for row in rows}
     new_rows = [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
-    lead_search.index_leads(new_rows)
-    distributor = source.distributor_id or 0
-    lead_counters.bump(
-        Counter(
-            (distributor, 0, LeadStatus.NEW.value, row["is_test"] or row["id"] in links)
-            for row in new_rows
-        )
-    )
+    lead_derived.added_rows(new_rows, links, source.distributor_id)
 
 
 def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:

@@ -100,7 +100,7 @@ def start_run(
     run = SyncRun(config_id=config.id, form_id=form.form_id, trigger=trigger)
     db.session.add(run)
     db.session.flush()
-    source = LeadSource(config.distributor_id, config.page_id, form.form_id, config.id)
+    source = LeadSource.of(config, form.form_id)
     return FormSync(config, form, run, source, form.checkpoint, region)
 
 

@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import messages
+from app.database import upsert
 from app.extensions import db
 from app.meta.text import scrub_json
 from app.models import MetaWebhookEvent
@@ -117,8 +117,7 @@ def record_changes(changes: Sequence[dict[str, Any]], now: datetime | None = Non
         rows.setdefault(str(value["leadgen_id"]), event_row(value, now))
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EVENTS)
+    insert = upsert(EVENTS)
     stmt = insert.on_conflict_do_update(
         index_elements=["leadgen_id"],
         set_={"status": Status.PENDING.value, "attempts": 0, "next_attempt_at": now},

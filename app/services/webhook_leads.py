@@ -57,7 +57,7 @@ def plan_fetches(event_ids: Sequence[int], now: datetime, outcome: Counter) -> l
             continue
         if config.id not in settings:
             settings[config.id] = meta_configs.client_settings(config)
-        source = LeadSource(config.distributor_id, config.page_id, event.form_id, config.id)
+        source = LeadSource.of(config, event.form_id)
         fetches.append(Fetch(event, config, source, event.leadgen_id, settings[config.id]))
     return fetches
 

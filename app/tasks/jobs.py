@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
-from app.services import backups, lead_scoring, meta_configs, meta_health
-from app.tasks import sync_jobs, webhook_jobs
+from app.services import backups, meta_configs, meta_tokens
+from app.tasks import scoring_jobs, sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def active_config_intervals() -> dict[int, int]:
 def decay_scores() -> None:
     """Hourly: apply freshness decay to recent leads' scores (commits per batch)."""
     started = time.perf_counter()
-    changed = lead_scoring.rescore_freshness()
+    changed = scoring_jobs.rescore(freshness_only=True)
     log.info(
         "job decay scores: %d lead(s) rescored in %.2fs", changed, time.perf_counter() - started
     )
@@ -62,7 +62,7 @@ def deep_sweep() -> None:
 
 def check_tokens() -> None:
     """Daily: ask Meta about every token; alert superadmins about dead or expiring ones."""
-    outcome = meta_health.check_all_tokens()
+    outcome = check_all_tokens()
     log.info("job check tokens: %s", outcome)
 
 
@@ -76,3 +76,13 @@ def backup_database() -> None:
         log.error("job backup FAILED: %s", run.error)
     else:
         log.info("job backup: %s (%d bytes)", run.path, run.size_bytes)
+
+
+def check_all_tokens() -> dict[str, int]:
+    """Check every active config's token; commits per config."""
+    debugger, outcome = meta_tokens.app_client(), {}
+    for config in meta_configs.list_active_configs():
+        state = meta_tokens.check_token(config, meta_configs.build_client(config), debugger)
+        db.session.commit()
+        outcome[state] = outcome.get(state, 0) + 1
+    return outcome

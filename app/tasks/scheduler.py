@@ -23,7 +23,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     scheduler.add_job(refresh_jobs, "interval", minutes=1, args=(app, scheduler), id="refresh_jobs")
     now = datetime.now(UTC)
     for job, every, first_run in (
-        (jobs.process_webhook_events, timedelta(seconds=30), now),  # events left by a restart
+        (jobs.process_webhook_events, timedelta(seconds=15), now),  # retries, events of a restart
         (jobs.decay_scores, timedelta(hours=1), now + timedelta(hours=1)),
         (jobs.reconcile_behind, timedelta(minutes=10), now + timedelta(minutes=2)),
         (jobs.deep_sweep, timedelta(days=1), now + timedelta(hours=1)),

@@ -116,6 +116,11 @@ def sync_form(
     return outcome
 
 
+def sync_now(config_id: int) -> None:
+    """An admin's "Sync now" (the lease keeps it from overlapping a scheduled sync)."""
+    sync_config(config_id, trigger=SyncTrigger.MANUAL)
+
+
 def reconcile_behind() -> int:
     """Deep re-read of the forms reconciliation found behind (each at most every 6 h)."""
     by_config: dict[int, list[str]] = {}

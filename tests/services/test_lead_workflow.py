@@ -578,3 +578,33 @@ def test_counters_stay_equal_to_a_group_by_over_the_leads(people, seed):
     statuses = {key[2] for key in counted_from_leads()}
     hidden = {key[3] for key in counted_from_leads()}
     assert len(statuses) >= 4 and hidden == {False, True}
+
+
+def test_status_history_is_data_and_milestones_follow_the_pipeline(app_ctx, users):
+    admin = db.session.get(User, users["admin"])
+    lead = factories.make_lead()
+    db.session.commit()
+    lead_workflow.assign(lead, db.session.get(User, users["ayse"]), actor=admin)
+    lead_workflow.add_interaction(lead, actor=admin, interaction_type="call", result="reached")
+    lead_workflow.change_status(lead, "qualified", actor=admin)
+    lead_workflow.change_status(lead, "contacted", actor=admin)  # back a step
+    lead_workflow.change_status(lead, "lost", actor=admin)
+    db.session.commit()
+    assert lead.qualified_at is not None and lead.lost_at is not None  # reached, then lost
+    lead_workflow.assign(lead, None, actor=admin)
+    lead_workflow.change_status(lead, "new", actor=admin)  # reopened
+    db.session.commit()
+    assert lead.lost_at is None and lead.qualified_at is not None
+    rows = db.session.execute(
+        sa.select(LeadInteraction.from_status, LeadInteraction.to_status)
+        .where(LeadInteraction.lead_id == lead.id, LeadInteraction.to_status.is_not(None))
+        .order_by(LeadInteraction.id)
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("new", "assigned"),
+        ("assigned", "contacted"),
+        ("contacted", "qualified"),
+        ("qualified", "contacted"),
+        ("contacted", "lost"),
+        ("lost", "new"),
+    ]

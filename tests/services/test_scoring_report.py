@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, Role
 from app.services import lead_scoring, scoring_report
+from app.tasks import scoring_jobs
 from tests import factories
 
 
@@ -50,20 +51,20 @@ def test_freshness_decay_lowers_only_the_freshness_part(app_ctx):
     db.session.commit()
     version = lead.version_id
     assert lead.score_breakdown["freshness"] == 20
-    changed = lead_scoring.rescore_freshness(now + timedelta(days=2))
+    changed = scoring_jobs.rescore(freshness_only=True, now=now + timedelta(days=2))
     db.session.expire_all()
     lead = db.session.get(FacebookLead, lead.id)
     assert changed == 1
     assert lead.score_breakdown["freshness"] == 12
     assert lead.score == sum(lead.score_breakdown.values())
     assert lead.version_id == version  # decay is not an edit: open forms stay valid
-    assert lead_scoring.rescore_freshness(now + timedelta(days=2)) == 0
+    assert scoring_jobs.rescore(freshness_only=True, now=now + timedelta(days=2)) == 0
 
 
 def test_rescore_all_counts_contact_results(app_ctx):
     lead = factories.make_lead(score=0, score_breakdown={})
     db.session.commit()
-    assert lead_scoring.rescore_all() == 1
+    assert scoring_jobs.rescore() == 1
     stored = db.session.scalar(
         sa.select(FacebookLead.score_breakdown).where(FacebookLead.id == lead.id)
     )

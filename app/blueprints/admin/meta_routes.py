@@ -3,6 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app import tasks
 from app.blueprints.admin import bp
 from app.blueprints.admin.meta_forms import ConfigForm, FormSelectionForm
 from app.blueprints.auth.forms import ConfirmForm
@@ -14,12 +15,13 @@ from app.services import (
     accounts,
     backups,
     lead_quarantine,
+    meta_checks,
     meta_configs,
     meta_health,
     meta_webhooks,
 )
 from app.services.meta_errors import explain
-from app.tasks import background
+from app.tasks import sync_jobs, webhook_jobs
 
 
 def config_or_404(config_id: int):
@@ -151,7 +153,7 @@ def test_config(config_id: int):
     config = config_or_404(config_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".configs"), 303)
-    checks = meta_health.test_connection(config, meta_configs.build_client(config))
+    checks = meta_checks.test_connection(config, meta_configs.build_client(config))
     return render_template(
         "admin/config_test.html", config=config, checks=checks, confirm=ConfirmForm()
     )
@@ -161,7 +163,7 @@ def test_config(config_id: int):
 def sync_config(config_id: int):
     config = config_or_404(config_id)
     if ConfirmForm().validate_on_submit():
-        background.start_sync(current_app._get_current_object(), config.id)
+        tasks.submit("sync", sync_jobs.sync_now, config.id)
         flash(_("Sync of connection #%(id)s started; progress shows below.", id=config.id), "info")
     return redirect(url_for(".health"), 303)
 
@@ -201,6 +203,6 @@ def retry_webhook_event(event_id: int):
     if ConfirmForm().validate_on_submit():
         meta_webhooks.retry_event(event, meta_health.now())
         db.session.commit()
-        background.process_webhook_events(current_app._get_current_object(), [event.id])
+        tasks.submit_ids("webhook", webhook_jobs.process_events, [event.id])
         flash(_("The webhook lead is being fetched again."), "info")
     return redirect(url_for(".health", _anchor="failed-leads"), 303)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from app import tasks
 from app.extensions import csrf, db, limiter
 from app.services import meta_webhooks
-from app.tasks import webhook_worker
+from app.tasks import webhook_jobs
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -38,7 +39,8 @@ def receive():
     delivery = meta_webhooks.parse_delivery(body)  # malformed entries are kept, never a 5xx
     event_ids = meta_webhooks.record_delivery(delivery, datetime.now(UTC))
     db.session.commit()  # persisted before Meta hears 200
-    webhook_worker.notify(current_app._get_current_object(), event_ids)
+    if current_app.config["WEBHOOK_WORKER"]:  # fetched at once; else by the scheduler's sweep
+        tasks.submit_ids("webhook", webhook_jobs.process_events, event_ids)
     return jsonify({"received": len(event_ids), "invalid": len(delivery.invalid)})
 
 

@@ -19,7 +19,8 @@ from app.models import (
     SyncRun,
     WebhookEventStatus,
 )
-from app.services import meta_configs, meta_health
+from app.services import meta_configs
+from app.tasks import jobs
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
 from tests import factories
 from tests.sandbox.fixtures import SANDBOX_APP_SECRET
@@ -236,9 +237,9 @@ def test_revoked_token_found_by_the_daily_check_alerts_by_email_and_banner(
     app.config["META_APP_ID"] = SANDBOX_APP_ID
     sandbox.state.revoke_token(DEFAULT_PAGE_TOKEN)
     with app.app_context():
-        assert meta_health.check_all_tokens() == {"dead": 1}
+        assert jobs.check_all_tokens() == {"dead": 1}
         assert db.session.get(MetaApiConfig, config_id).status == ConfigStatus.NEEDS_REAUTH
-        meta_health.check_all_tokens()  # still dead: no second email
+        jobs.check_all_tokens()  # still dead: no second email
     deadline = time.monotonic() + 5
     while not smtp.messages and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -262,7 +263,7 @@ def test_a_token_expiring_soon_is_warned_about(app, admin, sandbox_factory, smtp
             token=server.state.user_token,
         )
         db.session.commit()
-        assert meta_health.check_all_tokens() == {"expiring": 1}
+        assert jobs.check_all_tokens() == {"expiring": 1}
     deadline = time.monotonic() + 5
     while not smtp.messages and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -1,0 +1,81 @@
+"""The one derived-data place: counters, search terms, score and milestones follow a lead's own
+fields, for one lead and for a set changed by one statement (checked against a recount)."""
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import FacebookLead, LeadCounter, LeadStatus
+from app.services import lead_counters, lead_derived, lead_search
+from tests import factories
+
+S = LeadStatus
+LEADS = FacebookLead.__table__
+
+
+def counters() -> dict:
+    return {
+        (c.distributor_id, c.assigned_to_id, c.status, c.hidden): c.n
+        for c in db.session.scalars(sa.select(LeadCounter))
+        if c.n
+    }
+
+
+def recounted() -> dict:
+    lead_counters.recount()
+    return counters()
+
+
+def matches(q: str) -> list[int]:
+    return list(db.session.scalars(sa.select(FacebookLead.id).where(lead_search.matching(q))))
+
+
+def test_a_lead_edited_by_hand_is_rescored_reindexed_and_recounted(app_ctx):
+    lead = factories.make_lead(first_name="Thomas", email="thomas.schmidt@gmail.con", score=0)
+    db.session.commit()
+    before = lead_derived.snapshot(lead)
+    lead.first_name, lead.email = "Tomasz", "tomasz@example.com"
+    lead_derived.prepare(lead, before)
+    db.session.flush()
+    lead_derived.settle(lead, before)
+    db.session.commit()
+    assert lead.score == sum(lead.score_breakdown.values()) > 0
+    assert matches("tomasz") == [lead.id] and matches("thomas") == []
+    assert counters() == recounted()
+
+
+def test_one_statement_moving_many_leads_keeps_counters_and_milestones_right(app_ctx):
+    leads = [factories.make_lead(status=S.CONTACTED) for _ in range(5)]
+    leads[0].qualified_at = datetime.now(UTC) - timedelta(days=3)  # reached qualified before
+    db.session.commit()
+    before = {lead.id: lead_counters.key_of(lead) for lead in leads}
+    now = datetime.now(UTC)
+    db.session.execute(
+        sa.update(LEADS)
+        .where(LEADS.c.id.in_(before))
+        .values(
+            status=S.QUALIFIED.value, **lead_derived.milestone_values(S.QUALIFIED, now, LEADS.c)
+        )
+    )
+    db.session.expire_all()
+    moved = db.session.scalars(sa.select(FacebookLead).where(FacebookLead.id.in_(before))).all()
+    lead_derived.moved_counts((before[lead.id], lead_counters.key_of(lead)) for lead in moved)
+    db.session.commit()
+    assert counters() == recounted()
+    by_id = {lead.id: lead for lead in moved}
+    assert by_id[leads[0].id].qualified_at < now - timedelta(days=2)  # the first time stays
+    assert all(by_id[lead.id].qualified_at >= now - timedelta(seconds=1) for lead in leads[1:])
+
+
+def test_set_status_keeps_reached_milestones_and_clears_lost_on_reopening(app_ctx):
+    lead = factories.make_lead(status=S.CONTACTED)
+    lead_derived.set_status(lead, S.QUALIFIED)
+    reached = lead.qualified_at
+    lead_derived.set_status(lead, S.CONTACTED)
+    lead_derived.set_status(lead, S.QUALIFIED)
+    assert lead.qualified_at == reached
+    lead_derived.set_status(lead, S.LOST)
+    assert lead.lost_at is not None
+    lead_derived.set_status(lead, S.NEW)
+    assert lead.lost_at is None and lead.qualified_at == reached
