@@ -17,13 +17,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         tasks,
         templating,
     )
-    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
+    from app.extensions import csrf, db, limiter, login_manager, mail, migrate, socketio
+    from app.i18n import web as language
 
     config_class.finalize()
     app = Flask(__name__, static_folder="../static", instance_relative_config=False)
     app.config.from_object(config_class)
     logging_setup.configure_logging(app)
-    for ext in (db, login_manager, csrf, mail, limiter, babel):
+    for ext in (db, login_manager, csrf, mail, limiter):
         ext.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
@@ -36,7 +37,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
-    for module in (blueprints, errors, security, templating, cli, events):
+    for module in (language, blueprints, errors, security, templating, cli, events):
         module.register(app)
     if app.config["SCHEDULER_ENABLED"]:
         tasks.init_scheduler(app)
