@@ -1,6 +1,36 @@
 // One Socket.IO connection per page; handlers are a table of event name -> function.
 // Lead data from the server is only ever put on the page as text (textContent) or as
 // server-rendered, escaped HTML partials parsed with DOMParser.
+// Words come from the server, translated (the #ui-strings JSON block); numbers are written
+// by Intl in the page's language (<html lang>), with the Latin digits the server uses too.
+
+let strings = null;
+
+export function ui() {
+  if (strings === null) {
+    const block = document.getElementById("ui-strings");
+    strings = block ? JSON.parse(block.textContent) : {};
+  }
+  return strings;
+}
+
+export function pageLanguage() {
+  return document.documentElement.lang || undefined;
+}
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat(pageLanguage(), { numberingSystem: "latn" }).format(value);
+}
+
+// forms: {plural category: text with {count}}, as ui_strings() builds them.
+export function plural(forms, count) {
+  const category = new Intl.PluralRules(pageLanguage()).select(count);
+  return (forms[category] ?? forms.other).replace("{count}", formatNumber(count));
+}
+
+export function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
 
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]').content;

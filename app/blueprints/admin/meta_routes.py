@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.blueprints.admin import bp
 from app.blueprints.admin.meta_forms import ConfigForm, FormSelectionForm
@@ -106,9 +107,10 @@ def config_forms(config_id: int):
         )
         db.session.commit()
         flash(
-            _(
-                "Now syncing %(n)s form(s); %(started)s started, %(stopped)s stopped.",
-                n=sum(f.is_active for f in config.forms),
+            ngettext(
+                "Now syncing %(num)s form; %(started)s started, %(stopped)s stopped.",
+                "Now syncing %(num)s forms; %(started)s started, %(stopped)s stopped.",
+                sum(f.is_active for f in config.forms),
                 started=started,
                 stopped=stopped,
             ),
