@@ -97,6 +97,8 @@ def language_context() -> dict:
     language = current_language()
     return {
         "html_lang": language,
+        # What formats dates and numbers (en → en-GB): Intl in static/js uses it too.
+        "format_locale": str(get_locale() or language).replace("_", "-"),
         "text_dir": text_direction(language),
         "LANGUAGE_NAMES": LANGUAGE_NAMES,
         "lang_url": url_with_language,

@@ -2,7 +2,7 @@
 // Lead data from the server is only ever put on the page as text (textContent) or as
 // server-rendered, escaped HTML partials parsed with DOMParser.
 // Words come from the server, translated (the #ui-strings JSON block); numbers are written
-// by Intl in the page's language (<html lang>), with the Latin digits the server uses too.
+// by Intl in the page's language (<html lang>, data-locale), with the server's Latin digits.
 
 let strings = null;
 
@@ -14,8 +14,10 @@ export function ui() {
   return strings;
 }
 
+// The locale that writes numbers and times: <html data-locale> (en-GB for English), else lang.
 export function pageLanguage() {
-  return document.documentElement.lang || undefined;
+  const root = document.documentElement;
+  return root.dataset.locale || root.lang || undefined;
 }
 
 export function formatNumber(value) {

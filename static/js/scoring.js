@@ -7,7 +7,7 @@ if (source && canvas && window.Chart) {
     type: "bar",
     data: { labels: data.labels, datasets: [{ label: data.label, data: data.leads, backgroundColor: "#0d6efd" }] },
     options: {
-      locale: document.documentElement.lang || undefined,
+      locale: document.documentElement.dataset.locale || document.documentElement.lang || undefined,
       plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
     },
   });
