@@ -50,8 +50,11 @@ HTTP_MESSAGES = {
 
 
 def http_message(error: HTTPException) -> tuple[str, str]:
-    """The error's title and explanation in the reader's language."""
+    """The error's title and explanation in the reader's language (a description the code
+    raising it gave is kept: it says more than the generic one)."""
     title, text = HTTP_MESSAGES.get(error.code or 500, (error.name, error.description or ""))
+    if error.description != type(error).description:
+        text = error.description or text
     return str(title), str(text)
 
 
@@ -66,8 +69,7 @@ def json_error(status: int, code: str, message: str):
 def handle_http(error: HTTPException):
     if wants_json():
         code = (error.name or "error").lower().replace(" ", "_")
-        message = http_message(error)[1] if error.code in HTTP_MESSAGES else None
-        return json_error(error.code or 500, code, message or error.description or error.name)
+        return json_error(error.code or 500, code, http_message(error)[1] or error.name)
     template = (
         f"errors/{error.code}.html" if error.code in (403, 404, 429, 500) else "errors/generic.html"
     )

@@ -19,6 +19,9 @@ TURKISH = {"Accept-Language": "tr-TR,tr;q=0.9,en;q=0.8"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 ARABIC = {"Accept-Language": "ar-SA,ar;q=0.9"}
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
+TR_HTML = '<html lang="tr" dir="ltr" data-locale="tr">'
+EN_HTML = '<html lang="en" dir="ltr" data-locale="en-GB">'  # en-GB formats English dates
+AR_HTML = '<html lang="ar" dir="rtl" data-locale="ar">'
 
 
 def html_tag(response) -> str:
@@ -45,17 +48,17 @@ def user_language(app, username: str) -> str | None:
 
 def test_the_browsers_language_picks_the_page_language(client):
     turkish = client.get("/auth/login", headers=TURKISH)
-    assert html_tag(turkish) == '<html lang="tr" dir="ltr" data-locale="tr">'
+    assert html_tag(turkish) == TR_HTML
     assert "Giriş yap" in text_of(turkish) and "Sign in" not in text_of(turkish)
     english = client.get("/auth/login", headers=ENGLISH)
-    assert html_tag(english) == '<html lang="en" dir="ltr" data-locale="en-GB">' and "Sign in" in text_of(english)
+    assert html_tag(english) == EN_HTML and "Sign in" in text_of(english)
 
 
 def test_a_language_nobody_speaks_here_falls_back_to_default_locale(database):
     app = create_app(config_for(database, DEFAULT_LOCALE="tr"))
     client = app.test_client()
     for headers in (GERMAN, {}):
-        assert html_tag(client.get("/auth/login", headers=headers)) == '<html lang="tr" dir="ltr" data-locale="tr">'
+        assert html_tag(client.get("/auth/login", headers=headers)) == TR_HTML
 
 
 def test_default_locale_must_be_one_of_the_languages(database):
@@ -70,7 +73,7 @@ def test_lang_parameter_sets_a_cookie_and_redirects_to_the_page_without_it(clien
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("lang=ar;") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     page = client.get("/auth/login", headers=TURKISH)  # the cookie now beats the browser
-    assert html_tag(page) == '<html lang="ar" dir="rtl" data-locale="ar">'
+    assert html_tag(page) == AR_HTML
     assert "تسجيل الدخول" in text_of(page)
     assert "bootstrap.rtl.min.css" in page.get_data(as_text=True)
 
@@ -79,7 +82,7 @@ def test_an_unknown_lang_parameter_is_ignored(client):
     response = client.get("/auth/login?lang=de", headers=ENGLISH)
     assert response.status_code == 200
     assert not [c for c in response.headers.getlist("Set-Cookie") if c.startswith("lang=")]
-    assert html_tag(response) == '<html lang="en" dir="ltr" data-locale="en-GB">'
+    assert html_tag(response) == EN_HTML
 
 
 def test_lang_parameter_when_signed_in_becomes_the_users_own_setting(app, client, auth, users):
@@ -90,7 +93,7 @@ def test_lang_parameter_when_signed_in_becomes_the_users_own_setting(app, client
     other = app.test_client()
     AuthActions(other).login("ayse")
     page = other.get("/facebook-leads/", headers=ENGLISH)
-    assert html_tag(page) == '<html lang="tr" dir="ltr" data-locale="tr">' and "Adaylarım" in text_of(page)
+    assert html_tag(page) == TR_HTML and "Adaylarım" in text_of(page)
     assert user_language(app, "mehmet") is None
 
 
@@ -101,7 +104,7 @@ def test_the_users_setting_beats_cookie_and_browser(app, client, auth, users):
     client.get("/auth/login?lang=tr")  # cookie: tr
     auth.login("mehmet")
     page = client.get("/facebook-leads/", headers=ENGLISH)
-    assert html_tag(page) == '<html lang="ar" dir="rtl" data-locale="ar">'
+    assert html_tag(page) == AR_HTML
 
 
 def test_the_navigation_offers_each_language_in_its_own_words(client):
@@ -170,7 +173,7 @@ def test_lead_page_in_arabic_is_right_to_left_and_translated(app, client, auth, 
     auth.login("admin")
     client.get("/auth/login?lang=ar")  # signed in: becomes admin's own setting
     page = client.get(f"/facebook-leads/{lead_id}")
-    assert html_tag(page) == '<html lang="ar" dir="rtl" data-locale="ar">'
+    assert html_tag(page) == AR_HTML
     text = text_of(page)
     assert "السجل" in text and "تغيير الحالة" in text and "جديد" in text
     assert len(ui_strings(page)["leadTotal"]) == 6  # zero, one, two, few, many, other
@@ -198,3 +201,13 @@ def test_flash_and_error_pages_follow_the_language(app, turkish_admin):
     assert "Bulunamadı" in text_of(turkish_admin.get("/facebook-leads/999999"))
     turkish_admin.post("/auth/logout")
     assert "Çıkış yaptınız." in text_of(turkish_admin.get("/auth/login", headers=TURKISH))
+
+
+def test_other_http_errors_are_explained_in_the_language_with_english_codes(turkish_admin):
+    page = turkish_admin.get("/auth/logout")  # POST only
+    assert page.status_code == 405 and "Burada yapılamaz" in text_of(page)
+    missing = turkish_admin.get("/facebook-leads/api/leads/999999")
+    assert missing.get_json()["error"] == {
+        "code": "not_found",
+        "message": "Burada bir şey yok ya da görme yetkiniz yok.",
+    }
