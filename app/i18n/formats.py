@@ -4,11 +4,12 @@ Times are shown in `APP_TIMEZONE` (one zone for everyone), in the current Flask-
 absolute `1 Ara 2026 14:05`, relative `12 dk. önce` (the absolute one on hover).
 """
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time, format_timedelta
+from babel.dates import format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from flask import current_app
 from flask_babel import get_locale
@@ -34,14 +35,20 @@ def local_today() -> date:
     return in_app_zone(datetime.now(UTC)).date()
 
 
+@functools.cache
+def when_pattern(locale_id: str) -> str:
+    """The language's medium date with its short time, as one Babel pattern (built once)."""
+    loc = Locale.parse(locale_id)
+    day, clock = loc.datetime_skeletons["yMMMd"].pattern, loc.time_formats["short"].pattern
+    return str(loc.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+
+
 def format_when(value: datetime | None) -> str:
     """Date and time, e.g. `1 Ara 2026 14:05` (tr), `1 Dec 2026, 14:05` (en)."""
     if value is None:
         return "—"
-    loc, local = locale(), in_app_zone(value)
-    day = format_skeleton("yMMMd", local, locale=loc)
-    clock = format_time(local, "short", locale=loc)
-    return str(loc.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+    loc = locale()
+    return format_datetime(in_app_zone(value), when_pattern(str(loc)), locale=loc)
 
 
 def format_day(value: date | datetime | None) -> str:

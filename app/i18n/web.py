@@ -3,10 +3,12 @@ then the user's setting, the cookie, the browser's `Accept-Language`, else `DEFA
 Also what every page needs to speak it: `<html lang dir>`, the switch's links, and the
 translated strings the page's JavaScript shows (it has no gettext of its own)."""
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel import Locale
 from flask import Flask, current_app, g, has_request_context, redirect, request
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
@@ -86,11 +88,13 @@ def set_language_cookie(response):
 
 
 def url_with_language(language: str | None) -> str:
-    """This page's local URL with `lang=` set (or removed, for None)."""
+    """This page's local URL with `lang=` set (or removed, for None). Always a path on this
+    site: `//evil.example` or `/\\evil.example` would make a link (or the redirect) leave it."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     if language:
         args.append(("lang", language))
-    return request.path + ("?" + urlencode(args) if args else "")
+    path = "/" + request.path.lstrip("/\\")
+    return path + ("?" + urlencode(args) if args else "")
 
 
 def language_context() -> dict:
@@ -105,13 +109,19 @@ def language_context() -> dict:
     }
 
 
+@functools.cache
+def plural_samples(locale_id: str) -> dict[str, int]:
+    """A number of each plural category of the language: {"one": 1, "other": 0, …}."""
+    rule, samples = Locale.parse(locale_id).plural_form, {}
+    for n in range(200):
+        samples.setdefault(rule(n), n)
+    return samples
+
+
 def plural_forms(forms: Callable[[int], str]) -> dict[str, str]:
     """A message's text for each plural category of the language (the names JavaScript's
     `Intl.PluralRules` gives), `{count}` marking where the number goes."""
-    rule, samples = get_locale().plural_form, {}
-    for n in range(200):
-        samples.setdefault(rule(n), n)
-    return {category: forms(n) for category, n in samples.items()}
+    return {category: forms(n) for category, n in plural_samples(str(get_locale())).items()}
 
 
 def ui_strings() -> dict:

@@ -211,3 +211,11 @@ def test_other_http_errors_are_explained_in_the_language_with_english_codes(turk
         "code": "not_found",
         "message": "Burada bir şey yok ya da görme yetkiniz yok.",
     }
+
+
+@pytest.mark.parametrize("path", ["//evil.example/x", "/\\evil.example/x", "/\\/evil.example/x"])
+def test_the_language_redirect_and_links_stay_on_this_site(client, path):
+    response = client.get("/", environ_overrides={"PATH_INFO": path, "QUERY_STRING": "lang=tr"})
+    assert response.headers["Location"] == "/evil.example/x"
+    page = client.get("/", environ_overrides={"PATH_INFO": path}).get_data(as_text=True)
+    assert 'href="/evil.example/x?lang=ar"' in page and "//evil" not in page
