@@ -48,7 +48,7 @@ static/vendor/.built: package.json package-lock.json scripts/vendor.mjs
 # "Adding a string"). The app also compiles stale catalogues when it starts.
 i18n: $(VENV)/.installed
 	$(BIN)/pybabel extract $(BABEL_EXTRACT) -o $(I18N)/messages.pot app
-	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-wrap --ignore-obsolete --no-fuzzy-matching
 	$(BIN)/python scripts/i18n_tidy.py $(I18N)
 	$(BIN)/pybabel compile -d $(I18N) --statistics
 

@@ -50,7 +50,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = env_str(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'meta_lead_desk.sqlite'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: SQL parameters (emails, phones) never appear in errors or logs.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     REDIS_URL = env_str("REDIS_URL") or None
     SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "flask-socketio")  # Redis pub/sub channel
 
@@ -67,6 +68,8 @@ class Config:
     META_SYNC_OVERLAP_SECONDS = env_int("META_SYNC_OVERLAP_SECONDS", 300)
     META_PAGE_SIZE = env_int("META_PAGE_SIZE", 100)
     META_SYNC_BATCH = env_int("META_SYNC_BATCH", 500)
+    META_SYNC_LEASE_SECONDS = env_int("META_SYNC_LEASE_SECONDS", 180)  # stale without a beat
+    META_SYNC_HEARTBEAT_SECONDS = float(env_str("META_SYNC_HEARTBEAT_SECONDS", "15"))
 
     SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED")
     WEBHOOK_WORKER = env_bool("WEBHOOK_WORKER", True)
@@ -80,6 +83,11 @@ class Config:
     MAIL_USERNAME = env_str("MAIL_USERNAME") or None
     MAIL_PASSWORD = env_str("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "leads@localhost")
+
+    BACKUP_DIR = env_str("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    BACKUP_KEEP = env_int("BACKUP_KEEP", 14)  # days
+    BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")  # Fernet keys, comma-separated
+    PG_BIN_DIR = env_str("PG_BIN_DIR")  # where pg_dump/pg_restore are, when not on PATH
 
     DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "TR")
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
@@ -132,6 +140,8 @@ class TestConfig(Config):
     SCHEDULER_ENABLED = False
     WEBHOOK_WORKER = False  # tests process webhook events explicitly
     META_SANDBOX = False
+    BACKUP_DIR = str(Path(tempfile.mkdtemp(prefix="mld-backups-")))
+    BACKUP_ENCRYPTION_KEY = ""
     META_HTTP_TIMEOUT = 5.0
     META_RETRY_BACKOFF_S = 0.01
     RATELIMIT_ENABLED = False

@@ -3,17 +3,26 @@ belongs to the sandbox and is added by the development entry point)."""
 
 import functools
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES
-from app.models import Role
-from app.services import accounts, lead_counters, lead_scoring, meta_configs, meta_sync
+from app.models import BackupStatus, BackupTrigger, Role, SyncTrigger
+from app.services import (
+    accounts,
+    backups,
+    lead_counters,
+    lead_scoring,
+    meta_configs,
+    meta_reconcile,
+)
+from app.tasks import sync_jobs
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 distributors_cli = AppGroup("distributors", help="Manage distributors.")
@@ -21,17 +30,16 @@ meta_cli = AppGroup("meta", help="Meta Lead Ads connections and syncing.")
 scheduler_cli = AppGroup("scheduler", help="The background scheduler.")
 scoring_cli = AppGroup("scoring", help="Lead scores.")
 leads_cli = AppGroup("leads", help="Lead maintenance.")
+backup_cli = AppGroup("backup", help="Back up and restore the database.")
 
 
 def fail_on_validation(func):
-    """Turn a ValidationError into a clean CLI error (exit code 1), in English like the rest of
-    the command line."""
+    """Turn a ValidationError into a clean CLI error (exit code 1)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            with force_locale("en"):
-                return func(*args, **kwargs)
+            return func(*args, **kwargs)
         except ValidationError as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from None
@@ -105,23 +113,53 @@ def add_config(distributor_name, page_id, form_ids, token, interval, graph_versi
 @meta_cli.command("sync")
 @click.option("--config", "config_id", type=int, default=None, help="Only this config id.")
 def sync(config_id: int | None) -> None:
-    """Pull new leads now; prints one summary line per form."""
-    ids = [config_id] if config_id else [c.id for c in meta_configs.list_active_configs()]
-    if not ids:
-        click.echo("No active Meta configs. Add one with `flask meta add-config`.")
-    for cid in ids:
+    """Pull new leads now; prints one summary line per form. Exits 1 if a config is being
+    synced by another process."""
+    busy = False
+    for cid in config_ids(config_id):
         started = time.perf_counter()
-        outcome = meta_sync.sync_config(cid)
-        if outcome.skipped:
-            click.echo(f"config {cid}: skipped ({outcome.skipped})")
+        outcome = sync_jobs.sync_config(cid)
+        busy = busy or report(outcome)
         for form in outcome.forms:
             r = form.result
             click.echo(
                 f"config {cid} form {form.form_id}: {form.status} fetched={r.fetched} "
-                f"created={r.created} duplicates={r.already_stored + r.reinquiries} "
-                f"failed={r.failed}" + (f" error: {form.error}" if form.error else "")
+                f"created={r.created} already_stored={r.already_stored} "
+                f"reinquiries={r.reinquiries} failed={r.failed}"
+                + (f" error: {form.error}" if form.error else "")
             )
         click.echo(f"config {cid}: done in {time.perf_counter() - started:.2f}s")
+    if busy:
+        raise SystemExit(1)
+
+
+@meta_cli.command("reconcile")
+@click.option("--config", "config_id", type=int, default=None, help="Only this config id.")
+def reconcile(config_id: int | None) -> None:
+    """Compare Meta's lead count of each form with ours and re-read the last 90 days, storing
+    what is missing; prints per form Meta's count, ours, fetched and added."""
+    busy = False
+    for cid in config_ids(config_id):
+        outcome = sync_jobs.sync_config(cid, trigger=SyncTrigger.RECONCILE, deep=True)
+        busy = busy or report(outcome)
+        for line in meta_reconcile.report_lines(outcome):
+            click.echo(f"config {cid} {line}")
+    if busy:
+        raise SystemExit(1)
+
+
+def config_ids(config_id: int | None) -> list[int]:
+    ids = [config_id] if config_id else [c.id for c in meta_configs.list_active_configs()]
+    if not ids:
+        click.echo("No active Meta configs. Add one with `flask meta add-config`.")
+    return ids
+
+
+def report(outcome) -> bool:
+    """Echo why a config was skipped; True when another process holds its lease."""
+    if outcome.skipped:
+        click.echo(f"config {outcome.config_id}: skipped ({outcome.skipped})", err=True)
+    return outcome.held_by is not None
 
 
 @meta_cli.command("rotate-keys")
@@ -149,6 +187,51 @@ def recount() -> None:
     click.echo(f"Counted {total} lead(s).")
 
 
+@backup_cli.command("create")
+@click.option("--out", type=click.Path(path_type=Path), help="A file, or a directory for it.")
+def backup_create(out: Path | None) -> None:
+    """Back up the database now (to BACKUP_DIR unless --out), with a manifest beside it."""
+    run = backups.run_backup(BackupTrigger.MANUAL, out=out)
+    db.session.commit()
+    if run.status is BackupStatus.FAILED:
+        raise click.ClickException(run.error or "?")
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    click.echo(
+        _(
+            "Backup written: %(path)s (%(size)s bytes, %(s)ss).",
+            path=run.path,
+            size=f"{run.size_bytes:,}",
+            s=f"{seconds:.1f}",
+        )
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data (backed up first).")
+def backup_restore(path: Path, force: bool) -> None:
+    """Restore a backup into this app's (empty) database, then run the remaining migrations."""
+    try:
+        outcome = backups.restore_backup(path, force=force)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    if outcome.safety_backup:
+        click.echo(
+            _("The replaced database was backed up first to %(path)s.", path=outcome.safety_backup)
+        )
+    click.echo(
+        _(
+            "Restored %(name)s: %(leads)s leads, schema %(before)s -> %(after)s, in %(s)ss.",
+            name=path.name,
+            leads=f"{outcome.manifest.leads:,}",
+            before=outcome.schema_before,
+            after=outcome.schema_after,
+            s=f"{outcome.seconds:.1f}",
+        )
+    )
+
+
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the sync scheduler in this process until interrupted."""
@@ -171,5 +254,6 @@ def register(app: Flask) -> None:
         scheduler_cli,
         scoring_cli,
         leads_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)

@@ -9,8 +9,10 @@ Within one process, writers also queue on a Python lock before `BEGIN IMMEDIATE`
 wakes the moment the writer before it commits, where SQLite's busy handler would sleep in
 growing steps (up to 100 ms) and poll. Other processes still wait through busy_timeout."""
 
+import contextlib
 import contextvars
 import threading
+from collections.abc import Iterator
 
 import sqlalchemy as sa
 from flask import Flask, g, request
@@ -38,6 +40,18 @@ def configure_engine(app: Flask) -> None:
         sa.event.listen(engine, "rollback", _sqlite_end)
     app.before_request(_mark_read_only_requests)
     app.teardown_request(_forget_request_mode)
+
+
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Run a job that writes with write-ready transactions (SQLite: BEGIN IMMEDIATE), whatever
+    thread calls it: a job's read-then-write must not meet SQLITE_BUSY_SNAPSHOT when another
+    thread (a lease heartbeat, the webhook worker) wrote in between."""
+    token = may_write.set(True)
+    try:
+        yield
+    finally:
+        may_write.reset(token)
 
 
 def _mark_read_only_requests() -> None:

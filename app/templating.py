@@ -7,7 +7,8 @@ from urllib.parse import quote
 import phonenumbers
 from flask import Flask, request, url_for
 
-from app.i18n import formats, labels, messages
+from app import messages
+from app.i18n import formats, labels
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
 from app.services import lead_scoring, meta_health
@@ -90,7 +91,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(labels.label)
     app.add_template_filter(labels.status_label)
     app.add_template_filter(labels.result_label)
-    app.add_template_filter(messages.render, "message")
     app.add_template_filter(score_style)
     app.add_template_filter(treatment_label)
     app.add_template_filter(phone_display)
@@ -99,6 +99,7 @@ def register(app: Flask) -> None:
     app.add_template_global(whatsapp_href)
     app.add_template_global(mailto_href)
     app.add_template_global(url_with)
+    app.add_template_global(messages.translated, "message")
     app.add_template_global(now_utc)
     app.add_template_global(meta_health.attention_needed, "meta_attention")
     app.add_template_global(timedelta)

@@ -13,7 +13,7 @@ from app.models import Role
 from config import TestConfig
 from tests import factories
 
-pytest_plugins = ["tests.sandbox.fixtures"]
+pytest_plugins = ["tests.sandbox.fixtures", "tests.fault_proxy"]
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -1,6 +1,12 @@
 import logging
 
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
 from app.logging_setup import RedactSecretsFilter, redact
+from tests import factories
 
 
 def test_token_parameters_are_redacted():
@@ -19,3 +25,19 @@ def test_werkzeug_request_lines_lose_the_token(app, caplog):
 def test_filter_keeps_other_records_intact():
     record = logging.LogRecord("app", logging.INFO, __file__, 1, "synced %d leads", (5,), None)
     assert RedactSecretsFilter().filter(record) and record.getMessage() == "synced 5 leads"
+
+
+def test_sql_parameters_never_appear_in_database_errors(app_ctx):
+    factories.make_user("taken")
+    db.session.commit()
+    with pytest.raises(IntegrityError) as caught:
+        db.session.execute(
+            sa.text(
+                "INSERT INTO users (username, email, password_hash, role, is_active, created_at)"
+                " VALUES (:u, :e, 'x', 'staff', true, CURRENT_TIMESTAMP)"
+            ),
+            {"u": "taken", "e": "patient.private@example.com"},
+        )
+    db.session.rollback()
+    assert "patient.private@example.com" not in str(caught.value)
+    assert "hidden" in str(caught.value)

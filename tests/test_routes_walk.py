@@ -10,7 +10,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models import FailedLead, Role
+from app.models import FailedLead, MetaWebhookEvent, Role, WebhookEventStatus
 from app.services import meta_configs
 from tests import factories
 from tests.conftest import config_for, reset_schema
@@ -154,6 +154,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": FORBIDDEN,
         "superadmin": HEALTH,
     },
+    ("admin.retry_webhook_event", "GET"): each(NOT_ALLOWED),
+    ("admin.retry_webhook_event", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": HEALTH,
+    },
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
 PUBLIC = {"main.index", "main.healthz", "auth.login"}
@@ -216,7 +222,8 @@ def seed(app) -> dict[str, int]:
             distributor, page_id="1", form_ids=["2"], token="walk-token"
         )
         failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
-        db.session.add(failed)
+        event = MetaWebhookEvent(leadgen_id="77", payload={}, status=WebhookEventStatus.FAILED)
+        db.session.add_all([failed, event])
         db.session.commit()
         return {
             "lead_id": lead.id,
@@ -224,6 +231,7 @@ def seed(app) -> dict[str, int]:
             "user_id": staff.id,
             "config_id": config.id,
             "failed_id": failed.id,
+            "event_id": event.id,
         }
 
 

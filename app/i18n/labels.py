@@ -9,6 +9,8 @@ import enum
 from flask_babel import lazy_gettext as _l
 
 from app.models import (
+    BackupStatus,
+    BackupTrigger,
     ConfigStatus,
     InteractionType,
     LeadStatus,
@@ -71,6 +73,8 @@ CONFIG_STATUS = {
     ConfigStatus.FAILING: _l("failing"),
     ConfigStatus.NEEDS_REAUTH: _l("token needed"),
 }
+BACKUP_TRIGGER = {BackupTrigger.SCHEDULE: _l("Daily"), BackupTrigger.MANUAL: _l("Manual")}
+BACKUP_STATUS = {BackupStatus.OK: _l("OK"), BackupStatus.FAILED: _l("Failed")}
 # A lead form's status on Meta, as Meta spells it.
 META_FORM_STATUS = {
     "ACTIVE": _l("active"),
@@ -96,6 +100,8 @@ BY_ENUM: dict[type[enum.Enum], dict] = {
     SyncTrigger: SYNC_TRIGGER,
     WebhookEventStatus: WEBHOOK_STATUS,
     ConfigStatus: CONFIG_STATUS,
+    BackupTrigger: BACKUP_TRIGGER,
+    BackupStatus: BACKUP_STATUS,
 }
 
 

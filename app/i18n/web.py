@@ -155,6 +155,19 @@ def ui_strings() -> dict:
             fetched="{fetched}",
             created="{created}",
         ),
+        "syncPartial": _(
+            "Form %(form)s: finished with problems (see the runs), %(fetched)s fetched, "
+            "%(created)s new.",
+            form="{form}",
+            fetched="{fetched}",
+            created="{created}",
+        ),
+        "syncFailed": _(
+            "Form %(form)s: failed, %(fetched)s fetched, %(created)s new.",
+            form="{form}",
+            fetched="{fetched}",
+            created="{created}",
+        ),
     }
 
 

@@ -1,6 +1,5 @@
 """HTTP client for the Meta Graph API lead endpoints (one per Meta config; HTTP only)."""
 
-import enum
 import hashlib
 import hmac
 import json
@@ -8,12 +7,19 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from app.meta.errors import (
+    DEFAULT_THROTTLE_WAIT_S,
+    ErrorKind,
+    GraphError,
+    classify,
+)
+from app.meta.lead_pages import LeadPage, LeadPager
 
 log = logging.getLogger(__name__)
 
@@ -22,48 +28,7 @@ LEAD_FIELDS = (
     "campaign_name,is_organic,platform,custom_disclaimer_responses"
 )
 FORM_FIELDS = "id,name,status,locale,created_time,leads_count,questions"
-THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, *range(80000, 80015)})
-AUTH_CODES = frozenset({102, 190})
-TRANSIENT_CODES = frozenset({0, 1, 2})
-DEFAULT_THROTTLE_WAIT_S = 600.0
-
-
-class ErrorKind(enum.StrEnum):
-    TRANSIENT = "transient"
-    THROTTLED = "throttled"
-    AUTH = "auth"
-    PERMANENT = "permanent"
-
-
-def classify(code: int, is_transient: bool = False) -> ErrorKind:
-    """Decide from Meta's `error.code` (never the HTTP status) what a caller should do."""
-    if code in AUTH_CODES:
-        return ErrorKind.AUTH
-    if code in THROTTLE_CODES:
-        return ErrorKind.THROTTLED
-    if code in TRANSIENT_CODES or is_transient:
-        return ErrorKind.TRANSIENT
-    return ErrorKind.PERMANENT
-
-
-@dataclass(eq=False)
-class GraphError(Exception):
-    """A failed Graph call. `code` is Meta's error.code; 0 = network/timeout, -1 = not JSON."""
-
-    code: int
-    subcode: int | None
-    message: str
-    kind: ErrorKind
-    retry_after_s: float | None = None
-    fbtrace_id: str | None = None
-    http_status: int | None = None
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
-
-    def __str__(self) -> str:
-        sub = f"/{self.subcode}" if self.subcode else ""
-        return f"Graph error {self.code}{sub} ({self.kind}): {self.message}"
+EXCERPT_CHARS = 65_536  # of an unreadable answer, kept with the quarantined lead
 
 
 def appsecret_proof(token: str, app_secret: str) -> str:
@@ -118,7 +83,9 @@ class GraphClient:
 
     def get_form(self, form_id: str) -> dict[str, Any]:
         """One lead form: name, status, Meta's lead count and its questions."""
-        return self.get(form_id, {"fields": "id,name,status,leads_count,questions"})
+        return self.get(
+            form_id, {"fields": "id,name,status,leads_count,expired_leads_count,questions"}
+        )
 
     def get_page(self, page_id: str) -> dict[str, Any]:
         return self.get(page_id, {"fields": "id,name"})
@@ -143,9 +110,11 @@ class GraphClient:
 
     def iter_lead_pages(
         self, form_id: str, since: datetime | None = None, *, limit: int = 100
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield each page of raw leads of a form (created after *since*) to the last page."""
-        params: dict[str, Any] = {"fields": LEAD_FIELDS, "limit": min(limit, 100)}
+    ) -> Iterator[LeadPage]:
+        """Yield each page of raw leads of a form (created after *since*) to the last page,
+        with what was wrong with it (see `app.meta.lead_pages`)."""
+        limit = min(limit, 100)
+        params: dict[str, Any] = {"fields": LEAD_FIELDS, "limit": limit}
         if since is not None:
             params["filtering"] = json.dumps(
                 [
@@ -156,13 +125,19 @@ class GraphClient:
                     }
                 ]
             )
-        first = self.get(f"{form_id}/leads", params)
-        yield from self._pages(first, path=f"{form_id}/leads", params=params)
+        pager = LeadPager(self._fetch, self.get_lead, self._same_origin)
+        yield from pager.pages(f"{form_id}/leads", params, limit)
 
     def iter_leads(self, form_id: str, since: datetime | None = None) -> Iterator[dict[str, Any]]:
         """Yield raw lead dicts, following paging.next to the end."""
         for page in self.iter_lead_pages(form_id, since):
             yield from page
+
+    def _fetch(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
+        """GET a path under the version, or a full `paging.next` URL as it is."""
+        if url.startswith(("http://", "https://")):
+            return self._request(url, params)
+        return self.get(url, params)
 
     def _pages(
         self, body: dict[str, Any], *, path: str | None = None, params: dict | None = None
@@ -219,22 +194,32 @@ class GraphClient:
         log.info(
             "graph GET %s -> %s in %.0fms trace=%s", path, response.status_code, elapsed_ms, trace
         )
-        try:
-            body = response.json()
-        except ValueError:
-            kind = ErrorKind.TRANSIENT if response.status_code >= 500 else ErrorKind.PERMANENT
-            raise GraphError(
-                -1,
-                None,
-                f"HTTP {response.status_code}, body is not JSON",
-                kind,
-                http_status=response.status_code,
-            ) from None
+        body = self._json(response)
         if isinstance(body, dict) and isinstance(body.get("error"), dict):
             raise self._error(body["error"], response)
         if not isinstance(body, dict):
             raise GraphError(-1, None, "response is not a JSON object", ErrorKind.PERMANENT)
         return body
+
+    def _json(self, response: requests.Response) -> Any:
+        """The parsed body. One that cannot be parsed is retried as transient (a cut-off
+        answer may come whole next time) unless it is too deeply nested to ever parse."""
+        try:
+            return response.json()
+        except RecursionError:
+            reason, kind = "nested too deeply to read", ErrorKind.PERMANENT
+        except ValueError:
+            reason = "body is not JSON"
+            client_error = 400 <= response.status_code < 500
+            kind = ErrorKind.PERMANENT if client_error else ErrorKind.TRANSIENT
+        raise GraphError(
+            -1,
+            None,
+            f"HTTP {response.status_code}, {reason}",
+            kind,
+            http_status=response.status_code,
+            excerpt=response.text[:EXCERPT_CHARS] if response.status_code < 400 else None,
+        )
 
     def _error(self, envelope: dict[str, Any], response: requests.Response) -> GraphError:
         code = envelope.get("code") if isinstance(envelope.get("code"), int) else -1

@@ -13,11 +13,10 @@ from typing import Any
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from app.meta.text import clean, scrub_json
 from app.meta.treatments import treatment_key
 
 ID_RE = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-SPACE_RE = re.compile(r"\s+")
 DIGITS_RE = re.compile(r"\d{1,3}")
 # A strict plain-ASCII subset of valid addresses, checked first because email-validator is
 # slow on the hot ingest path; anything else goes to email-validator (tests check agreement).
@@ -65,10 +64,12 @@ LIMITS = {"name": 255, "place": 120, "attr": 255, "id": 64}
 
 @dataclass
 class NormalizedLead:
-    """Column values for `facebook_leads`; `error` set when the lead cannot be stored."""
+    """Column values for `facebook_leads`; `error` (a message code of app/messages.py, with
+    `error_params`) set when the lead cannot be stored as a lead and must be quarantined."""
 
     values: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -77,18 +78,23 @@ def normalize_lead(
 ) -> NormalizedLead:
     """Normalise one raw Graph lead; never raises."""
     if not isinstance(raw, dict):
-        return NormalizedLead(error="lead is not a JSON object")
+        return NormalizedLead(error="lead_not_object")
     lead_id = raw.get("id")
     lead_id = (
         str(lead_id) if isinstance(lead_id, str | int) and not isinstance(lead_id, bool) else ""
     )
     if not ID_RE.match(lead_id):
-        return NormalizedLead(error="lead has no usable id")
-    result = NormalizedLead()
+        return NormalizedLead(error="lead_no_id")
     field_data = raw.get("field_data")
+    if not isinstance(field_data, list):  # the answers would vanish: keep the lead raw
+        shape = {"shape": shape_of(field_data) if "field_data" in raw else "missing"}
+        return NormalizedLead(
+            {"meta_lead_id": lead_id}, error="field_data_shape", error_params=shape
+        )
+    result = NormalizedLead()
     answers, plain = read_field_data(field_data)
     if not plain:  # only odd field_data is walked for NUL and lone surrogates
-        field_data = scrub_json(field_data if isinstance(field_data, list) else [])
+        field_data = scrub_json(field_data)
     result.values = {
         "meta_lead_id": lead_id,
         "form_data": field_data,
@@ -105,6 +111,17 @@ def normalize_lead(
     result.values["is_test"] = is_test_lead(result.values, answers)
     result.values["parse_error"] = "; ".join(result.warnings) or None
     return result
+
+
+def shape_of(value: Any) -> str:
+    """What a JSON value is, in words ("an object", "a string", "null", …)."""
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    return "a number" if isinstance(value, int | float) else type(value).__name__
 
 
 def collect_answers(field_data: Any) -> dict[str, str]:
@@ -152,64 +169,6 @@ def joined_answer(values: Any, plain: bool) -> tuple[str, bool]:
 @functools.lru_cache(maxsize=4096)
 def answer_key(name: str) -> str:
     return name.strip().lower()
-
-
-def clean(value: Any, limit: int | None = None) -> str:
-    """A single-line, control-free string, cut to *limit*."""
-    if not isinstance(value, str):
-        value = "" if value is None or isinstance(value, bool) else str(value)
-    if value.isprintable() and "  " not in value:  # the common case, at C speed
-        value = value.strip()
-    else:
-        value = SPACE_RE.sub(" ", scrub_text(CONTROL_RE.sub("", value))).strip()
-    return value[:limit] if limit else value
-
-
-def scrub_text(value: str) -> str:
-    """Make a string storable everywhere: no NUL, no lone surrogates."""
-    value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-def scrub_json(value: Any) -> Any:
-    """*value* made storable as JSON everywhere (PostgreSQL refuses NUL and lone surrogates)."""
-    return _scrub(value) if needs_scrub(value) else value
-
-
-def needs_scrub(value: Any) -> bool:
-    if isinstance(value, str):
-        return not value.isprintable() and not _storable(value)
-    if isinstance(value, list | tuple):
-        return any(needs_scrub(v) for v in value)
-    if isinstance(value, dict):
-        return any(needs_scrub(k) or needs_scrub(v) for k, v in value.items())
-    return not (value is None or isinstance(value, bool | int | float))
-
-
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return scrub_text(value)
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    if isinstance(value, dict):
-        return {scrub_text(str(k)): _scrub(v) for k, v in value.items()}
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return scrub_text(str(value))
 
 
 def optional(value: Any, limit: int) -> str | None:

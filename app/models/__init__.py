@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; table names are part of the contract (DESIGN.md)."""
 
+from app.models.backup_run import BackupRun, BackupStatus, BackupTrigger
 from app.models.distributor import Distributor
 from app.models.interaction import InteractionType, LeadInteraction
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
@@ -10,6 +11,9 @@ from app.models.user import Role, User
 from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "BackupRun",
+    "BackupStatus",
+    "BackupTrigger",
     "ConfigStatus",
     "Distributor",
     "FacebookLead",

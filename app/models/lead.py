@@ -43,6 +43,8 @@ class FacebookLead(db.Model):
         sa.Index("ix_facebook_leads_distributor_status", "distributor_id", "status"),
         sa.Index("ix_facebook_leads_meta_created_at", "meta_created_at"),
         sa.Index("ix_facebook_leads_created_at", "created_at"),
+        # Reconciliation counts a form's leads received by the time Meta counted them.
+        sa.Index("ix_facebook_leads_form_received", "meta_form_id", "meta_created_at"),
         # Only re-inquiries: a full index made SQLite answer `duplicate_of_id IS NULL` (every
         # dashboard query) through it and sort the whole table instead of using `shown_*`.
         sa.Index(
@@ -67,7 +69,7 @@ class FacebookLead(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meta_lead_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    meta_form_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    meta_form_id: Mapped[str | None] = mapped_column(sa.String(64))
     meta_page_id: Mapped[str | None] = mapped_column(sa.String(64))
     ad_id: Mapped[str | None] = mapped_column(sa.String(64))
     ad_name: Mapped[str | None] = mapped_column(sa.String(255))
@@ -128,9 +130,19 @@ class FacebookLead(db.Model):
 
 
 class FailedLead(db.Model):
-    """A raw lead the pipeline could not store as a lead: kept whole, with the reason."""
+    """A raw lead the pipeline could not store as a lead (quarantine): kept whole, with the
+    reason, once per Meta lead id however often it comes back (`attempts`)."""
 
     __tablename__ = "meta_failed_leads"
+    __table_args__ = (
+        sa.Index(
+            "uq_meta_failed_leads_meta_lead_id",
+            "meta_lead_id",
+            unique=True,
+            postgresql_where=sa.text("meta_lead_id IS NOT NULL"),
+            sqlite_where=sa.text("meta_lead_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     config_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meta_api_configs.id"))
@@ -138,7 +150,11 @@ class FailedLead(db.Model):
     meta_lead_id: Mapped[str | None] = mapped_column(sa.String(255))
     payload: Mapped[Any] = mapped_column(JSONType)
     reason: Mapped[str] = mapped_column(sa.String(255))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(40))
+    reason_params: Mapped[Any | None] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:

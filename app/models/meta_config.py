@@ -35,12 +35,16 @@ class MetaApiConfig(db.Model):
     last_fetch_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # The same failure as a message code + params, translated where it is shown.
+    last_error_code: Mapped[str | None] = mapped_column(sa.String(40))
+    last_error_params: Mapped[Any | None] = mapped_column(JSONType)
     consecutive_failures: Mapped[int] = mapped_column(default=0)
     retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     token_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     distributor: Mapped["Distributor"] = relationship(back_populates="configs")
@@ -62,12 +66,22 @@ class MetaForm(db.Model):
     checkpoint: Mapped[datetime | None] = mapped_column(UTCDateTime)
     leads_count_on_meta: Mapped[int | None]
     leads_counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_leads_count_on_meta: Mapped[int | None]
+    # Meta's count minus what we hold (positive: leads missing here); set by reconciliation.
+    shortfall: Mapped[int | None]
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deep_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_on_meta: Mapped[str | None] = mapped_column(sa.String(16))
     questions: Mapped[Any | None] = mapped_column(JSONType)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     config: Mapped[MetaApiConfig] = relationship(back_populates="forms")
+
+    @property
+    def behind(self) -> bool:
+        """Meta holds leads we do not (a deep re-read is due)."""
+        return bool(self.shortfall and self.shortfall > 0)
 
     def labels(self) -> tuple[dict[str, str], dict[str, str]]:
         """(question key → label, option key → option label) from the stored questions."""

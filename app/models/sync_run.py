@@ -1,11 +1,13 @@
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 from app.models.base import UTCDateTime, str_enum, utcnow
+from app.models.lead import JSONType
 
 
 class SyncTrigger(enum.StrEnum):
@@ -13,6 +15,7 @@ class SyncTrigger(enum.StrEnum):
     MANUAL = "manual"
     WEBHOOK = "webhook"
     BACKFILL = "backfill"
+    RECONCILE = "reconcile"  # a deep re-read after Meta's count showed leads missing here
 
 
 class SyncStatus(enum.StrEnum):
@@ -20,6 +23,7 @@ class SyncStatus(enum.StrEnum):
     OK = "ok"
     PARTIAL = "partial"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its process died; closed when the next sync took the lease
 
 
 class SyncRun(db.Model):
@@ -40,6 +44,8 @@ class SyncRun(db.Model):
     duplicates: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    error_code: Mapped[str | None] = mapped_column(sa.String(40))
+    error_params: Mapped[Any | None] = mapped_column(JSONType)
 
     def __repr__(self) -> str:
         return f"<SyncRun {self.id} form={self.form_id} {self.status}>"

@@ -8,21 +8,21 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
+from app import messages
 from app.extensions import db
 from app.meta.client import ErrorKind, GraphClient, GraphError
 from app.meta.normalize import normalize_lead
 from app.models import (
     ConfigStatus,
-    FacebookLead,
     FailedLead,
     MetaApiConfig,
     MetaForm,
     MetaWebhookEvent,
     SyncRun,
 )
-from app.services import alerts, meta_configs
+from app.services import alerts, lead_quarantine, meta_configs, meta_reconcile
+from app.services.meta_errors import describe, explain, record_config_error
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
-from app.services.meta_sync import explain, record_config_error
 
 log = logging.getLogger(__name__)
 REQUIRED_SCOPES = (
@@ -220,14 +220,19 @@ def attention_needed() -> list[MetaApiConfig]:
 @dataclass
 class FormHealth:
     form: MetaForm
-    stored: int
+    stored: int  # stored leads submitted by the time Meta counted
+    quarantined: int
     last_run: SyncRun | None
 
     @property
     def difference(self) -> int | None:
-        if self.form.leads_count_on_meta is None:
+        """Meta's count (less expired leads) minus what we hold now; None before Meta
+        counted. Positive: the form is behind."""
+        form = self.form
+        if form.leads_count_on_meta is None:
             return None
-        return self.form.leads_count_on_meta - self.stored
+        expected = form.leads_count_on_meta - (form.expired_leads_count_on_meta or 0)
+        return expected - self.stored - self.quarantined
 
 
 @dataclass
@@ -254,7 +259,10 @@ def health_overview(next_runs: dict[int, datetime | None]) -> list[ConfigHealth]
         runs = recent_runs(config.id)
         forms = [
             FormHealth(
-                f, stored_when_counted(f), next((r for r in runs if r.form_id == f.form_id), None)
+                f,
+                meta_reconcile.stored_when_counted(f),
+                lead_quarantine.count_held(f.form_id),
+                next((r for r in runs if r.form_id == f.form_id), None),
             )
             for f in config.forms
         ]
@@ -263,32 +271,12 @@ def health_overview(next_runs: dict[int, datetime | None]) -> list[ConfigHealth]
     return overview
 
 
-def stored_when_counted(form: MetaForm) -> int:
-    """Leads we hold for the form that were submitted by the time Meta counted its leads,
-    so the two numbers compare like with like."""
-    query = sa.select(sa.func.count()).where(FacebookLead.meta_form_id == form.form_id)
-    if form.leads_counted_at is not None:
-        query = query.where(FacebookLead.meta_created_at <= form.leads_counted_at)
-    return db.session.scalar(query) or 0
-
-
 def recent_runs(config_id: int, limit: int = 15) -> list[SyncRun]:
     return list(
         db.session.scalars(
             sa.select(SyncRun)
             .where(SyncRun.config_id == config_id)
             .order_by(SyncRun.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def list_failed_leads(limit: int = 100) -> list[FailedLead]:
-    return list(
-        db.session.scalars(
-            sa.select(FailedLead)
-            .where(FailedLead.resolved_at.is_(None))
-            .order_by(FailedLead.id.desc())
             .limit(limit)
         )
     )
@@ -321,27 +309,28 @@ def next_runs(scheduler) -> dict[int, datetime | None]:
     return runs
 
 
-def get_failed_lead(failed_id: int) -> FailedLead | None:
-    return db.session.get(FailedLead, failed_id)
-
-
 def retry_failed_lead(failed: FailedLead) -> tuple[bool, str | None]:
-    """Run a kept raw lead through the pipeline again; resolved when it is stored (or was
-    stored meanwhile). Caller commits."""
-    normalized = normalize_lead(
-        failed.payload, default_region=current_app.config["DEFAULT_PHONE_REGION"]
-    )
-    if normalized.error:
-        return False, normalized.error
+    """Run a quarantined lead through the pipeline again (read again from Meta when its own
+    answer could not be read); resolved when it is stored, or was stored meanwhile. Returns
+    (stored, why not as a translated message). Caller commits."""
     config = db.session.get(MetaApiConfig, failed.config_id) if failed.config_id else None
+    raw = failed.payload
+    if isinstance(raw, dict) and "unreadable" in raw and config is not None:
+        try:
+            raw = meta_configs.build_client(config).get_lead(str(raw.get("id")))
+        except GraphError as error:
+            return False, messages.translated(*describe(error), None)
+    normalized = normalize_lead(raw, default_region=current_app.config["DEFAULT_PHONE_REGION"])
+    if normalized.error:
+        return False, messages.translated(normalized.error, normalized.error_params, None)
     source = LeadSource(
         config.distributor_id if config else None,
         config.page_id if config else None,
         failed.form_id,
         failed.config_id,
     )
-    result = ingest_raw_leads([failed.payload], source)
+    result = ingest_raw_leads([raw], source)
     if result.failed:
-        return False, "the database refused it again"
+        return False, messages.translated("database_refused", {"error": "?"}, None)
     failed.resolved_at = datetime.now(UTC)
     return True, None

@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,9 +19,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from app import events
 from app.extensions import db
-from app.meta.normalize import normalize_lead, scrub_json
-from app.models import FacebookLead, FailedLead, LeadStatus
-from app.services import lead_counters, lead_duplicates, lead_scoring, lead_search
+from app.meta.normalize import normalize_lead
+from app.models import FacebookLead, LeadStatus
+from app.services import lead_counters, lead_duplicates, lead_quarantine, lead_scoring, lead_search
+from app.services.lead_quarantine import Failure
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
@@ -34,6 +35,9 @@ RETURNED = (
     LEADS.c.duplicate_of_id,
 )
 INSERT_CHUNK = 1000
+# Meta's created_time this far ahead of our clock is not believed (the lead is flagged).
+FUTURE_SLACK = timedelta(minutes=5)
+FUTURE_NOTE = "created_time in the future; our receive time is used"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ def ingest_raw_leads(
     now = now or datetime.now(UTC)
     result = IngestResult(fetched=len(raws))
     rows, failures, result.newest = build_rows(raws, source, default_region, now)
-    record_failures(failures, source)
+    quarantine(failures, source, now)
     result.failed = len(failures)
     plan = lead_duplicates.plan_duplicates(rows, source.distributor_id)
     first = [row for row in rows if row["meta_lead_id"] not in plan.waiting]
@@ -98,41 +102,65 @@ def ingest_raw_leads(
 
 def build_rows(
     raws: Iterable[Any], source: LeadSource, default_region: str, now: datetime
-) -> tuple[list[dict[str, Any]], list[tuple[Any, str]], datetime | None]:
+) -> tuple[list[dict[str, Any]], list[Failure], datetime | None]:
     """Normalised, scored column dicts (one per distinct lead id), the failures, and the
     newest Meta created_time among them (for the form's checkpoint)."""
     rows: dict[str, dict[str, Any]] = {}
-    failures: list[tuple[Any, str]] = []
+    failures: list[Failure] = []
     newest: datetime | None = None
     for raw in raws:
-        normalized = normalize_lead(raw, default_region=default_region, today=now.date())
-        if normalized.error:
-            failures.append((raw, normalized.error))
+        try:
+            values = row_values(raw, source, default_region, now)
+        except Exception as error:  # a bug meeting strange data must not sink the batch
+            log.exception("lead could not be processed (form %s)", source.form_id)
+            values = Failure(raw, "lead_crashed", {"error": type(error).__name__})
+        if isinstance(values, Failure):
+            failures.append(values)
             continue
-        values = normalized.values
         created = values["meta_created_at"]
-        if created is None:
-            values["meta_created_at"] = now  # unreadable on Meta's side: sort by arrival
-        elif newest is None or created > newest:
-            newest = created
-        score, breakdown = lead_scoring.score_values(values, now=now)
-        values.update(
-            meta_page_id=source.page_id,
-            meta_form_id=values["meta_form_id"] or source.form_id,
-            distributor_id=source.distributor_id,
-            status=LeadStatus.NEW.value,
-            score=score,
-            score_breakdown=breakdown,
-            assigned_to_id=None,
-            duplicate_of_id=None,
-            created_at=now,
-            updated_at=now,
-            version_id=1,
-        )
+        if created is not None and values["parse_error"] != FUTURE_NOTE:
+            newest = created if newest is None or created > newest else newest
         rows.setdefault(values["meta_lead_id"], values)
     # Oldest first, so ids follow Meta's time and concurrent inserts lock keys in one order.
     ordered = sorted(rows.values(), key=lambda r: (r["meta_created_at"], r["meta_lead_id"]))
     return ordered, failures, newest
+
+
+def row_values(
+    raw: Any, source: LeadSource, default_region: str, now: datetime
+) -> dict[str, Any] | Failure:
+    """One raw lead as the columns of its row (scored), or why it must be quarantined."""
+    normalized = normalize_lead(raw, default_region=default_region, today=now.date())
+    if normalized.error:
+        return Failure(raw, normalized.error, normalized.error_params)
+    values = normalized.values
+    created = values["meta_created_at"]
+    if created is None:
+        values["meta_created_at"] = now  # unreadable on Meta's side: sort by arrival
+    elif created > now + FUTURE_SLACK:  # a clock gone wrong must not move the checkpoint
+        values["meta_created_at"] = now
+        values["parse_error"] = FUTURE_NOTE
+    score, breakdown = lead_scoring.score_values(values, now=now)
+    values.update(
+        meta_page_id=source.page_id,
+        meta_form_id=values["meta_form_id"] or source.form_id,
+        distributor_id=source.distributor_id,
+        status=LeadStatus.NEW.value,
+        score=score,
+        score_breakdown=breakdown,
+        assigned_to_id=None,
+        duplicate_of_id=None,
+        created_at=now,
+        updated_at=now,
+        version_id=1,
+    )
+    return values
+
+
+def quarantine(failures: Sequence[Failure], source: LeadSource, now: datetime) -> None:
+    lead_quarantine.quarantine(
+        failures, config_id=source.config_id, form_id=source.form_id, now=now
+    )
 
 
 def insert_statement():
@@ -198,29 +226,11 @@ def insert_rows(
             with db.session.begin_nested():
                 inserted.extend(execute_insert([row]))
         except (IntegrityError, DataError) as error:
-            reason = f"database refused the lead ({type(error.orig).__name__})"
-            record_failures(
-                [({"id": row["meta_lead_id"], "field_data": row["form_data"]}, reason)], source
-            )
+            raw = {"id": row["meta_lead_id"], "field_data": row["form_data"]}
+            params = {"error": type(error.orig).__name__}
+            quarantine([Failure(raw, "database_refused", params)], source, row["created_at"])
             result.failed += 1
     return inserted
-
-
-def record_failures(failures: list[tuple[Any, str]], source: LeadSource) -> None:
-    for raw, reason in failures:
-        lead_id = raw.get("id") if isinstance(raw, dict) else None
-        db.session.add(
-            FailedLead(
-                config_id=source.config_id,
-                form_id=source.form_id,
-                meta_lead_id=str(lead_id)[:255] if lead_id is not None else None,
-                payload=scrub_json(raw),
-                reason=reason[:255],
-            )
-        )
-        log.warning("lead kept raw as failed (form %s): %s", source.form_id, reason)
-    if failures:
-        db.session.flush()
 
 
 def insert_chunks(

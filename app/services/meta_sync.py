@@ -1,34 +1,30 @@
-"""Poll sync: page through each form's leads from its checkpoint and ingest them.
+"""Poll sync rules: what a run of one form reads, stores and reports, and when the form's
+checkpoint may move. These functions flush; the job loop (app/tasks/sync_jobs.py) commits
+after each batch, so a crash loses at most the batch in flight.
 
-This is a job loop, so it commits itself: after each page of leads (progress is never lost)
-and once more after the form's checkpoint moves. A crash anywhere leaves stored leads stored
-and the checkpoint behind them, so the next run re-reads the overlap and skips what it has.
-"""
+The checkpoint moves only over what was really read: to the newest created_time (at most a few
+minutes ahead of our clock) of a run that went through well-formed pages to the last one, and
+only if nobody moved it meanwhile. Anything less (a Graph error, a malformed page, a list cut
+short) makes the run partial and leaves the checkpoint alone, so the next run reads those
+leads again; reconciliation (meta_reconcile) catches what a checkpoint cannot see."""
 
 import logging
-import os
-import socket
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 
-from app import events
+from app import events, messages
 from app.extensions import db
-from app.meta.client import ErrorKind, GraphClient, GraphError
-from app.meta.normalize import scrub_json
-from app.meta.prefetch import prefetched
+from app.meta.client import GraphError
+from app.meta.lead_pages import LeadPage, Problem, UnreadableLead
 from app.models import ConfigStatus, MetaApiConfig, MetaForm, SyncRun, SyncStatus, SyncTrigger
-from app.services import alerts, meta_configs
+from app.services import lead_quarantine, meta_errors
 from app.services.meta_lead_service import IngestResult, LeadSource, ingest_raw_leads
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 15 * 60
-
-AUTH_HELP = "Meta refused the token (code {code}): paste a new Page access token."
-THROTTLE_HELP = "Meta is rate-limiting this Page (code {code}); syncing resumes after {until}."
+DEEP_READ_WINDOW = timedelta(days=90)  # Meta keeps leads about this long
 
 
 @dataclass
@@ -38,41 +34,36 @@ class FormOutcome:
     status: SyncStatus
     result: IngestResult
     error: str | None = None
+    meta_failed: bool = False  # Meta itself refused or could not be reached
 
 
 @dataclass
 class SyncOutcome:
     config_id: int
     skipped: str | None = None
+    held_by: str | None = None  # who holds the lease, when skipped for it
     forms: list[FormOutcome] = field(default_factory=list)
 
 
-def sync_config(
-    config_id: int, *, trigger: SyncTrigger = SyncTrigger.MANUAL, client: GraphClient | None = None
-) -> SyncOutcome:
-    """Sync every active form of one config under a lease; commits per page."""
-    outcome = SyncOutcome(config_id)
-    now = datetime.now(UTC)
-    if not acquire_lease(config_id, now):
-        outcome.skipped = "another process is syncing this config"
-        return outcome
-    try:
-        config = db.session.get(MetaApiConfig, config_id)
-        if reason := skip_reason(config, now):
-            outcome.skipped = reason
-            return outcome
-        client = client or meta_configs.build_client(config)
-        for form in [f for f in config.forms if f.is_active]:
-            form_outcome = sync_form(config, form, client, trigger=trigger)
-            outcome.forms.append(form_outcome)
-            if config.status == ConfigStatus.NEEDS_REAUTH or config.retry_after:
-                break
-        finish_config(config, outcome)
-        db.session.commit()
-    finally:
-        db.session.rollback()
-        release_lease(config_id)
-    return outcome
+@dataclass
+class FormSync:
+    """One run of one form: what it has read so far and what was wrong on the way."""
+
+    config: MetaApiConfig
+    form: MetaForm
+    run: SyncRun
+    source: LeadSource
+    checkpoint: datetime | None  # the form's checkpoint when the run started
+    region: str
+    total: IngestResult = field(default_factory=IngestResult)
+    buffer: list[Any] = field(default_factory=list)
+    unreadable: list[UnreadableLead] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, page: LeadPage) -> None:
+        self.buffer.extend(page.leads)
+        self.unreadable.extend(page.unreadable)
+        self.problems.extend(page.problems)
 
 
 def skip_reason(config: MetaApiConfig | None, now: datetime) -> str | None:
@@ -90,87 +81,118 @@ def skip_reason(config: MetaApiConfig | None, now: datetime) -> str | None:
     return None
 
 
-def sync_form(
-    config: MetaApiConfig, form: MetaForm, client: GraphClient, *, trigger: SyncTrigger
-) -> FormOutcome:
-    """Read one form from its checkpoint minus the overlap to the last page."""
-    settings = current_app.config
-    since = None
-    if form.checkpoint is not None:
-        since = form.checkpoint - timedelta(seconds=settings["META_SYNC_OVERLAP_SECONDS"])
-    source = LeadSource(config.distributor_id, config.page_id, form.form_id, config.id)
-    run = SyncRun(config_id=config.id, form_id=form.form_id, trigger=backfill_or(trigger, form))
+def since_for(form: MetaForm, *, deep: bool, overlap_s: int, now: datetime) -> datetime | None:
+    """Where a run starts reading: the checkpoint minus the overlap; a deep re-read goes back
+    as far as Meta keeps leads; a first run reads everything."""
+    if deep:
+        return now - DEEP_READ_WINDOW
+    if form.checkpoint is None:
+        return None
+    return form.checkpoint - timedelta(seconds=overlap_s)
+
+
+def start_run(
+    config: MetaApiConfig, form: MetaForm, trigger: SyncTrigger, *, region: str
+) -> FormSync:
+    """Record the start of a run of *form*. Caller commits (before waiting for Meta)."""
+    if form.checkpoint is None and trigger != SyncTrigger.RECONCILE:
+        trigger = SyncTrigger.BACKFILL
+    run = SyncRun(config_id=config.id, form_id=form.form_id, trigger=trigger)
     db.session.add(run)
-    db.session.commit()  # no transaction stays open while we wait for Meta
-    total, batch = IngestResult(), []
+    db.session.flush()
+    source = LeadSource(config.distributor_id, config.page_id, form.form_id, config.id)
+    return FormSync(config, form, run, source, form.checkpoint, region)
 
-    def store() -> None:
-        """Insert the fetched batch and commit (progress survives a crash later on)."""
-        total.add(ingest_raw_leads(batch, source, default_region=settings["DEFAULT_PHONE_REGION"]))
-        record_counts(run, total)
-        events.publish(
-            "sync_progress", progress(config.id, source.form_id, total), to=events.DASHBOARD_ROOM
+
+def store(sync: FormSync) -> None:
+    """Insert the leads read since the last call and quarantine the unreadable ones (same
+    transaction); announce progress after commit. Caller commits."""
+    now = datetime.now(UTC)
+    if sync.buffer:
+        sync.total.add(ingest_raw_leads(sync.buffer, sync.source, default_region=sync.region))
+    if sync.unreadable:
+        failures = lead_quarantine.unreadable_failures(sync.unreadable)
+        lead_quarantine.quarantine(
+            failures, config_id=sync.config.id, form_id=sync.form.form_id, now=now
         )
-        db.session.commit()
-        batch.clear()
+        sync.total.failed += len(failures)
+    sync.buffer.clear()
+    sync.unreadable.clear()
+    record_counts(sync.run, sync.total)
+    announce_progress(sync, "running")
 
-    pages = client.iter_lead_pages(source.form_id, since, limit=settings["META_PAGE_SIZE"])
-    try:
-        for page in prefetched(pages):
-            batch.extend(page)
-            if len(batch) >= settings["META_SYNC_BATCH"]:
-                store()
-    except GraphError as error:
-        store()  # keep what arrived before the failure
-        return fail_form(config, form, run, total, error)
-    except Exception:  # record the crash on the run, then let the job wrapper log it
-        db.session.rollback()
-        run.status, run.error = SyncStatus.FAILED, "internal error; see the server log"
-        run.finished_at = datetime.now(UTC)
-        db.session.commit()
-        raise
-    store()
-    if total.newest and (form.checkpoint is None or total.newest > form.checkpoint):
-        form.checkpoint = total.newest
-    run.status, run.finished_at = SyncStatus.OK, datetime.now(UTC)
-    events.publish(
-        "sync_progress", progress(config.id, source.form_id, total, "ok"), to=events.DASHBOARD_ROOM
+
+def finish_run(sync: FormSync) -> FormOutcome:
+    """Close a run that read to the end of Meta's list: ok, or partial when a page was
+    malformed or leads were quarantined. The checkpoint moves only when no page was
+    malformed. Caller commits."""
+    store(sync)
+    run, total = sync.run, sync.total
+    if not sync.problems:
+        advance_checkpoint(sync.form, sync.checkpoint, total.newest)
+    problem = sync.problems[0] if sync.problems else None
+    if problem is None and total.failed:
+        problem = Problem("leads_quarantined", {"count": total.failed})
+    run.status = SyncStatus.PARTIAL if problem else SyncStatus.OK
+    set_run_error(run, problem.code if problem else None, problem.params if problem else None)
+    run.finished_at = datetime.now(UTC)
+    announce_progress(sync, run.status.value)
+    log.info("synced form %s: %s", sync.form.form_id, summary_counts(run))
+    return FormOutcome(sync.form.form_id, run.id, run.status, total, run.error)
+
+
+def fail_run(sync: FormSync, error: GraphError) -> FormOutcome:
+    """Close a run that Meta stopped, and put the failure on the config as its kind demands
+    (leads read before it are stored). Caller commits."""
+    store(sync)
+    now = datetime.now(UTC)
+    code, params = meta_errors.record_config_error(sync.config, error, now, failing=True)
+    run = sync.run
+    run.status = SyncStatus.PARTIAL if sync.total.created else SyncStatus.FAILED
+    set_run_error(run, code, params)
+    run.finished_at = now
+    announce_progress(sync, run.status.value)
+    log.warning(
+        "sync of form %s stopped: code=%s kind=%s", sync.form.form_id, error.code, error.kind
     )
-    db.session.commit()
-    log.info("synced form %s: %s", form.form_id, summary_counts(run))
-    refresh_form_details(form, client)
-    return FormOutcome(form.form_id, run.id, run.status, total)
+    return FormOutcome(sync.form.form_id, run.id, run.status, sync.total, run.error, True)
 
 
-def progress(config_id: int, form_id: str, total: IngestResult, status: str = "running") -> dict:
-    return {
-        "config_id": config_id,
-        "form_id": form_id,
-        "fetched": total.fetched,
-        "created": total.created,
-        "status": status,
-    }
+def crash_run(run_id: int) -> None:
+    """Close a run that died on an unexpected error (logged by the job). Caller commits."""
+    run = db.session.get(SyncRun, run_id)
+    if run is not None and run.status == SyncStatus.RUNNING:
+        run.status, run.finished_at = SyncStatus.FAILED, datetime.now(UTC)
+        set_run_error(run, "internal_error")
 
 
-def refresh_form_details(form: MetaForm, client: GraphClient) -> None:
-    """Meta's view of the form (name, status, lead count, questions) for the health page's
-    reconciliation and the lead detail's question labels. Best effort; commits."""
-    try:
-        details = client.get_form(form.form_id)
-    except GraphError as error:
-        log.info("form %s details unavailable: code=%s", form.form_id, error.code)
-        return
-    form.name = str(details.get("name") or form.name or "")[:255] or None
-    form.status_on_meta = str(details.get("status") or "")[:16] or None
-    if isinstance(details.get("leads_count"), int):
-        form.leads_count_on_meta, form.leads_counted_at = details["leads_count"], datetime.now(UTC)
-    if isinstance(details.get("questions"), list):
-        form.questions = scrub_json(details["questions"])
-    db.session.commit()
+def advance_checkpoint(form: MetaForm, old: datetime | None, newest: datetime | None) -> bool:
+    """Move the checkpoint to *newest* if it is later and still *old* (another run, a deep
+    re-read, may have moved it meanwhile). Caller commits."""
+    if newest is None or (old is not None and newest <= old):
+        return False
+    unchanged = MetaForm.checkpoint.is_(None) if old is None else MetaForm.checkpoint == old
+    result = db.session.execute(
+        sa.update(MetaForm).where(MetaForm.id == form.id, unchanged).values(checkpoint=newest)
+    )
+    return result.rowcount == 1
 
 
-def backfill_or(trigger: SyncTrigger, form: MetaForm) -> SyncTrigger:
-    return SyncTrigger.BACKFILL if form.checkpoint is None else trigger
+def finish_config(config: MetaApiConfig, outcome: SyncOutcome) -> None:
+    """The config's health after a run: ok unless Meta refused or could not be reached."""
+    now = datetime.now(UTC)
+    config.last_fetch_time = now
+    if not any(f.meta_failed for f in outcome.forms):
+        config.status = ConfigStatus.OK
+        meta_errors.set_last_error(config, None)
+        config.last_success_at, config.consecutive_failures = now, 0
+    else:
+        config.consecutive_failures += 1
+
+
+def set_run_error(run: SyncRun, code: str | None, params: dict | None = None) -> None:
+    run.error = messages.english(code, params) if code else None
+    run.error_code, run.error_params = code, (params if code else None)
 
 
 def record_counts(run: SyncRun, total: IngestResult) -> None:
@@ -178,61 +200,18 @@ def record_counts(run: SyncRun, total: IngestResult) -> None:
     run.duplicates = total.already_stored + total.reinquiries
 
 
-def fail_form(
-    config: MetaApiConfig, form: MetaForm, run: SyncRun, total: IngestResult, error: GraphError
-) -> FormOutcome:
-    """Record a Graph failure on the run and the config, as its kind demands. Commits."""
-    now = datetime.now(UTC)
-    message = record_config_error(config, error, now, failing=True)
-    run.status = SyncStatus.PARTIAL if total.created else SyncStatus.FAILED
-    run.error, run.finished_at = message, now
-    record_counts(run, total)
-    db.session.commit()
-    log.warning("sync of form %s stopped: code=%s kind=%s", form.form_id, error.code, error.kind)
-    return FormOutcome(form.form_id, run.id, run.status, total, message)
-
-
-def record_config_error(
-    config: MetaApiConfig, error: GraphError, now: datetime, *, failing: bool
-) -> str:
-    """Put a Graph failure on the config (needs_reauth, throttled until…, or failing) and
-    return it in plain words. *failing* False leaves a healthy config's status alone (one
-    failed webhook fetch does not make a Page connection "failing"). Caller commits."""
-    message = explain(error, now)
-    newly_dead = error.kind == ErrorKind.AUTH and config.status != ConfigStatus.NEEDS_REAUTH
-    if error.kind == ErrorKind.AUTH:
-        config.status = ConfigStatus.NEEDS_REAUTH
-    elif error.kind == ErrorKind.THROTTLED:
-        config.retry_after = now + timedelta(seconds=error.retry_after_s or 600)
-        message = explain(error, now, config.retry_after)
-    elif failing:
-        config.status = ConfigStatus.FAILING
-    config.last_error = message
-    if newly_dead:
-        alerts.alert_superadmins(config, "dead")
-    return message
-
-
-def explain(error: GraphError, now: datetime, until: datetime | None = None) -> str:
-    """The failure in plain words, with what to do about it."""
-    if error.kind == ErrorKind.AUTH:
-        return AUTH_HELP.format(code=error.code)
-    if error.kind == ErrorKind.THROTTLED:
-        when = f"{until:%Y-%m-%d %H:%M} UTC" if until else "a pause"
-        return THROTTLE_HELP.format(code=error.code, until=when)
-    if error.code == 0:
-        return f"Meta could not be reached ({error.message}); the next run retries."
-    return f"Meta answered with error {error.code}: {error.message}"[:1000]
-
-
-def finish_config(config: MetaApiConfig, outcome: SyncOutcome) -> None:
-    now = datetime.now(UTC)
-    config.last_fetch_time = now
-    if all(f.status == SyncStatus.OK for f in outcome.forms):
-        config.status, config.last_error = ConfigStatus.OK, None
-        config.last_success_at, config.consecutive_failures = now, 0
-    else:
-        config.consecutive_failures += 1
+def announce_progress(sync: FormSync, status: str) -> None:
+    events.publish(
+        "sync_progress",
+        {
+            "config_id": sync.config.id,
+            "form_id": sync.form.form_id,
+            "fetched": sync.total.fetched,
+            "created": sync.total.created,
+            "status": status,
+        },
+        to=events.DASHBOARD_ROOM,
+    )
 
 
 def summary_counts(run: SyncRun) -> str:
@@ -240,37 +219,3 @@ def summary_counts(run: SyncRun) -> str:
         f"fetched={run.fetched} created={run.created} duplicates={run.duplicates} "
         f"failed={run.failed} status={run.status}"
     )
-
-
-def lease_owner() -> str:
-    """This thread of this process: the unit that may hold a sync lease."""
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
-
-
-def acquire_lease(config_id: int, now: datetime) -> bool:
-    """Take the config's sync lease (a row update, atomic on SQLite and PostgreSQL). Commits."""
-    table, owner = MetaApiConfig.__table__, lease_owner()
-    result = db.session.execute(
-        sa.update(table)
-        .where(
-            table.c.id == config_id,
-            sa.or_(
-                table.c.lease_expires_at.is_(None),
-                table.c.lease_expires_at < now,
-                table.c.lease_owner == owner,
-            ),
-        )
-        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=LEASE_SECONDS))
-    )
-    db.session.commit()
-    return result.rowcount == 1
-
-
-def release_lease(config_id: int) -> None:
-    table = MetaApiConfig.__table__
-    db.session.execute(
-        sa.update(table)
-        .where(table.c.id == config_id, table.c.lease_owner == lease_owner())
-        .values(lease_owner=None, lease_expires_at=None)
-    )
-    db.session.commit()

@@ -5,7 +5,7 @@ import threading
 from flask import Flask
 
 from app.models import SyncTrigger
-from app.services import meta_sync
+from app.tasks import sync_jobs, webhook_worker
 from app.tasks.scheduler import run_job
 
 
@@ -20,4 +20,9 @@ def start_sync(app: Flask, config_id: int) -> threading.Thread:
 
 def sync_now(config_id: int) -> None:
     """A manual sync (the service takes the lease, so it never overlaps a scheduled one)."""
-    meta_sync.sync_config(config_id, trigger=SyncTrigger.MANUAL)
+    sync_jobs.sync_config(config_id, trigger=SyncTrigger.MANUAL)
+
+
+def process_webhook_events(app: Flask, event_ids: list[int]) -> None:
+    """Hand events to the webhook worker (when it runs in this process)."""
+    webhook_worker.notify(app, event_ids)

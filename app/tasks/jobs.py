@@ -2,17 +2,20 @@
 
 import logging
 import time
+from datetime import UTC, datetime
 
-from app.models import SyncTrigger
-from app.services import lead_scoring, meta_configs, meta_health, meta_sync, meta_webhooks
+from app.extensions import db
+from app.models import BackupStatus, BackupTrigger, SyncTrigger
+from app.services import backups, lead_scoring, meta_configs, meta_health
+from app.tasks import sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
 
 
 def sync_meta_config(config_id: int) -> None:
-    """Poll one Meta config's forms (the sync service commits per page)."""
+    """Poll one Meta config's forms (the sync job commits per batch)."""
     started = time.perf_counter()
-    outcome = meta_sync.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
+    outcome = sync_jobs.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
     created = sum(f.result.created for f in outcome.forms)
     elapsed = time.perf_counter() - started
     log.info(
@@ -40,12 +43,36 @@ def decay_scores() -> None:
 
 def process_webhook_events() -> None:
     """Fetch the leads of due webhook events (retries, and events left by a restart)."""
-    processed = meta_webhooks.process_due_events()
+    processed = webhook_jobs.process_due_events()
     if processed:
         log.info("job webhook events: %d processed", processed)
+
+
+def reconcile_behind() -> None:
+    """Deep re-read of forms that reconciliation found behind Meta's count."""
+    forms = sync_jobs.reconcile_behind()
+    if forms:
+        log.info("job reconcile: %d form(s) re-read", forms)
+
+
+def deep_sweep() -> None:
+    """Daily: re-read the last 90 days of every synced form."""
+    log.info("job deep sweep: %d config(s) re-read", sync_jobs.deep_sweep())
 
 
 def check_tokens() -> None:
     """Daily: ask Meta about every token; alert superadmins about dead or expiring ones."""
     outcome = meta_health.check_all_tokens()
     log.info("job check tokens: %s", outcome)
+
+
+def backup_database() -> None:
+    """Hourly: the daily backup when due (prunes old ones; a failure is recorded and mailed)."""
+    if not backups.is_due(datetime.now(UTC)):
+        return
+    db.session.commit()  # end the read: a backup must not hold SQLite's write lock
+    run = backups.run_backup(BackupTrigger.SCHEDULE)
+    if run.status is BackupStatus.FAILED:
+        log.error("job backup FAILED: %s", run.error)
+    else:
+        log.info("job backup: %s (%d bytes)", run.path, run.size_bytes)

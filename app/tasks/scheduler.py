@@ -25,7 +25,10 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     for job, every, first_run in (
         (jobs.process_webhook_events, timedelta(seconds=30), now),  # events left by a restart
         (jobs.decay_scores, timedelta(hours=1), now + timedelta(hours=1)),
+        (jobs.reconcile_behind, timedelta(minutes=10), now + timedelta(minutes=2)),
+        (jobs.deep_sweep, timedelta(days=1), now + timedelta(hours=1)),
         (jobs.check_tokens, timedelta(days=1), now + timedelta(minutes=1)),
+        (jobs.backup_database, timedelta(hours=1), now + timedelta(minutes=5)),  # daily when due
     ):
         scheduler.add_job(
             run_job,

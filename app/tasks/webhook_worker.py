@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from flask import Flask
 
 from app.extensions import db
-from app.services import meta_webhooks
+from app.tasks import webhook_jobs
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 10.0
@@ -58,9 +58,9 @@ class WebhookWorker:
         with self.app.app_context():
             try:
                 if ids is None:
-                    meta_webhooks.process_due_events()
+                    webhook_jobs.process_due_events()
                 elif ids:
-                    meta_webhooks.process_events(ids)
+                    webhook_jobs.process_events(ids)
             except Exception:  # keep the worker alive; the event stays due and is retried
                 db.session.rollback()
                 log.exception("webhook worker failed")

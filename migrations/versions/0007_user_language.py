@@ -1,7 +1,7 @@
 """users.language and distributors.language (issue 9: the desk in Turkish)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-01 10:00:00.000000
 
 Each user's own language for pages and emails, and a distributor's for the mails to its
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0005'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

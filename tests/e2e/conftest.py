@@ -34,7 +34,8 @@ from app import create_app
 from app.extensions import db, socketio
 from app.i18n.formats import display_name
 from app.models import FacebookLead, Role
-from app.services import accounts, lead_workflow, meta_configs, meta_sync
+from app.services import accounts, lead_workflow, meta_configs
+from app.tasks import sync_jobs
 from sandbox import (
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_TOKEN,
@@ -146,7 +147,7 @@ class LiveServer:
 
     def sync(self) -> int:
         """One poll sync of the config, as the scheduler runs it; returns the leads it stored."""
-        outcome = self.in_app(meta_sync.sync_config, self.config_id)
+        outcome = self.in_app(sync_jobs.sync_config, self.config_id)
         assert outcome.skipped is None, outcome.skipped
         assert all(f.error is None for f in outcome.forms), outcome.forms
         return sum(f.result.created for f in outcome.forms)

@@ -7,27 +7,20 @@ import hmac
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 import pytest
-from flask import Flask, Response, request
 
-from app.meta.client import ErrorKind, GraphClient, GraphError
+from app.meta.client import ErrorKind, GraphError
 from sandbox import (
     DEFAULT_PAGE_ID,
     DEFAULT_PAGE_NAME,
     DEFAULT_PAGE_TOKEN,
-    SandboxServer,
-    serve_in_thread,
 )
 from sandbox.forms import FORM_KINDS
+from tests.meta.conftest import BACKOFF, VERSION, first_form, graph_calls, lead_ids
 from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
-VERSION = "v25.0"
-BACKOFF = 0.01
 EXPECTED_PROOF = hmac.new(
     SANDBOX_APP_SECRET.encode(), DEFAULT_PAGE_TOKEN.encode(), hashlib.sha256
 ).hexdigest()
@@ -48,83 +41,6 @@ REQUIRED_LEAD_FIELDS = {
 }
 
 
-@pytest.fixture
-def connect() -> Iterator[Callable[..., GraphClient]]:
-    """Build GraphClients (no real sleeping unless asked) and close them after the test."""
-    clients: list[GraphClient] = []
-
-    def build(base_url: str, **overrides: Any) -> GraphClient:
-        options: dict[str, Any] = {
-            "version": VERSION,
-            "app_secret": SANDBOX_APP_SECRET,
-            "timeout": 2.0,
-            "max_retries": 2,
-            "backoff_s": BACKOFF,
-            "sleep": lambda seconds: None,
-        }
-        options.update(overrides)
-        token = options.pop("token", DEFAULT_PAGE_TOKEN)
-        client = GraphClient(token, base_url=base_url, **options)
-        clients.append(client)
-        return client
-
-    yield build
-    for client in clients:
-        client.close()
-
-
-@dataclass
-class ScriptedServer:
-    """A tiny JSON server: answers with the queued (status, body) replies and records requests."""
-
-    url: str = ""
-    replies: list[tuple[int, Any]] = field(default_factory=list)
-    seen: list[dict[str, Any]] = field(default_factory=list)
-
-
-@pytest.fixture
-def scripted_server() -> Iterator[Callable[..., ScriptedServer]]:
-    servers: list[SandboxServer] = []
-
-    def start(*replies: tuple[int, Any]) -> ScriptedServer:
-        scripted = ScriptedServer(replies=list(replies))
-        app = Flask("scripted_graph")
-
-        @app.route("/<path:path>")
-        def answer(path: str) -> Response:
-            scripted.seen.append(
-                {
-                    "path": "/" + path,
-                    "args": request.args.to_dict(),
-                    "authorization": request.headers.get("Authorization"),
-                }
-            )
-            status, body = scripted.replies.pop(0) if scripted.replies else (404, "gone")
-            text = body if isinstance(body, str) else json.dumps(body)
-            return Response(text, status, content_type="application/json")
-
-        server = serve_in_thread(app)
-        servers.append(server)
-        scripted.url = server.url
-        return scripted
-
-    yield start
-    for server in servers:
-        server.shutdown()
-
-
-def graph_calls(server: SandboxServer) -> list[tuple[str, dict[str, str]]]:
-    return [(path, params) for _, path, params in server.state.requests_log]
-
-
-def first_form(server: SandboxServer) -> str:
-    return server.state.form_ids()[0]
-
-
-def lead_ids(leads: list[dict]) -> list[str]:
-    return [lead["id"] for lead in leads]
-
-
 def jitter_bounds(attempt: int) -> tuple[float, float]:
     base = BACKOFF * 2**attempt
     return base * 0.5, base * 1.5
@@ -140,12 +56,14 @@ def test_iter_lead_pages_follows_next_to_the_last_page_yielding_every_lead_once(
 
     pages = list(client.iter_lead_pages(form_id, limit=50))
 
-    assert [len(page) for page in pages] == [50, 50, 50, 50]
+    # The last page is full and has no `next`: its cursor confirms the end (an empty page).
+    assert [len(page) for page in pages] == [50, 50, 50, 50, 0]
+    assert [page.problems for page in pages] == [[]] * 5
     got = [lead["id"] for page in pages for lead in page]
     assert got == lead_ids(sandbox.state.leads_of(form_id))
     assert len(set(got)) == 200
     calls = graph_calls(sandbox)
-    assert len(calls) == 4
+    assert len(calls) == 5
     assert all(path == f"/{VERSION}/{form_id}/leads" for path, _ in calls)
     assert all(params["limit"] == "50" for _, params in calls)
     assert "after" not in calls[0][1] and all("after" in params for _, params in calls[1:])
@@ -265,8 +183,8 @@ def test_appsecret_proof_is_sent_on_every_call_including_followed_pages(sandbox,
     client.get_me()
 
     calls = graph_calls(sandbox)
-    assert len(calls) == 5
-    assert [params.get("appsecret_proof") for _, params in calls] == [EXPECTED_PROOF] * 5
+    assert len(calls) == 6  # 4 full pages, the cursor after the last one, /me
+    assert [params.get("appsecret_proof") for _, params in calls] == [EXPECTED_PROOF] * 6
 
 
 def test_a_next_url_without_a_proof_gets_the_proof_added(scripted_server, connect):

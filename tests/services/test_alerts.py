@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app.extensions import db
-from app.models import Role
+from app.models import BackupRun, BackupStatus, BackupTrigger, Role
 from app.services import alerts, meta_configs
 from tests import factories
 
@@ -109,3 +109,25 @@ def test_no_superadmin_with_an_address_means_no_mail(app_ctx, smtp):
     db.session.commit()
     time.sleep(0.2)
     assert smtp.messages == []
+
+
+def test_a_failed_backup_is_reported_to_each_superadmin_in_their_language(app_ctx, smtp):
+    superadmin("turkan", "turkan@example.com", "tr")
+    superadmin("emma", "emma@example.com", "en")
+    run = BackupRun(
+        trigger=BackupTrigger.SCHEDULE,
+        status=BackupStatus.FAILED,
+        started_at=datetime(2026, 12, 1, 11, 5, tzinfo=UTC),
+        error="disk full",
+    )
+    db.session.add(run)
+    db.session.flush()
+    alerts.alert_backup_failed(run)
+    db.session.commit()
+    by_recipient = {tuple(to): read(raw) for to, raw in smtp.wait_for(2)}
+    subject, body = by_recipient[("turkan@example.com",)]
+    assert subject == "[Meta Lead Desk] Veritabanı yedeği alınamadı"
+    assert body.startswith("1 Ara 2026 14:05 tarihli veritabanı yedeği alınamadı.")
+    subject, body = by_recipient[("emma@example.com",)]
+    assert subject == "[Meta Lead Desk] The database backup failed"
+    assert body.startswith("The database backup of 1 Dec 2026, 14:05 failed.")

@@ -140,7 +140,8 @@ def test_a_lead_that_cannot_be_parsed_is_kept_raw_and_counted_as_failed(source):
     assert (result.created, result.failed) == (1, 2)
     failed = db.session.scalars(sa.select(FailedLead).order_by(FailedLead.id)).all()
     assert [f.payload for f in failed] == [broken, "garbage"]
-    assert failed[0].reason == "lead has no usable id" and failed[0].form_id == source.form_id
+    assert failed[0].reason_code == "lead_no_id" and failed[0].form_id == source.form_id
+    assert failed[0].reason == "The lead has no usable id."
 
 
 def test_garbage_answers_never_stop_the_batch(source):

@@ -44,8 +44,11 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
     assert set(jobs_by_id) == {
         "refresh_jobs",
         "check_tokens",
+        "backup_database",
         "decay_scores",
         "process_webhook_events",
+        "reconcile_behind",
+        "deep_sweep",
         f"sync_meta_config:{config_ids[0]}",
     }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
@@ -63,9 +66,12 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         db.session.commit()
     refresh_jobs(app, scheduler)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "backup_database",
         "check_tokens",
         "decay_scores",
+        "deep_sweep",
         "process_webhook_events",
+        "reconcile_behind",
         "refresh_jobs",
     ]
 

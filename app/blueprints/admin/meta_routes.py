@@ -11,8 +11,15 @@ from app.blueprints.leads.forms import choices
 from app.errors import DomainError
 from app.extensions import db
 from app.meta.client import GraphError
-from app.services import accounts, meta_configs, meta_health
-from app.services.meta_sync import explain
+from app.services import (
+    accounts,
+    backups,
+    lead_quarantine,
+    meta_configs,
+    meta_health,
+    meta_webhooks,
+)
+from app.services.meta_errors import explain
 from app.tasks import background
 
 
@@ -145,15 +152,16 @@ def health():
     return render_template(
         "admin/health.html",
         overview=meta_health.health_overview(next_runs),
-        failed=meta_health.list_failed_leads(),
+        failed=lead_quarantine.list_failed_leads(),
         webhook_problems=meta_health.list_webhook_problems(),
+        backup=backups.backup_health(),
         confirm=ConfirmForm(),
     )
 
 
 @bp.post("/failed-leads/<int:failed_id>/retry")
 def retry_failed_lead(failed_id: int):
-    failed = meta_health.get_failed_lead(failed_id) or abort(404)
+    failed = lead_quarantine.get_failed_lead(failed_id) or abort(404)
     if ConfirmForm().validate_on_submit():
         stored, reason = meta_health.retry_failed_lead(failed)
         db.session.commit()
@@ -164,3 +172,14 @@ def retry_failed_lead(failed_id: int):
             "success" if stored else "warning",
         )
     return redirect(url_for(".health"), 303)
+
+
+@bp.post("/webhook-events/<int:event_id>/retry")
+def retry_webhook_event(event_id: int):
+    event = meta_webhooks.get_event(event_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        meta_webhooks.retry_event(event, meta_health.now())
+        db.session.commit()
+        background.process_webhook_events(current_app._get_current_object(), [event.id])
+        flash(_("The webhook lead is being fetched again."), "info")
+    return redirect(url_for(".health", _anchor="failed-leads"), 303)

@@ -3,8 +3,8 @@
 No session, no CSRF token and no rate limit here: the HMAC signature over the raw body is
 the authentication, and Meta must never be turned away for sending a burst."""
 
-import json
 import logging
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -35,14 +35,11 @@ def receive():
     if not meta_webhooks.valid_signature(body, signature, current_app.config["META_APP_SECRET"]):
         log.warning("webhook refused: missing or wrong signature")
         abort(403)
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        abort(400)
-    event_ids = meta_webhooks.record_changes(meta_webhooks.leadgen_changes(payload))
+    delivery = meta_webhooks.parse_delivery(body)  # malformed entries are kept, never a 5xx
+    event_ids = meta_webhooks.record_delivery(delivery, datetime.now(UTC))
     db.session.commit()  # persisted before Meta hears 200
     webhook_worker.notify(current_app._get_current_object(), event_ids)
-    return jsonify({"received": len(event_ids)})
+    return jsonify({"received": len(event_ids), "invalid": len(delivery.invalid)})
 
 
 def read_body(limit: int) -> bytes:

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from app.extensions import db
-from app.models import ConfigStatus, FacebookLead, FailedLead, MetaApiConfig, MetaForm, SyncRun
+from app.models import (
+    ConfigStatus,
+    FacebookLead,
+    FailedLead,
+    MetaApiConfig,
+    MetaForm,
+    MetaWebhookEvent,
+    SyncRun,
+    WebhookEventStatus,
+)
 from app.services import meta_configs, meta_health
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
 from tests import factories
@@ -179,7 +188,8 @@ def test_sync_now_runs_in_the_background_and_health_shows_reconciliation(
     with app.app_context():  # a lead vanishes locally: the reconciliation warns
         db.session.execute(sa.delete(FacebookLead).where(FacebookLead.id == 1))
         db.session.commit()
-    assert "1 fewer than Meta reports" in admin.get("/admin/health").get_data(as_text=True)
+    page = admin.get("/admin/health").get_data(as_text=True)
+    assert "1 lead Meta reports is not here" in page
 
 
 def test_failed_leads_are_listed_and_retry_stores_them(app, admin, config_id):
@@ -251,3 +261,39 @@ def test_a_token_expiring_soon_is_warned_about(app, admin, sandbox_factory, smtp
         time.sleep(0.05)
     assert "expires on" in smtp.messages[0][1]
     assert "the token expires on" in admin.get("/facebook-leads/").get_data(as_text=True)
+
+
+def test_a_failed_webhook_event_is_shown_translated_with_a_retry(app, admin, config_id):
+    with app.app_context():
+        event = MetaWebhookEvent(
+            leadgen_id="4242",
+            page_id=DEFAULT_PAGE_ID,
+            payload={},
+            status=WebhookEventStatus.FAILED,
+            attempts=8,
+            last_error="stale English text",
+            last_error_code="gave_up",
+            last_error_params={"attempts": 8},
+        )
+        db.session.add(event)
+        db.session.commit()
+        event_id = event.id
+    page = admin.get("/admin/health").get_data(as_text=True)
+    assert "Gave up after 8 attempts." in page and "stale English text" not in page
+    assert f"/admin/webhook-events/{event_id}/retry" in page
+    response = admin.post(f"/admin/webhook-events/{event_id}/retry")
+    assert response.headers["Location"].startswith("/admin/health")
+    with app.app_context():
+        event = db.session.get(MetaWebhookEvent, event_id)
+        assert (event.status, event.attempts) == (WebhookEventStatus.PENDING, 0)
+
+
+def test_a_form_behind_meta_is_flagged_on_sync_health(app, admin, config_id):
+    with app.app_context():
+        form = MetaForm(config_id=config_id, form_id="31337", leads_count_on_meta=5)
+        form.leads_counted_at, form.shortfall = datetime.now(UTC), 5
+        db.session.add(form)
+        db.session.commit()
+    page = admin.get("/admin/health").get_data(as_text=True)
+    assert "behind" in page and "5 leads Meta reports are not here" in page
+    assert "A re-read of the last 90 days is due." in page

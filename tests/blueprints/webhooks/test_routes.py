@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from app import create_app
 from app.extensions import db
 from app.models import FacebookLead, MetaWebhookEvent, WebhookEventStatus
-from app.services import meta_configs, meta_sync, meta_webhooks
-from app.tasks import webhook_worker
+from app.services import meta_configs, meta_webhooks
+from app.tasks import sync_jobs, webhook_jobs, webhook_worker
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, sign_body, webhook_change
 from sandbox.webhooks import webhook_payload
 from tests import factories
@@ -66,7 +66,7 @@ def count(app, model=MetaWebhookEvent) -> int:
 
 def process_all(app) -> None:
     with app.app_context():
-        meta_webhooks.process_due_events(limit=5000)
+        webhook_jobs.process_due_events(limit=5000)
 
 
 def test_verification_echoes_the_challenge_as_plain_text(client):
@@ -109,7 +109,7 @@ def test_signed_post_is_stored_before_the_200_and_then_fetched(app, client, conf
     leads = sandbox.state.add_leads(count=2)
     body, headers = signed(payload_for(leads))
     response = client.post(URL, data=body, headers=headers)
-    assert response.status_code == 200 and response.get_json() == {"received": 2}
+    assert response.status_code == 200 and response.get_json() == {"received": 2, "invalid": 0}
     with app.app_context():
         events = db.session.scalars(sa.select(MetaWebhookEvent).order_by(MetaWebhookEvent.id)).all()
         assert [e.status for e in events] == [WebhookEventStatus.PENDING] * 2
@@ -163,7 +163,8 @@ def test_a_batch_of_1000_changes_becomes_1000_leads(app, client, config_id, sand
     sandbox.state.add_bulk(form_id, 1000, spread_days=1)
     leads = sandbox.state.leads_of(form_id)[:1000]
     body, headers = signed(payload_for(leads))
-    assert client.post(URL, data=body, headers=headers).get_json() == {"received": 1000}
+    answer = client.post(URL, data=body, headers=headers).get_json()
+    assert answer == {"received": 1000, "invalid": 0}
     process_all(app)
     with app.app_context():
         ids = list(db.session.scalars(sa.select(FacebookLead.meta_lead_id)))
@@ -206,8 +207,8 @@ def test_webhook_and_poll_racing_store_one_lead(app, client, config_id, sandbox)
     threads = [
         threading.Thread(target=run, args=(w,))
         for w in (
-            lambda: meta_webhooks.process_due_events(),
-            lambda: meta_sync.sync_config(config_id),
+            lambda: webhook_jobs.process_due_events(),
+            lambda: sync_jobs.sync_config(config_id),
         )
     ]
     for thread in threads:
@@ -281,7 +282,7 @@ def test_graph_failing_during_the_fetch_is_retried_later(app, client, config_id,
     assert count(app, FacebookLead) == 1
 
 
-def test_a_lead_meta_refuses_for_good_is_marked_failed(app, client, config_id):
+def test_a_lead_meta_does_not_list_is_retried_while_fresh_then_failed(app, client, config_id):
     change = {
         "field": "leadgen",
         "value": {
@@ -294,6 +295,15 @@ def test_a_lead_meta_refuses_for_good_is_marked_failed(app, client, config_id):
         {"object": "page", "entry": [{"id": DEFAULT_PAGE_ID, "time": 1, "changes": [change]}]}
     )
     client.post(URL, data=body, headers=headers)
+    process_all(app)
+    with app.app_context():  # Meta lists new leads late: a fresh one is asked for again
+        event = db.session.scalar(sa.select(MetaWebhookEvent))
+        assert event.status == WebhookEventStatus.PENDING
+        assert event.last_error_code == "not_listed_yet" and "100" in event.last_error
+        assert event.next_attempt_at > datetime.now(UTC) + timedelta(seconds=10)
+        event.received_at = datetime.now(UTC) - timedelta(hours=3)  # no longer fresh
+        event.next_attempt_at = datetime.now(UTC)
+        db.session.commit()
     process_all(app)
     with app.app_context():
         event = db.session.scalar(sa.select(MetaWebhookEvent))

@@ -16,8 +16,9 @@ from app.models import (
     SyncStatus,
     SyncTrigger,
 )
-from app.services import meta_configs, meta_sync
+from app.services import meta_configs
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
+from app.tasks import sync_jobs
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 from tests import factories
 
@@ -64,7 +65,7 @@ def leads_requests(state) -> list:
 
 
 def test_first_sync_backfills_every_lead_once_and_sets_checkpoints(config_id, sandbox):
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     ids = stored_ids()
     assert sorted(ids) == sorted(sandbox_ids(sandbox.state)) and len(ids) == 120
     assert [f.status for f in outcome.forms] == [SyncStatus.OK] * 3
@@ -82,9 +83,9 @@ def test_first_sync_backfills_every_lead_once_and_sets_checkpoints(config_id, sa
 
 
 def test_second_sync_creates_nothing_and_reads_only_from_the_checkpoint(config_id, sandbox):
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     sandbox.state.requests_log.clear()
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert sum(f.result.created for f in outcome.forms) == 0
     assert all(
         "filtering" in params and "time_created" in params["filtering"]
@@ -94,9 +95,9 @@ def test_second_sync_creates_nothing_and_reads_only_from_the_checkpoint(config_i
 
 
 def test_new_leads_on_meta_arrive_on_the_next_sync(config_id, sandbox):
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     fresh = sandbox.state.add_leads(count=5)
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert sum(f.result.created for f in outcome.forms) == 5
     assert {lead["id"] for lead in fresh} <= set(stored_ids())
 
@@ -112,39 +113,39 @@ def test_sync_killed_between_pages_then_rerun_stores_every_lead_exactly_once(con
 
     client.iter_lead_pages = dies_after_first_page
     with pytest.raises(KeyboardInterrupt):
-        meta_sync.sync_config(config_id, client=client)
+        sync_jobs.sync_config(config_id, client=client)
     assert len(stored_ids()) == 25
     assert db.session.scalar(sa.select(MetaForm.checkpoint).limit(1)) is None
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     ids = stored_ids()
     assert len(ids) == len(set(ids)) == 120
 
 
 def test_revoked_token_marks_config_needs_reauth_without_retrying(config_id, sandbox):
     sandbox.state.inject_fault(190, subcode=460, times=10)
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     config = db.session.get(MetaApiConfig, config_id)
     assert config.status == ConfigStatus.NEEDS_REAUTH
     assert "paste a new Page access token" in config.last_error
     assert len(outcome.forms) == 1 and outcome.forms[0].status == SyncStatus.FAILED
     assert len(leads_requests(sandbox.state)) == 1
-    assert meta_sync.sync_config(config_id).skipped.startswith("the token needs to be replaced")
+    assert sync_jobs.sync_config(config_id).skipped.startswith("the token needs to be replaced")
 
 
 @pytest.mark.parametrize("code", [4, 17, 32, 613, 80005])
 def test_throttling_stops_the_run_records_retry_time_and_loses_nothing(config_id, sandbox, code):
     sandbox.state.inject_fault(code, after=1, times=1, path_contains="/leads", regain_minutes=7)
     started = datetime.now(UTC)
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     config = db.session.get(MetaApiConfig, config_id)
     assert outcome.forms[-1].status == SyncStatus.PARTIAL and len(outcome.forms) == 1
     assert started + timedelta(minutes=6) < config.retry_after < started + timedelta(minutes=8)
     assert len(leads_requests(sandbox.state)) == 2  # first page, then the throttle: no hammering
     assert len(stored_ids()) == 25
-    assert "throttled" in meta_sync.sync_config(config_id).skipped
+    assert "throttled" in sync_jobs.sync_config(config_id).skipped
     config.retry_after = datetime.now(UTC) - timedelta(seconds=1)
     db.session.commit()
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     ids = stored_ids()
     assert len(ids) == len(set(ids)) == 120
 
@@ -152,7 +153,7 @@ def test_throttling_stops_the_run_records_retry_time_and_loses_nothing(config_id
 @pytest.mark.parametrize("code", [1, 2])
 def test_transient_errors_are_retried_and_the_sync_succeeds(config_id, sandbox, code):
     sandbox.state.inject_fault(code, times=2, path_contains="/leads")
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert [f.status for f in outcome.forms] == [SyncStatus.OK] * 3
     assert len(stored_ids()) == 120
 
@@ -160,20 +161,20 @@ def test_transient_errors_are_retried_and_the_sync_succeeds(config_id, sandbox, 
 def test_timeouts_are_retried_then_recorded_and_other_forms_still_sync(config_id, sandbox):
     first_form = sandbox.state.form_ids()[0]
     sandbox.state.inject_fault(0, delay_s=0.8, times=3, path_contains=first_form)
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert [f.status for f in outcome.forms] == [SyncStatus.FAILED, SyncStatus.OK, SyncStatus.OK]
     assert "could not be reached" in outcome.forms[0].error
     config = db.session.get(MetaApiConfig, config_id)
     assert config.status == ConfigStatus.FAILING and config.consecutive_failures == 1
     assert len(stored_ids()) == 80
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     assert len(stored_ids()) == 120
     assert db.session.get(MetaApiConfig, config_id).consecutive_failures == 0
 
 
 def test_permanent_error_on_one_form_is_recorded_and_the_others_continue(config_id, sandbox):
     sandbox.state.inject_fault(100, subcode=33, times=1, path_contains=sandbox.state.form_ids()[1])
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert [f.status for f in outcome.forms] == [SyncStatus.OK, SyncStatus.FAILED, SyncStatus.OK]
     assert "error 100" in outcome.forms[1].error
 
@@ -185,11 +186,13 @@ def test_a_config_leased_by_another_process_is_skipped(config_id, sandbox):
         datetime.now(UTC) + timedelta(minutes=5),
     )
     db.session.commit()
-    assert meta_sync.sync_config(config_id).skipped == "another process is syncing this config"
+    skipped = sync_jobs.sync_config(config_id)
+    assert skipped.skipped.startswith("another process is syncing this config (other-host:1:1")
+    assert skipped.held_by == "other-host:1:1"
     assert stored_ids() == []
     config.lease_expires_at = datetime.now(UTC) - timedelta(seconds=1)  # a crashed holder's lease
     db.session.commit()
-    assert meta_sync.sync_config(config_id).skipped is None
+    assert sync_jobs.sync_config(config_id).skipped is None
 
 
 def test_concurrent_ingestion_of_the_same_leads_creates_no_duplicates(app, config_id, sandbox):
@@ -226,7 +229,7 @@ def test_concurrent_ingestion_of_the_same_leads_creates_no_duplicates(app, confi
 def test_token_is_never_logged_nor_stored_in_clear(config_id, sandbox, caplog, app):
     caplog.set_level("DEBUG")
     sandbox.state.inject_fault(190, subcode=467, times=1)
-    meta_sync.sync_config(config_id)
+    sync_jobs.sync_config(config_id)
     assert "graph error code=190" in caplog.text  # the failure was logged…
     assert DEFAULT_PAGE_TOKEN not in caplog.text  # …without the token
     dump = "\n".join(
@@ -242,7 +245,7 @@ def test_leads_fetched_before_a_failure_are_stored_even_inside_a_large_batch(
     app.config["META_SYNC_BATCH"] = 500
     first_form = sandbox.state.form_ids()[0]
     sandbox.state.inject_fault(80005, after=1, path_contains=first_form, regain_minutes=1)
-    outcome = meta_sync.sync_config(config_id)
+    outcome = sync_jobs.sync_config(config_id)
     assert outcome.forms[0].status == SyncStatus.PARTIAL
     assert len(stored_ids()) == 25  # page 1 was fetched, page 2 throttled: page 1 is kept
 
@@ -251,6 +254,6 @@ def test_configs_of_a_deactivated_distributor_are_not_synced(config_id, sandbox)
     config = db.session.get(MetaApiConfig, config_id)
     config.distributor.is_active = False
     db.session.commit()
-    assert meta_sync.sync_config(config_id).skipped == "its distributor is deactivated"
+    assert sync_jobs.sync_config(config_id).skipped == "its distributor is deactivated"
     assert config_id not in [c.id for c in meta_configs.list_active_configs()]
     assert stored_ids() == []

@@ -1,0 +1,63 @@
+"""Messages stored as a code + params (sync errors, quarantine reasons, webhook problems), so
+each reader sees them in their own language: services store the code and its params, pages
+translate them (`translated`), logs and the CLI use the English text (`english`).
+
+Params hold numbers, codes and Meta's own words, never lead data (names, answers)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext
+
+
+def N_(text: str) -> str:
+    """Mark *text* for message extraction; it is translated where it is shown."""
+    return text
+
+
+MESSAGES: dict[str, str] = {
+    # Meta's answers, in plain words with what to do about them
+    "meta_auth": N_("Meta refused the token (code %(code)s): paste a new Page access token."),
+    "meta_throttled": N_(
+        "Meta is rate-limiting this Page (code %(code)s); syncing resumes after %(until)s."
+    ),
+    "meta_throttled_soon": N_(
+        "Meta is rate-limiting this Page (code %(code)s); try again in a few minutes."
+    ),
+    "meta_unreachable": N_("Meta could not be reached (%(reason)s); the next run retries."),
+    "meta_error": N_("Meta answered with error %(code)s: %(message)s"),
+    "meta_unreadable": N_("Meta sent an answer that could not be read (%(reason)s)."),
+    # what was wrong with a page of leads (the checkpoint stays put; the next run reads again)
+    "page_data_not_list": N_("A page of leads from Meta was not a list; it is read again."),
+    "page_entries_unusable": N_("%(count)s entries on a page from Meta were not leads."),
+    "paging_cut_short": N_("Meta's list of leads stopped early; the rest is read again."),
+    "paging_next_missing": N_("Meta's list of leads left out a link to the next page."),
+    "leads_quarantined": N_("Leads kept raw because they could not be stored: %(count)s."),
+    "internal_error": N_("Internal error; see the server log."),
+    "interrupted": N_("Interrupted: the process running this sync stopped."),
+    # why a raw lead is quarantined
+    "lead_not_object": N_("The lead is not a JSON object."),
+    "lead_no_id": N_("The lead has no usable id."),
+    "field_data_shape": N_("Its answers (field_data) are %(shape)s instead of a list."),
+    "lead_unreadable": N_("Meta's answer for this lead could not be read (%(reason)s)."),
+    "database_refused": N_("The database refused the lead (%(error)s)."),
+    "lead_crashed": N_("The lead could not be processed (%(error)s); see the server log."),
+    "webhook_entry_invalid": N_("A signed webhook entry that is not a lead notification."),
+    # webhook events
+    "no_connection": N_("No active Meta connection owns this Page or form."),
+    "not_listed_yet": N_("Meta does not list this new lead yet (code %(code)s); retrying."),
+    "gave_up": N_("Gave up after %(attempts)s attempts."),
+}
+
+
+def english(code: str, params: Mapping[str, Any] | None = None) -> str:
+    """The message in English (logs, the CLI, the plain-text columns kept beside the code)."""
+    template = MESSAGES.get(code)
+    return code if template is None else template % dict(params or {})
+
+
+def translated(code: str | None, params: Mapping[str, Any] | None, fallback: str | None) -> str:
+    """The message in the current locale; *fallback* (the stored text) for unknown codes."""
+    if not code or code not in MESSAGES:
+        return fallback or ""
+    return gettext(MESSAGES[code], **dict(params or {}))
