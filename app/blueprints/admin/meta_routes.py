@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app import messages
 from app.blueprints.admin import bp
 from app.blueprints.admin.meta_forms import ConfigForm, FormSelectionForm
 from app.blueprints.auth.forms import ConfirmForm
@@ -19,7 +20,7 @@ from app.services import (
     meta_health,
     meta_webhooks,
 )
-from app.services.meta_errors import explain
+from app.services.meta_errors import describe
 from app.tasks import background
 
 
@@ -106,7 +107,7 @@ def config_forms(config_id: int):
             config=config,
             form=form,
             discovered=None,
-            error=explain(error, meta_health.now()),
+            error=messages.translated(*describe(error), None),
         )
     if form.validate_on_submit():
         started, stopped = meta_configs.set_synced_forms(
