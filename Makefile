@@ -6,7 +6,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test serve setup lint bench clean
+I18N := app/translations
+# Also read by tests/test_i18n.py, which extracts the same way.
+BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --add-location=file --sort-output --no-wrap -c TRANSLATORS:
+
+.PHONY: run test serve setup lint bench clean i18n
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -39,6 +43,14 @@ static/vendor/.built: package.json package-lock.json scripts/vendor.mjs
 	npm ci --no-audit --no-fund
 	npm run vendor
 	touch $@
+
+# After adding or changing a string: extract, merge into each catalogue, compile (README:
+# "Adding a string"). The app also compiles stale catalogues when it starts.
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract $(BABEL_EXTRACT) -o $(I18N)/messages.pot app
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/python scripts/i18n_tidy.py $(I18N)
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check app tests bench config.py wsgi.py

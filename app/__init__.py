@@ -18,13 +18,14 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         templating,
     )
     from app.events.managers import client_manager
-    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate, socketio
+    from app.extensions import csrf, db, limiter, login_manager, mail, migrate, socketio
+    from app.i18n import web as language
 
     config_class.finalize()
     app = Flask(__name__, static_folder="../static", instance_relative_config=False)
     app.config.from_object(config_class)
     logging_setup.configure_logging(app)
-    for ext in (db, login_manager, csrf, mail, limiter, babel):
+    for ext in (db, login_manager, csrf, mail, limiter):
         ext.init_app(app)
     database.configure_engine(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
@@ -34,7 +35,7 @@ def create_app(config_class: type[Config] = Config) -> Flask:
         client_manager=client_manager(app),  # a new one per app: no queue carries over
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
-    for module in (security, blueprints, errors, templating, cli, events):
+    for module in (security, language, blueprints, errors, templating, cli, events):
         module.register(app)
     tasks.init_app(app)
     return app

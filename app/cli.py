@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.i18n import LANGUAGES
 from app.models import BackupStatus, BackupTrigger, Role, SyncTrigger
 from app.services import (
     accounts,
@@ -51,10 +52,18 @@ def fail_on_validation(func):
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--email", default=None)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Of their pages and emails (default: their browser's).",
+)
 @fail_on_validation
-def create_user(username: str, role: str, password: str, email: str | None) -> None:
+def create_user(
+    username: str, role: str, password: str, email: str | None, language: str | None
+) -> None:
     """Create a user (superadmin or staff)."""
-    user = accounts.create_user(username, password, role=Role(role), email=email)
+    user = accounts.create_user(username, password, role=Role(role), email=email, language=language)
     db.session.commit()
     click.echo(f"Created {user.role} {user.username!r} (id {user.id}).")
 
@@ -75,10 +84,16 @@ def sign_out_user(username: str) -> None:
 @distributors_cli.command("create")
 @click.argument("name")
 @click.option("--email", "contact_email", default=None)
+@click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Of the emails to its contact address (default: DEFAULT_LOCALE).",
+)
 @fail_on_validation
-def create_distributor(name: str, contact_email: str | None) -> None:
+def create_distributor(name: str, contact_email: str | None, language: str | None) -> None:
     """Create a distributor, the owner of Meta configs and leads."""
-    distributor = accounts.create_distributor(name, contact_email)
+    distributor = accounts.create_distributor(name, contact_email, language)
     db.session.commit()
     click.echo(f"Created distributor {distributor.name!r} (id {distributor.id}).")
 

@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -36,6 +37,29 @@ class ValidationError(DomainError):
     status = 400
 
 
+# What the generic error page says for the other HTTP errors (werkzeug's words are English).
+HTTP_MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Go back and try again.")),
+    401: (_l("Sign in first"), _l("This page needs you to be signed in.")),
+    403: (_l("Not allowed"), _l("Your account cannot open this page.")),
+    404: (_l("Not found"), _l("There is nothing here, or it is not yours to see.")),
+    405: (_l("Not possible here"), _l("This page cannot be used that way.")),
+    409: (_l("Conflict"), _l("Someone else changed this in the meantime. Reload and try again.")),
+    413: (_l("Too large"), _l("What you sent is larger than the desk accepts.")),
+    422: (_l("Cannot be done"), _l("The request was understood but cannot be carried out.")),
+    503: (_l("Unavailable"), _l("The desk is busy or being updated. Try again in a moment.")),
+}
+
+
+def http_message(error: HTTPException) -> tuple[str, str]:
+    """The error's title and explanation in the reader's language (a description the code
+    raising it gave is kept: it says more than the generic one)."""
+    title, text = HTTP_MESSAGES.get(error.code or 500, (error.name, error.description or ""))
+    if error.description != type(error).description:
+        text = error.description or text
+    return str(title), str(text)
+
+
 def wants_json() -> bool:
     return "/api/" in request.path or request.path.startswith("/api") or request.is_json
 
@@ -47,11 +71,12 @@ def json_error(status: int, code: str, message: str):
 def handle_http(error: HTTPException):
     if wants_json():
         code = (error.name or "error").lower().replace(" ", "_")
-        return json_error(error.code or 500, code, error.description or error.name)
+        return json_error(error.code or 500, code, http_message(error)[1] or error.name)
     template = (
         f"errors/{error.code}.html" if error.code in (403, 404, 429, 500) else "errors/generic.html"
     )
-    return render_template(template, error=error), error.code
+    title, text = http_message(error)
+    return render_template(template, error=error, title=title, text=text), error.code
 
 
 def handle_domain(error: DomainError):
@@ -72,7 +97,7 @@ def handle_500(error: Exception):
     db.session.rollback()
     log.exception("unhandled error on %s %s", request.method, foreign(request.path))
     if wants_json():
-        return json_error(500, "internal_error", "Something went wrong on our side.")
+        return json_error(500, "internal_error", _("Something went wrong on our side."))
     return render_template("errors/500.html"), 500
 
 

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import Flask, abort, current_app, jsonify, redirect, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_login.utils import login_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,7 +50,7 @@ def superadmin_required(view: Callable) -> Callable:
 def unauthorized():
     """Anonymous callers: 401 JSON on the API, the login page (with ?next=) elsewhere."""
     if "/api/" in request.path:
-        return jsonify({"error": {"code": "unauthorized", "message": "Sign in first."}}), 401
+        return jsonify({"error": {"code": "unauthorized", "message": _("Sign in first.")}}), 401
     return redirect(login_url("auth.login", next_url=request.url))
 
 

@@ -1,16 +1,16 @@
-"""Jinja filters and globals: local times, labels, safe contact links."""
+"""Jinja filters and globals: local times and numbers, labels, safe contact links."""
 
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import phonenumbers
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 
 from app import messages
+from app.i18n import formats, labels
 from app.meta.treatments import treatment_label
-from app.models import LeadStatus
+from app.models import FacebookLead, LeadStatus
 from app.services import lead_scoring, meta_health
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
@@ -23,12 +23,6 @@ STATUS_STYLES = {
     LeadStatus.LOST: "secondary",
     LeadStatus.INVALID: "dark",
 }
-
-
-def localtime(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(ZoneInfo(current_app.config["APP_TIMEZONE"])).strftime(fmt)
 
 
 def score_style(score: int | None) -> str:
@@ -67,6 +61,11 @@ def same_digits(raw: str | None, phone: str | None) -> bool:
     return bool(phone) and phone.lstrip("+").endswith(digits) and len(digits) >= 7
 
 
+def person_name(lead: FacebookLead) -> str:
+    """The lead's name for display (ALL-CAPITAL names in title case; see formats.display_name)."""
+    return formats.display_name(lead.full_name, lead.phone)
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -81,7 +80,17 @@ def url_with(**changes) -> str:
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(localtime)
+    app.add_template_filter(formats.format_when, "localtime")
+    app.add_template_filter(formats.when_html, "when")
+    app.add_template_filter(formats.format_day, "day")
+    app.add_template_filter(formats.format_clock, "clock")
+    app.add_template_filter(formats.format_count, "number")
+    app.add_template_filter(formats.format_ratio, "ratio")
+    app.add_template_filter(person_name)
+    app.add_template_global(formats.local_today)
+    app.add_template_filter(labels.label)
+    app.add_template_filter(labels.status_label)
+    app.add_template_filter(labels.result_label)
     app.add_template_filter(score_style)
     app.add_template_filter(treatment_label)
     app.add_template_filter(phone_display)
@@ -100,5 +109,8 @@ def register(app: Flask) -> None:
         {s.value: style for s, style in STATUS_STYLES.items()}, "STATUS_STYLE_MAP"
     )
     app.add_template_global(LeadStatus, "LeadStatus")
+    app.add_template_global(labels.PLATFORM, "PLATFORM_NAMES")
+    app.add_template_global(labels.SCORE_FACTOR, "SCORE_FACTOR_SHORT")
+    app.add_template_global(labels.META_FORM_STATUS, "META_FORM_STATUS")
     app.add_template_global(lead_scoring.factor_maxima(), "SCORE_FACTORS")
     app.add_template_global(lead_scoring.FACTOR_LABELS, "SCORE_FACTOR_LABELS")

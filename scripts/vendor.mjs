@@ -7,6 +7,9 @@ const out = join(root, "static", "vendor");
 const files = {
   "bootstrap/dist/css/bootstrap.min.css": "bootstrap/css/bootstrap.min.css",
   "bootstrap/dist/css/bootstrap.min.css.map": "bootstrap/css/bootstrap.min.css.map",
+  // Right-to-left pages (Arabic) use Bootstrap's mirrored build instead.
+  "bootstrap/dist/css/bootstrap.rtl.min.css": "bootstrap/css/bootstrap.rtl.min.css",
+  "bootstrap/dist/css/bootstrap.rtl.min.css.map": "bootstrap/css/bootstrap.rtl.min.css.map",
   "bootstrap/dist/js/bootstrap.bundle.min.js": "bootstrap/js/bootstrap.bundle.min.js",
   "bootstrap/dist/js/bootstrap.bundle.min.js.map": "bootstrap/js/bootstrap.bundle.min.js.map",
   "chart.js/dist/chart.umd.min.js": "chart.js/chart.umd.min.js",

@@ -36,6 +36,25 @@ def test_users_create_refuses_a_taken_name_and_a_short_password(runner):
     assert short.exit_code == 1 and "at least 8" in short.output
 
 
+def test_users_create_with_a_language(runner, app):
+    result = invoke(
+        runner, "users", "create", "ayse", "--password", "s3cret-pass", "--language", "tr"
+    )
+    assert result.exit_code == 0
+    unknown = runner.invoke(args=["users", "create", "x", "--password", "pw", "--language", "de"])
+    assert unknown.exit_code == 2 and "'de' is not one of 'tr', 'en', 'ar'" in unknown.output
+    short = invoke(runner, "users", "create", "other", "--password", "short", "--language", "tr")
+    assert "Password must be at least 8 characters." in short.output  # DEFAULT_LOCALE (en here)
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.language).where(User.username == "ayse")) == "tr"
+
+
+def test_distributors_create_with_the_language_of_its_mails(runner, app):
+    assert invoke(runner, "distributors", "create", "Gulf", "--language", "ar").exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(Distributor.language)) == "ar"
+
+
 def test_distributors_create(runner, app):
     assert invoke(runner, "distributors", "create", "MSH Med Tour").exit_code == 0
     with app.app_context():

@@ -90,14 +90,15 @@ def test_pages_have_no_inline_script_the_csp_would_block(responses):
     for kind in ("html", "html 404", "dashboard", "detail"):
         html = responses[kind].get_data(as_text=True)
         for tag in re.findall(r"<script\b[^>]*>", html, flags=re.IGNORECASE):
-            assert "src=" in tag, (kind, tag)
+            # A JSON data block (the page's translated strings) is data, never run.
+            assert "src=" in tag or 'type="application/json"' in tag, (kind, tag)
         assert not re.search(r"\son[a-z]+\s*=", html, flags=re.IGNORECASE), kind
         assert "javascript:" not in html.lower(), kind
 
 
 def test_headers_are_set_on_500_pages(app, client):
     def boom():
-        raise RuntimeError("boom")
+        raise RuntimeError("secret detail")
 
     app.add_url_rule("/boom", "boom", boom)
     response = client.get("/boom")
@@ -105,7 +106,7 @@ def test_headers_are_set_on_500_pages(app, client):
     assert script_sources(csp_directives(response)) == {"'self'"}
     assert csp_directives(response)["frame-ancestors"] == {"'none'"}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert b"boom" not in response.data
+    assert b"secret detail" not in response.data
 
 
 def test_sockets_may_connect_to_this_origin_only(responses):

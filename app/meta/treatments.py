@@ -2,23 +2,27 @@
 
 import functools
 
-TREATMENTS: dict[str, str] = {
-    "hair_transplant": "Hair transplant",
-    "beard_transplant": "Beard transplant",
-    "eyebrow_transplant": "Eyebrow transplant",
-    "dental_implants": "Dental implants",
-    "veneers": "Veneers",
-    "all_on_4": "All-on-4",
-    "teeth_whitening": "Teeth whitening",
-    "dental": "Dental (other)",
-    "ivf": "IVF",
-    "rhinoplasty": "Rhinoplasty",
-    "breast_augmentation": "Breast augmentation",
-    "liposuction": "Liposuction",
-    "tummy_tuck": "Tummy tuck",
-    "gastric_sleeve": "Gastric sleeve",
-    "eye_surgery": "Eye surgery",
-    "other": "Other",
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+# Keys are stored on leads; the labels are translated when shown (lazily: this is read at import).
+TREATMENTS: dict[str, LazyString] = {
+    "hair_transplant": _l("Hair transplant"),
+    "beard_transplant": _l("Beard transplant"),
+    "eyebrow_transplant": _l("Eyebrow transplant"),
+    "dental_implants": _l("Dental implants"),
+    "veneers": _l("Veneers"),
+    "all_on_4": _l("All-on-4"),
+    "teeth_whitening": _l("Teeth whitening"),
+    "dental": _l("Dental (other)"),
+    "ivf": _l("IVF"),
+    "rhinoplasty": _l("Rhinoplasty"),
+    "breast_augmentation": _l("Breast augmentation"),
+    "liposuction": _l("Liposuction"),
+    "tummy_tuck": _l("Tummy tuck"),
+    "gastric_sleeve": _l("Gastric sleeve"),
+    "eye_surgery": _l("Eye surgery"),
+    "other": _l("Other"),
 }
 
 # Checked in order: the first fragment found in the lower-cased answer wins, so specific
@@ -84,4 +88,6 @@ def treatment_key(answer: str) -> str:
 
 
 def treatment_label(key: str | None) -> str:
-    return TREATMENTS.get(key or "", key or "")
+    """The treatment's name in the current language (an unknown key as it is)."""
+    label = TREATMENTS.get(key or "")
+    return str(label) if label is not None else key or ""

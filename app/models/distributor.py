@@ -18,6 +18,8 @@ class Distributor(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     contact_email: Mapped[str | None] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Of the mails to contact_email: tr, en or ar; None means DEFAULT_LOCALE.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     configs: Mapped[list["MetaApiConfig"]] = relationship(back_populates="distributor")

@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.STAFF)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # tr, en or ar; None follows the browser (then DEFAULT_LOCALE). Pages and emails use it.
+    language: Mapped[str | None] = mapped_column(sa.String(8))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import DomainError, ValidationError
 from app.extensions import db
+from app.i18n import LANGUAGES, is_language
 from app.models import Distributor, LeadCounter, MetaApiConfig, Role, User
 from app.services import user_sessions
 
@@ -33,16 +35,27 @@ def dummy_hash() -> str:
 
 
 def create_user(
-    username: str, password: str, *, role: Role = Role.STAFF, email: str | None = None
+    username: str,
+    password: str,
+    *,
+    role: Role = Role.STAFF,
+    email: str | None = None,
+    language: str | None = None,
 ) -> User:
-    """Add a user with a scrypt-hashed password; raises ValidationError. Caller commits."""
+    """Add a user with a scrypt-hashed password (*language* None: the browser's); raises
+    ValidationError. Caller commits."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise ValidationError("Username must be 1–64 characters.")
+        raise ValidationError(_("Username must be 1–64 characters."))
     check_password_length(password)
     if get_user_by_username(username) is not None:
-        raise ValidationError(f"User {username!r} already exists.")
-    user = User(username=username, email=(email or "").strip() or None, role=Role(role))
+        raise ValidationError(_("User %(name)r already exists.", name=username))
+    user = User(
+        username=username,
+        email=(email or "").strip() or None,
+        role=Role(role),
+        language=checked_language(language),
+    )
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -52,7 +65,31 @@ def create_user(
 def check_password_length(password: str) -> None:
     """Raise ValidationError if *password* is shorter than MIN_PASSWORD_LENGTH."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"Password must be at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationError(
+            _("Password must be at least %(count)s characters.", count=MIN_PASSWORD_LENGTH)
+        )
+
+
+def checked_language(language: str | None) -> str | None:
+    """*language* if it is one of the desk's (None and "" mean none); raises ValidationError."""
+    if not language:
+        return None
+    if not is_language(language):
+        raise ValidationError(
+            _(
+                "Unknown language %(code)s: use one of %(codes)s.",
+                code=language,
+                codes=", ".join(LANGUAGES),
+            )
+        )
+    return language
+
+
+def set_language(user: User, language: str | None) -> None:
+    """Set *user*'s own language (None: follow the browser); raises ValidationError. Caller
+    commits."""
+    user.language = checked_language(language)
+    db.session.flush()
 
 
 def get_user(user_id: int) -> User | None:
@@ -89,13 +126,13 @@ def set_user_active(user: User, active: bool, *, actor: User) -> None:
     """Activate or deactivate *user* (a deactivation ends their sign-ins and open sockets);
     raises DomainError for *actor* themself or the last active superadmin. Caller commits."""
     if not active and user.id == actor.id:
-        raise DomainError("You cannot deactivate your own account.")
+        raise DomainError(_("You cannot deactivate your own account."))
     if not active and user.is_active and user.is_superadmin:
         # FOR UPDATE (PostgreSQL): two admins deactivating each other at once must not both
         # pass this check; the second waits, then sees one active superadmin left.
         query = sa.select(User.id).where(User.role == Role.SUPERADMIN, User.is_active)
         if len(db.session.scalars(query.with_for_update()).all()) <= 1:
-            raise DomainError("The last active superadmin cannot be deactivated.")
+            raise DomainError(_("The last active superadmin cannot be deactivated."))
     user.is_active = active
     if not active:
         user_sessions.end_sessions(user, reason="deactivated")
@@ -128,23 +165,34 @@ def change_password(
     return reset_password(user, new, keep_session=keep_session)
 
 
-def create_distributor(name: str, contact_email: str | None = None) -> Distributor:
-    """Add a distributor; raises ValidationError on a taken name. Caller commits."""
+def create_distributor(
+    name: str, contact_email: str | None = None, language: str | None = None
+) -> Distributor:
+    """Add a distributor (*language*: of the mails to its contact address); raises
+    ValidationError on a taken name. Caller commits."""
     name = checked_distributor_name(name)
-    distributor = Distributor(name=name, contact_email=(contact_email or "").strip() or None)
+    distributor = Distributor(
+        name=name,
+        contact_email=(contact_email or "").strip() or None,
+        language=checked_language(language),
+    )
     db.session.add(distributor)
     db.session.flush()
     return distributor
 
 
 def update_distributor(
-    distributor: Distributor, name: str, contact_email: str | None = None
+    distributor: Distributor,
+    name: str,
+    contact_email: str | None = None,
+    language: str | None = None,
 ) -> Distributor:
-    """Rename *distributor* and set its contact email; raises ValidationError on a taken name.
-    Caller commits."""
+    """Rename *distributor*, set its contact email and the language of mails to it; raises
+    ValidationError on a taken name. Caller commits."""
     name = checked_distributor_name(name, keep=distributor)
     distributor.name = name
     distributor.contact_email = (contact_email or "").strip() or None
+    distributor.language = checked_language(language)
     db.session.flush()
     return distributor
 
@@ -154,12 +202,12 @@ def checked_distributor_name(name: str, keep: Distributor | None = None) -> str:
     distributor (ignoring case, so "Acme" and "ACME" cannot both exist)."""
     name = name.strip()
     if not name or len(name) > 120:
-        raise ValidationError("Distributor name must be 1–120 characters.")
+        raise ValidationError(_("Distributor name must be 1–120 characters."))
     query = sa.select(Distributor.id).where(sa.func.lower(Distributor.name) == name.lower())
     if keep is not None:
         query = query.where(Distributor.id != keep.id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise ValidationError(f"Distributor {name!r} already exists.")
+        raise ValidationError(_("Distributor %(name)r already exists.", name=name))
     return name
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import FacebookLead, LeadInteraction
@@ -75,11 +76,11 @@ class ScoringRules:
 
 DEFAULT_RULES = ScoringRules()
 FACTOR_LABELS = {
-    "contact": "Contact details (valid phone, email, full name)",
-    "freshness": "Freshness (how recent the enquiry is)",
-    "service": "Treatment value",
-    "engagement": "Engagement (answers given, contact results)",
-    "age": "Age of the prospect",
+    "contact": _l("Contact details (valid phone, email, full name)"),
+    "freshness": _l("Freshness (how recent the enquiry is)"),
+    "service": _l("Treatment value"),
+    "engagement": _l("Engagement (answers given, contact results)"),
+    "age": _l("Age of the prospect"),
 }
 
 

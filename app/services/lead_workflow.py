@@ -9,11 +9,13 @@ import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import events
 from app.errors import ConflictError, DomainError, ValidationError
 from app.extensions import db
+from app.i18n.labels import result_label, status_label
 from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
 from app.services import lead_counters, lead_scoring
 
@@ -51,7 +53,8 @@ class NotAllowedError(DomainError):
     status = 403
 
 
-STALE_MESSAGE = "This lead was changed by someone else. Reload it and try again."
+def stale_message() -> str:
+    return _("This lead was changed by someone else. Reload it and try again.")
 
 
 def held_back(change):
@@ -82,16 +85,21 @@ def change_status(
     new = parse_status(status)
     old = lead.status
     if new == old:
-        raise InvalidTransitionError(f"The lead is already {old.value}.")
+        raise InvalidTransitionError(_("The lead is already %(status)s.", status=status_label(old)))
     if new not in TRANSITIONS[old]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none (closed)"
+        allowed = ", ".join(status_label(s) for s in sorted(TRANSITIONS[old])) or _("none (closed)")
         raise InvalidTransitionError(
-            f"A {old.value} lead cannot become {new.value}. Allowed: {allowed}."
+            _(
+                "A %(old)s lead cannot become %(new)s. Allowed: %(allowed)s.",
+                old=status_label(old),
+                new=status_label(new),
+                allowed=allowed,
+            )
         )
     if new == S.ASSIGNED and lead.assigned_to_id is None:
-        raise InvalidTransitionError("Assign the lead to someone: its status follows.")
+        raise InvalidTransitionError(_("Assign the lead to someone: its status follows."))
     if new == S.NEW and lead.assigned_to_id is not None:
-        raise InvalidTransitionError("Unassign the lead first: a new lead belongs to nobody.")
+        raise InvalidTransitionError(_("Unassign the lead first: a new lead belongs to nobody."))
     apply_status(lead, new)
     text = f"Status {old.value} → {new.value}." + (f" {clean_text(note)}" if note else "")
     return record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
@@ -103,14 +111,14 @@ def assign(
 ) -> LeadInteraction:
     """Give *lead* to *assignee* (None = unassign). Only superadmins assign."""
     if not actor.is_superadmin:
-        raise NotAllowedError("Only a superadmin can assign leads.")
+        raise NotAllowedError(_("Only a superadmin can assign leads."))
     check_version(lead, expected_version)
     before = lead_counters.key_of(lead)
     if assignee is not None and not assignee.is_active:
-        raise ValidationError("That user is deactivated.")
+        raise ValidationError(_("That user is deactivated."))
     previous = lead.assigned_to_id
     if previous == (assignee.id if assignee else None):
-        raise ValidationError("The lead is already assigned to them.")
+        raise ValidationError(_("The lead is already assigned to them."))
     was = f" (was {lead.assigned_to.username})" if lead.assigned_to else ""
     old_status = lead.status
     lead.assigned_to = assignee
@@ -142,9 +150,14 @@ def add_interaction(
     before = lead_counters.key_of(lead)
     kind = parse_type(interaction_type)
     if result is not None and result not in RESULTS:
-        raise ValidationError(f"Unknown result; use one of: {', '.join(RESULTS)}.")
+        raise ValidationError(
+            _(
+                "Unknown result; use one of: %(results)s.",
+                results=", ".join(f"{r} ({result_label(r)})" for r in RESULTS),
+            )
+        )
     if kind == InteractionType.NOTE and not (description or "").strip():
-        raise ValidationError("A note needs some text.")
+        raise ValidationError(_("A note needs some text."))
     if kind in CONTACT_TYPES:
         lead.first_contacted_at = lead.first_contacted_at or datetime.now(UTC)
         if result == "reached" and lead.status in (S.NEW, S.ASSIGNED):
@@ -171,14 +184,14 @@ def next_statuses(lead: FacebookLead) -> list[str]:
 
 def check_version(lead: FacebookLead, expected: int | None) -> None:
     if expected is not None and expected != lead.version_id:
-        raise StaleLeadError(STALE_MESSAGE)
+        raise StaleLeadError(stale_message())
 
 
 def parse_status(value: LeadStatus | str) -> LeadStatus:
     try:
         return LeadStatus(value)
     except ValueError:
-        raise ValidationError(f"Unknown status {str(value)[:40]!r}.") from None
+        raise ValidationError(_("Unknown status %(value)r.", value=str(value)[:40])) from None
 
 
 def parse_type(value: InteractionType | str) -> InteractionType:
@@ -187,7 +200,7 @@ def parse_type(value: InteractionType | str) -> InteractionType:
     except ValueError:
         kind = None
     if kind not in LOGGABLE_TYPES:
-        raise ValidationError("Log a note, call, email or whatsapp.")
+        raise ValidationError(_("Log a note, call, email or whatsapp."))
     return kind
 
 
@@ -242,7 +255,7 @@ def record(
         lead_counters.moved(before, lead_counters.key_of(lead))
     except StaleDataError:
         db.session.rollback()
-        raise StaleLeadError(STALE_MESSAGE) from None
+        raise StaleLeadError(stale_message()) from None
     announce_update(lead, previous_assignee)
     log.info("lead %s: %s by user %s", lead.id, kind.value, actor.id if actor else "system")
     return interaction

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from app.crypto import TokenDecryptError, decrypt_token, encrypt_token, mask_token, rotate_token
 from app.errors import ValidationError
@@ -46,14 +47,14 @@ def validate_config_input(
     page_id: str, form_ids: Sequence[str], token: str, interval: int, version: str | None
 ) -> None:
     if not ID_RE.match(page_id):
-        raise ValidationError("Page id must be the numeric id Meta shows for the Page.")
+        raise ValidationError(_("Page id must be the numeric id Meta shows for the Page."))
     if any(not ID_RE.match(f) for f in form_ids):
-        raise ValidationError("Form ids are numeric.")
+        raise ValidationError(_("Form ids are numeric."))
     taken = db.session.scalars(sa.select(MetaForm.form_id).where(MetaForm.form_id.in_(form_ids)))
     if taken_ids := list(taken):
-        raise ValidationError(f"Form(s) already connected: {', '.join(taken_ids)}.")
+        raise ValidationError(_("Form(s) already connected: %(ids)s.", ids=", ".join(taken_ids)))
     if not token.strip() or len(token) > 1024:
-        raise ValidationError("The access token is missing or too long.")
+        raise ValidationError(_("The access token is missing or too long."))
     validate_settings(interval, version)
 
 
@@ -121,7 +122,7 @@ def update_config(
     validate_settings(interval_minutes, graph_version)
     if token and token.strip():
         if len(token) > 1024:
-            raise ValidationError("The access token is too long.")
+            raise ValidationError(_("The access token is too long."))
         config.access_token_encrypted = encrypt_token(token.strip())
         config.status, config.last_error, config.retry_after = ConfigStatus.OK, None, None
         config.consecutive_failures, config.token_expires_at = 0, None
@@ -132,9 +133,9 @@ def update_config(
 
 def validate_settings(interval: int, version: str | None) -> None:
     if not 1 <= interval <= 1440:
-        raise ValidationError("The fetch interval must be between 1 and 1440 minutes.")
+        raise ValidationError(_("The fetch interval must be between 1 and 1440 minutes."))
     if version and not VERSION_RE.match(version):
-        raise ValidationError("Graph API version looks like v25.0.")
+        raise ValidationError(_("Graph API version looks like v25.0."))
 
 
 def masked_token(config: MetaApiConfig) -> str:
@@ -142,7 +143,7 @@ def masked_token(config: MetaApiConfig) -> str:
     try:
         return mask_token(read_token(config))
     except TokenDecryptError:
-        return "(unreadable: check TOKEN_ENCRYPTION_KEYS)"
+        return _("(unreadable: check TOKEN_ENCRYPTION_KEYS)")
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,9 @@ def set_synced_forms(
         )
     )
     if taken:
-        raise ValidationError(f"Already synced by another connection: {', '.join(sorted(taken))}.")
+        raise ValidationError(
+            _("Already synced by another connection: %(ids)s.", ids=", ".join(sorted(taken)))
+        )
     started = stopped = 0
     for found in discovered:
         form, wanted = existing.get(found.form_id), found.form_id in selected

@@ -1,7 +1,7 @@
 """user sessions: one row per sign-in, so logging out ends the cookie itself
 
 Revision ID: 0008
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-01 22:30:00.000000
 
 The cookie used to carry the user id and a password fingerprint, so a copied cookie stayed
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008'
-down_revision = '0009'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """status history as data: from/to status and message codes on the timeline, lead milestones
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 01:00:00.000000
 
 The timeline said "Status new → contacted." in prose; analytics needs it as data. Existing rows
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "0010"
-down_revision = "0008"
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

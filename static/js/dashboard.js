@@ -1,5 +1,6 @@
 // Live dashboard: new leads appear at the top, changed rows are replaced, cards recount.
-import { connect, fetchRow, getJSON } from "./realtime.js";
+import { connect, fetchRow, formatNumber, getJSON, plural, ui } from "./realtime.js";
+import { keepTimesCurrent } from "./times.js";
 
 const rows = document.getElementById("lead-rows");
 const banner = document.getElementById("new-leads-banner");
@@ -17,8 +18,7 @@ function flash(row) {
 
 function announce() {
   unseen += 1;
-  banner.querySelector("span").textContent =
-    unseen === 1 ? "1 new lead arrived." : `${unseen} new leads arrived.`;
+  banner.querySelector("span").textContent = plural(ui().newLeads, unseen);
   banner.classList.remove("d-none");
 }
 
@@ -57,20 +57,15 @@ async function onStatsUpdated() {
   const stats = await getJSON("/facebook-leads/api/stats");
   for (const [status, count] of Object.entries(stats.by_status)) {
     const cell = document.querySelector(`[data-stat="${status}"]`);
-    if (cell) cell.textContent = count.toLocaleString("en-US");
+    if (cell) cell.textContent = formatNumber(count);
   }
   const today = document.querySelector('[data-stat="today"]');
-  if (today) today.textContent = stats.today.toLocaleString("en-US");
+  if (today) today.textContent = formatNumber(stats.today);
   const total = document.getElementById("lead-total");
-  if (total && total.dataset.live === "true") {
-    total.textContent = total.dataset.template.replace("{count}", stats.total.toLocaleString("en-US"));
-  }
+  if (total && total.dataset.live === "true") total.textContent = plural(ui().leadTotal, stats.total);
   const unassigned = document.getElementById("unassigned-badge");
-  if (unassigned) {
-    unassigned.textContent = unassigned.dataset.template.replace(
-      "{count}", stats.unassigned_new.toLocaleString("en-US"),
-    );
-  }
+  if (unassigned) unassigned.textContent = plural(ui().unassignedNew, stats.unassigned_new);
 }
 
 connect({ lead_created: onLeadCreated, lead_updated: onLeadUpdated, stats_updated: onStatsUpdated });
+keepTimesCurrent();

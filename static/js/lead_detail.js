@@ -1,6 +1,7 @@
 // Lead detail: listen to this lead's room; when someone else changes it, show the new
 // status, score and assignee (as text) and offer a reload before anyone overwrites it.
-import { connect, getJSON } from "./realtime.js";
+import { connect, getJSON, ui } from "./realtime.js";
+import { keepTimesCurrent } from "./times.js";
 
 const header = document.getElementById("lead-header");
 const leadId = Number(header.dataset.leadId);
@@ -13,14 +14,15 @@ async function onLeadUpdated(data) {
   const lead = await getJSON(`/facebook-leads/api/leads/${leadId}`);
   const styles = JSON.parse(header.dataset.statusStyles);
   const badge = document.querySelector("#lead-status .badge");
-  badge.textContent = lead.status.charAt(0).toUpperCase() + lead.status.slice(1);
+  badge.textContent = ui().status[lead.status] ?? lead.status;
   badge.dataset.status = lead.status;
   badge.className = `badge text-bg-${styles[lead.status] || "secondary"}`;
   const pill = document.querySelector("#lead-score .badge");
   pill.textContent = String(lead.score);
   pill.className = `badge rounded-pill text-bg-${lead.score >= 70 ? "success" : lead.score >= 40 ? "warning" : "secondary"}`;
-  document.getElementById("lead-assignee").textContent = lead.assigned_to || "nobody";
+  document.getElementById("lead-assignee").textContent = lead.assigned_to || ui().nobody;
   document.getElementById("stale-banner").classList.remove("d-none");
 }
 
 connect({ lead_updated: onLeadUpdated }, (socket) => socket.emit("join_lead", { lead_id: leadId }));
+keepTimesCurrent();

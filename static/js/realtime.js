@@ -1,6 +1,38 @@
 // One Socket.IO connection per page; handlers are a table of event name -> function.
 // Lead data from the server is only ever put on the page as text (textContent) or as
 // server-rendered, escaped HTML partials parsed with DOMParser.
+// Words come from the server, translated (the #ui-strings JSON block); numbers are written
+// by Intl in the page's language (<html lang>, data-locale), with the server's Latin digits.
+
+let strings = null;
+
+export function ui() {
+  if (strings === null) {
+    const block = document.getElementById("ui-strings");
+    strings = block ? JSON.parse(block.textContent) : {};
+  }
+  return strings;
+}
+
+// The locale that writes numbers and times: <html data-locale> (en-GB for English), else lang.
+export function pageLanguage() {
+  const root = document.documentElement;
+  return root.dataset.locale || root.lang || undefined;
+}
+
+export function formatNumber(value) {
+  return new Intl.NumberFormat(pageLanguage(), { numberingSystem: "latn" }).format(value);
+}
+
+// forms: {plural category: text with {count}}, as ui_strings() builds them.
+export function plural(forms, count) {
+  const category = new Intl.PluralRules(pageLanguage()).select(count);
+  return (forms[category] ?? forms.other).replace("{count}", formatNumber(count));
+}
+
+export function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
 
 export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]').content;

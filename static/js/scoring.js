@@ -6,6 +6,9 @@ if (source && canvas && window.Chart) {
   new window.Chart(canvas, {
     type: "bar",
     data: { labels: data.labels, datasets: [{ label: data.label, data: data.leads, backgroundColor: "#0d6efd" }] },
-    options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: {
+      locale: document.documentElement.dataset.locale || document.documentElement.lang || undefined,
+      plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+    },
   });
 }

@@ -32,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from app import create_app
 from app.extensions import db, socketio
+from app.i18n.formats import display_name
 from app.models import FacebookLead, Role
 from app.services import accounts, lead_workflow, meta_configs
 from app.tasks import sync_jobs
@@ -111,7 +112,7 @@ class QuietHandler(WSGIRequestHandler):
 @dataclass(frozen=True)
 class LeadRef:
     id: int
-    name: str
+    name: str  # as the pages show it (an ALL-CAPITAL name in title case)
 
 
 @dataclass
@@ -175,7 +176,7 @@ class LiveServer:
                 sa.select(FacebookLead).where(FacebookLead.meta_lead_id == meta_lead_id)
             )
             assert lead is not None, f"lead {meta_lead_id} was not stored"
-            return LeadRef(lead.id, lead.full_name)
+            return LeadRef(lead.id, display_name(lead.full_name, lead.phone))
 
         return self.in_app(find)
 
@@ -309,7 +310,8 @@ class Browsing:
             self.states[username] = self._log_in(username)
         if username is not None:
             options["storage_state"] = self.states[username]
-        context = self.browser.new_context(viewport=VIEWPORT, **options)
+        options.setdefault("viewport", VIEWPORT)
+        context = self.browser.new_context(**options)
         self.contexts.append(context)
         return context
 

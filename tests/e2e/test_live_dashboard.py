@@ -80,7 +80,7 @@ def test_staff_status_change_updates_superadmin_pages_live(browsing, live_server
     staff = browsing.open(browsing.context("ayse"), f"/facebook-leads/{lead.id}", "ayse-detail")
     staff.select_option("#status-select", "contacted")
     staff.click("#status-form [type=submit]")
-    expect(staff.locator(".alert-success")).to_contain_text("Status changed to contacted.")
+    expect(staff.locator(".alert-success")).to_contain_text("Status changed to Contacted.")
     expect(staff.locator("#lead-status .badge")).to_have_text("Contacted")
 
     expect(admin_row.locator(STATUS_CELL)).to_have_text("Contacted", timeout=UPDATE_MS)

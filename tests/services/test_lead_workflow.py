@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.i18n.labels import status_label
 from app.models import (
     FacebookLead,
     InteractionType,
@@ -143,9 +144,9 @@ def test_every_forbidden_transition_is_refused_naming_the_allowed_ones(admin):
         with pytest.raises(InvalidTransitionError) as refused:
             lead_workflow.change_status(lead, new, actor=admin)
         message = str(refused.value)
-        assert f"A {old.value} lead cannot become {new.value}." in message
+        assert f"A {status_label(old)} lead cannot become {status_label(new)}." in message
         for allowed in ALLOWED[old]:
-            assert allowed.value in message.split("Allowed:")[1]
+            assert status_label(allowed) in message.split("Allowed:")[1]
         db.session.rollback()
         assert db.session.get(FacebookLead, lead.id).status == old
         assert timeline(lead) == []
@@ -156,7 +157,7 @@ def test_a_new_lead_cannot_become_qualified_and_is_told_what_it_can_become(admin
     with pytest.raises(InvalidTransitionError) as refused:
         lead_workflow.change_status(lead, "qualified", actor=admin)
     assert str(refused.value) == (
-        "A new lead cannot become qualified. Allowed: assigned, contacted, invalid, lost."
+        "A New lead cannot become Qualified. Allowed: Assigned, Contacted, Invalid, Lost."
     )
     assert refused.value.status == 422
 
@@ -164,7 +165,7 @@ def test_a_new_lead_cannot_become_qualified_and_is_told_what_it_can_become(admin
 @pytest.mark.parametrize("status", list(S), ids=lambda s: s.value)
 def test_changing_to_the_same_status_is_refused(admin, status):
     lead = make_lead(status=status)
-    with pytest.raises(InvalidTransitionError, match=f"already {status.value}"):
+    with pytest.raises(InvalidTransitionError, match=f"already {status_label(status)}"):
         lead_workflow.change_status(lead, status, actor=admin)
 
 

@@ -38,7 +38,9 @@ def create_distributor():
     form = DistributorForm()
     if form.validate_on_submit():
         try:
-            distributor = accounts.create_distributor(form.name.data, form.contact_email.data)
+            distributor = accounts.create_distributor(
+                form.name.data, form.contact_email.data, form.language.data
+            )
         except DomainError as error:
             form.name.errors.append(str(error))
         else:
@@ -54,7 +56,9 @@ def edit_distributor(distributor_id: int):
     form = DistributorForm(obj=distributor)
     if form.validate_on_submit():
         try:
-            accounts.update_distributor(distributor, form.name.data, form.contact_email.data)
+            accounts.update_distributor(
+                distributor, form.name.data, form.contact_email.data, form.language.data
+            )
         except DomainError as error:
             form.name.errors.append(str(error))
         else:
@@ -100,6 +104,7 @@ def create_user():
                 form.password.data,
                 role=Role(form.role.data),
                 email=form.email.data,
+                language=form.language.data,
             )
         except DomainError as error:
             form.username.errors.append(str(error))

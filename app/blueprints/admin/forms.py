@@ -6,15 +6,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from app.forms import FlaskForm
+from app.i18n import LANGUAGE_NAMES, labels
 from app.models import Role
 from app.services.accounts import MIN_PASSWORD_LENGTH
 
 # Accounts
 
 ROLE_CHOICES = [
-    SelectChoice(Role.STAFF.value, _l("Staff")),
-    SelectChoice(Role.SUPERADMIN.value, _l("Superadmin")),
+    SelectChoice(role.value, labels.ROLE[role]) for role in (Role.STAFF, Role.SUPERADMIN)
 ]
+
+
+def language_field(unset: str) -> SelectField:
+    """tr, en or ar, each named in its own words; "" (*unset*) leaves the choice open."""
+    languages = [SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()]
+    return SelectField(
+        _l("Language"), choices=[SelectChoice("", unset), *languages], validators=[Optional()]
+    )
 
 
 def new_password_fields(label: str) -> tuple[PasswordField, PasswordField]:
@@ -37,6 +45,7 @@ class DistributorForm(FlaskForm):
     contact_email = EmailField(
         _l("Contact email (optional)"), validators=[Optional(), Email(), Length(max=255)]
     )
+    language = language_field(_l("The desk's default language"))
     submit = SubmitField(_l("Save"))
 
 
@@ -44,6 +53,7 @@ class UserCreateForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=255)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.STAFF.value)
+    language = language_field(_l("Their browser's language"))
     password, confirm = new_password_fields(_l("Initial password"))
     submit = SubmitField(_l("Create user"))
 

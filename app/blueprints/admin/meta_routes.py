@@ -2,8 +2,9 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app import tasks
+from app import messages, tasks
 from app.blueprints.admin import bp
 from app.blueprints.admin.meta_forms import ConfigForm, FormSelectionForm
 from app.blueprints.auth.forms import ConfirmForm
@@ -20,7 +21,7 @@ from app.services import (
     meta_health,
     meta_webhooks,
 )
-from app.services.meta_errors import explain
+from app.services.meta_errors import describe
 from app.tasks import sync_jobs, webhook_jobs
 
 
@@ -122,7 +123,7 @@ def discover_forms(config_id: int):
             config=config,
             form=form,
             discovered=None,
-            error=explain(error, meta_health.now()),
+            error=messages.translated(*describe(error), None),
         )
     if form.discover.data:  # "Load the forms from Meta": show them to be ticked
         return render_template(
@@ -137,9 +138,10 @@ def save_form_selection(config, discovered):
     )
     db.session.commit()
     flash(
-        _(
-            "Now syncing %(n)s form(s); %(started)s started, %(stopped)s stopped.",
-            n=sum(f.is_active for f in config.forms),
+        ngettext(
+            "Now syncing %(num)s form; %(started)s started, %(stopped)s stopped.",
+            "Now syncing %(num)s forms; %(started)s started, %(stopped)s stopped.",
+            sum(f.is_active for f in config.forms),
             started=started,
             stopped=stopped,
         ),

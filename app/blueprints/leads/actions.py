@@ -3,9 +3,10 @@
 from typing import Any
 
 from flask import flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.leads.forms import AssignForm, choices
+from app.blueprints.leads.forms import AssignForm
 from app.blueprints.leads.serialize import lead_summary
 from app.errors import ValidationError
 from app.extensions import db
@@ -20,7 +21,7 @@ def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> di
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
-            raise ValidationError("Send a JSON object.")
+            raise ValidationError(_("Send a JSON object."))
         data = {key: body.get(key) for key in required + optional}
     else:
         form = form_class(meta={"csrf": False})  # CSRFProtect already checked the token
@@ -33,17 +34,17 @@ def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> di
         data = {key: getattr(form, key).data for key in required + optional}
     missing = [key for key in required if data.get(key) in (None, "") and key != "user_id"]
     if missing:
-        raise ValidationError(f"Missing {', '.join(missing)}.")
+        raise ValidationError(_("Missing %(fields)s.", fields=", ".join(missing)))
     version = data.get("version_id")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise ValidationError("version_id must be a number.")
+        raise ValidationError(_("version_id must be a number."))
     return data
 
 
 def first_error(form) -> str:
     for name, errors in form.errors.items():
         return f"{getattr(form, name).label.text}: {errors[0]}"
-    return "Invalid form."
+    return _("Invalid form.")
 
 
 def assignee_or_error(user_id: Any) -> User | None:
@@ -51,22 +52,18 @@ def assignee_or_error(user_id: Any) -> User | None:
         return None
     text = str(user_id)
     if isinstance(user_id, bool) or not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
-        raise ValidationError("user_id must be a user's id.")
+        raise ValidationError(_("user_id must be a user's id."))
     user = db.session.get(User, int(user_id))
     if user is None:
-        raise ValidationError("No such user.")
+        raise ValidationError(_("No such user."))
     return user
-
-
-def user_choices() -> list:
-    return choices([("", "— nobody —")] + [(str(u.id), u.username) for u in accounts.list_staff()])
 
 
 def assign_form(lead: FacebookLead) -> AssignForm | None:
     if not current_user.is_superadmin:
         return None
     form = AssignForm(user_id=str(lead.assigned_to_id or ""), version_id=lead.version_id)
-    form.user_id.choices = [("", "— nobody —")] + [
+    form.user_id.choices = [("", _("— nobody —"))] + [
         (str(u.id), u.username) for u in accounts.list_staff()
     ]
     return form

@@ -4,7 +4,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FlaskForm
-from app.models import LeadStatus
+from app.i18n import labels
+from app.models import InteractionType, LeadStatus
 from app.services.lead_workflow import RESULTS
 
 
@@ -13,16 +14,19 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 INTERACTION_TYPES = [
-    ("call", _l("Call")),
-    ("whatsapp", _l("WhatsApp")),
-    ("email", _l("Email")),
-    ("note", _l("Note")),
+    (kind.value, labels.INTERACTION[kind])
+    for kind in (
+        InteractionType.CALL,
+        InteractionType.WHATSAPP,
+        InteractionType.EMAIL,
+        InteractionType.NOTE,
+    )
 ]
 
 
 class StatusForm(FlaskForm):
     status = SelectField(
-        _l("New status"), choices=choices((s.value, s.value.capitalize()) for s in LeadStatus)
+        _l("New status"), choices=choices((s.value, labels.LEAD_STATUS[s]) for s in LeadStatus)
     )
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=500)])
     version_id = IntegerField(validators=[Optional()])
@@ -43,7 +47,7 @@ class InteractionForm(FlaskForm):
     )
     result = SelectField(
         _l("Result"),
-        choices=choices([("", "—")] + [(r, r.replace("_", " ")) for r in RESULTS]),
+        choices=choices([("", "—")] + [(r, labels.RESULT[r]) for r in RESULTS]),
         validators=[Optional()],
     )
     description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from app.blueprints.leads import actions
 from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
 from app.extensions import db
+from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
 from app.services import accounts, lead_service, lead_workflow
 from app.services.lead_service import LeadFilters
@@ -78,7 +79,8 @@ def change_status(lead_id: int):
         note=data.get("note"),
     )
     db.session.commit()
-    return actions.respond(lead, _("Status changed to %(status)s.", status=lead.status.value))
+    changed = _("Status changed to %(status)s.", status=status_label(lead.status))
+    return actions.respond(lead, changed)
 
 
 @bp.post("/<int:lead_id>/assign")
@@ -91,8 +93,9 @@ def assign(lead_id: int):
         lead, assignee, actor=current_user, expected_version=data.get("version_id")
     )
     db.session.commit()
-    who = assignee.username if assignee else _("nobody")
-    return actions.respond(lead, _("Lead assigned to %(who)s.", who=who))
+    if assignee is None:
+        return actions.respond(lead, _("Lead unassigned."))
+    return actions.respond(lead, _("Lead assigned to %(who)s.", who=assignee.username))
 
 
 @bp.post("/<int:lead_id>/interactions")

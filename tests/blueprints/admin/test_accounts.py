@@ -268,6 +268,23 @@ def test_create_staff_user_who_can_then_sign_in(app, client, admin):
     assert other.get("/admin/users").status_code == 403
 
 
+def test_create_user_with_a_language_and_set_a_distributors(app, client, admin, distributor_id):
+    data = {"username": "zeynep", "role": "staff", "password": "p" * 10, "confirm": "p" * 10}
+    assert client.post("/admin/users/new", data=data | {"language": "tr"}).status_code == 303
+    listing = text_of(client.get("/admin/users"))
+    assert "Türkçe" in listing
+    edit = f"/admin/distributors/{distributor_id}/edit"
+    assert '<option selected value="ar">' not in client.get(edit).get_data(as_text=True)
+    data = {"name": "Istanbul Partners", "contact_email": "", "language": "ar"}
+    assert client.post(edit, data=data).status_code == 303
+    assert '<option selected value="ar">' in client.get(edit).get_data(as_text=True)
+    with app.app_context():
+        assert accounts.get_user_by_username("zeynep").language == "tr"
+        assert db.session.get(Distributor, distributor_id).language == "ar"
+    refused = client.post("/admin/users/new", data={"username": "x", "language": "de"})
+    assert "Not a valid choice." in text_of(refused)
+
+
 def test_create_superadmin_user(app, client, admin):
     data = {"username": "boss", "role": "superadmin", "password": "p" * 10, "confirm": "p" * 10}
     assert client.post("/admin/users/new", data=data).status_code == 303

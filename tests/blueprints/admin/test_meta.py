@@ -197,7 +197,7 @@ def test_sync_now_runs_in_the_background_and_health_shows_reconciliation(
         db.session.execute(sa.delete(FacebookLead).where(FacebookLead.id == 1))
         db.session.commit()
     page = admin.get("/admin/health").get_data(as_text=True)
-    assert "1 lead(s) Meta reports are not here" in page
+    assert "1 lead Meta reports is not here" in page
 
 
 def test_failed_leads_are_listed_and_retry_stores_them(app, admin, config_id):
@@ -303,5 +303,5 @@ def test_a_form_behind_meta_is_flagged_on_sync_health(app, admin, config_id):
         db.session.add(form)
         db.session.commit()
     page = admin.get("/admin/health").get_data(as_text=True)
-    assert "behind" in page and "5 lead(s) Meta reports are not here" in page
+    assert "behind" in page and "5 leads Meta reports are not here" in page
     assert "A re-read of the last 90 days is due." in page

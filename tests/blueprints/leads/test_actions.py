@@ -66,7 +66,7 @@ def test_a_status_form_post_redirects_to_the_lead_with_a_flash_and_a_timeline_ro
     assert response.status_code in (302, 303)
     assert response.headers["Location"] == url(lead_id)
     page = client.get(response.headers["Location"])
-    assert b"Status changed to contacted." in page.data
+    assert b"Status changed to Contacted." in page.data
     assert b"Status new \xe2\x86\x92 contacted. Called" in page.data
     assert lead_row(app, lead_id)[0] == LeadStatus.CONTACTED
     assert timeline(app, lead_id) == [
@@ -95,7 +95,7 @@ def test_an_assign_form_post_assigns_and_logs_it(app, client, admin, users):
     assert timeline(app, lead_id)[0][:2] == (admin, InteractionType.ASSIGNMENT)
 
     client.post(url(lead_id, "assign"), data={"user_id": ""})
-    assert b"Lead assigned to nobody." in client.get(url(lead_id)).data
+    assert b"Lead unassigned." in client.get(url(lead_id)).data
     assert lead_row(app, lead_id)[:2] == (LeadStatus.NEW, None)
 
 
@@ -121,7 +121,7 @@ def test_a_refused_form_post_flashes_the_reason_and_changes_nothing(app, client,
     )
     assert response.status_code in (302, 303)
     page = client.get(url(lead_id))
-    assert b"A new lead cannot become converted." in page.data
+    assert b"A New lead cannot become Converted." in page.data
     assert lead_row(app, lead_id) == (LeadStatus.NEW, None, 1)
     assert timeline(app, lead_id) == []
 
@@ -197,7 +197,7 @@ def test_an_invalid_transition_is_a_422_json_error(app, client, admin):
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "invalid_transition"
-    assert "Allowed: assigned, contacted, invalid, lost." in error["message"]
+    assert "Allowed: Assigned, Contacted, Invalid, Lost." in error["message"]
     assert lead_row(app, lead_id) == (LeadStatus.NEW, None, 1)
 
 

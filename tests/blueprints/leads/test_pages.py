@@ -281,7 +281,7 @@ def test_detail_shows_normalised_fields_attribution_consent_and_answers(app, cli
         'href="https://wa.me/905321234567"',
         "+90 532 123 45 67",  # readable; the typed "0532 123 45 67" is the same number
         "Izmir",
-        "02 Apr 1990",
+        "2 Apr 1990",
         "35 <span",
         "Hair transplant",
         "Given",
