@@ -15,6 +15,7 @@ from flask_socketio import disconnect, join_room, leave_room
 
 from app.events import DASHBOARD_ROOM, session_room
 from app.extensions import db, socketio
+from app.models.base import MAX_ID
 from app.services import lead_service
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def on_join_lead(data):
     lead_id = data.get("lead_id") if isinstance(data, dict) else None
     if not isinstance(lead_id, int) or isinstance(lead_id, bool):
         return {"ok": False, "error": "lead_id must be a number"}
-    if not 0 < lead_id <= lead_service.MAX_ID:
+    if not 0 < lead_id <= MAX_ID:
         return {"ok": False, "error": "not found"}
     try:
         allowed = lead_service.get_visible_lead(current_user, lead_id) is not None

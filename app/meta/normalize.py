@@ -208,15 +208,34 @@ def contact(answers: dict[str, str], default_region: str) -> dict[str, str | Non
     )
     country = optional(answers.get("country"), LIMITS["place"])
     email = normalize_email(answers.get("email") or answers.get("work_email"))
+    phone = normalize_phone(raw_phone, region_for(country, default_region), email_region(email))
     return {
         "email": email,
-        "phone": normalize_phone(
-            raw_phone, region_for(country, default_region), email_region(email)
-        ),
+        "phone": phone,
         "phone_raw": optional(raw_phone, LIMITS["name"]),
         "country": country,
+        "country_code": country_code(phone, country),
         "city": optional(answers.get("city"), LIMITS["place"]),
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def phone_region(phone: str) -> str | None:
+    """The country of an E.164 number (`+905321234567` → TR)."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone))
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def country_code(phone: str | None, country: str | None) -> str | None:
+    """Where the patient is, as an ISO code: from the phone, else from the form's country
+    answer when it names one we know (never guessed from the default region)."""
+    region = phone_region(phone) if phone else None
+    if region and region != "001":
+        return region
+    named = region_for(country, "") if country else ""
+    return named if named in phonenumbers.SUPPORTED_REGIONS else None
 
 
 def normalize_email(value: str | None) -> str | None:
@@ -240,9 +259,9 @@ def region_for(country: str | None, default_region: str) -> str:
     if not country:
         return default_region
     key = country.lower()
-    if len(key) == 2 and key.isalpha():
-        return key.upper()
-    return COUNTRY_REGIONS.get(key, default_region)
+    if key in COUNTRY_REGIONS:
+        return COUNTRY_REGIONS[key]
+    return key.upper() if len(key) == 2 and key.isalpha() else default_region
 
 
 def email_region(email: str | None) -> str | None:

@@ -59,6 +59,7 @@ class FacebookLead(db.Model):
         shown_index(
             "ix_facebook_leads_shown_assignee_received", "assigned_to_id", "meta_created_at", "id"
         ),
+        shown_index("ix_facebook_leads_shown_country_received", "country_code", "meta_created_at"),
         shown_index(
             "ix_facebook_leads_shown_distributor_received",
             "distributor_id",
@@ -87,6 +88,8 @@ class FacebookLead(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     phone_raw: Mapped[str | None] = mapped_column(sa.String(255))
     country: Mapped[str | None] = mapped_column(sa.String(120))
+    # ISO 3166 code of where the patient is: the phone's country, else the form's answer.
+    country_code: Mapped[str | None] = mapped_column(sa.String(2))
     city: Mapped[str | None] = mapped_column(sa.String(120))
     service: Mapped[str | None] = mapped_column(sa.String(64))
     date_of_birth: Mapped[date | None]

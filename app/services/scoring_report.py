@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, User
 from app.services import lead_scoring
-from app.services.lead_service import LeadFilters, filtered_leads
+from app.services.lead_filters import LeadFilters
+from app.services.lead_service import filtered_leads
 
 L = FacebookLead
 OPEN = [

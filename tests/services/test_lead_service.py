@@ -6,8 +6,9 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from app.services import lead_service
-from app.services.lead_service import LeadFilters, LeadPage, list_leads
+from app.services import lead_filters, lead_listing, lead_service, lead_stats
+from app.services.lead_filters import LeadFilters
+from app.services.lead_listing import LeadPage, list_leads
 from tests import factories
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -41,7 +42,7 @@ def usual_page(user: User, filters: LeadFilters, page: int, per_page: int) -> li
     return list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
 
 
-@pytest.mark.parametrize("sort", list(lead_service.SORTS))
+@pytest.mark.parametrize("sort", list(lead_filters.SORTS))
 def test_search_pages_match_the_usual_order_and_count_in_every_sort(admin, searchable, sort):
     filters = LeadFilters(q="derya", sort=sort)
     for page in (1, 2, 3):
@@ -56,7 +57,8 @@ def test_search_past_the_last_page_still_knows_the_total(admin, searchable):
 
 
 def test_search_with_more_matches_than_the_cap_shows_a_capped_total(admin, searchable, monkeypatch):
-    monkeypatch.setattr(lead_service, "COUNT_CAP", 5)
+    monkeypatch.setattr(lead_stats, "COUNT_CAP", 5)
+    monkeypatch.setattr(lead_listing, "COUNT_CAP", 5)
     filters = LeadFilters(q="derya")
     found = list_leads(admin, filters, 2, per_page=3)
     assert (found.total, found.exact) == (5, False)

@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from app.blueprints.leads.serialize import lead_detail, lead_summary
 from app.extensions import limiter
-from app.services import lead_service
-from app.services.lead_service import LeadFilters
+from app.services import lead_listing, lead_service, lead_stats
+from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
 # 1,000 calls an hour per IP across the whole API (SECURITY.md #13), one budget shared by
@@ -19,9 +19,7 @@ limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(
 @bp.get("/stats")
 @login_required
 def stats():
-    return jsonify(
-        asdict(lead_service.lead_stats(current_user, current_app.config["APP_TIMEZONE"]))
-    )
+    return jsonify(asdict(lead_stats.lead_stats(current_user, current_app.config["APP_TIMEZONE"])))
 
 
 @bp.get("/recent")
@@ -29,7 +27,7 @@ def stats():
 def recent():
     limit = request.args.get("limit", 20, type=int)
     return jsonify(
-        {"items": [lead_summary(lead) for lead in lead_service.recent_leads(current_user, limit)]}
+        {"items": [lead_summary(lead) for lead in lead_listing.recent_leads(current_user, limit)]}
     )
 
 
@@ -38,7 +36,7 @@ def recent():
 def leads():
     filters = LeadFilters.from_args(request.args)
     per_page = min(max(request.args.get("per_page", 50, type=int), 1), 100)
-    page = lead_service.list_leads(
+    page = lead_listing.list_leads(
         current_user,
         filters,
         request.args.get("page", 1, type=int),

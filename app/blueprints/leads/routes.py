@@ -17,8 +17,8 @@ from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
 from app.extensions import db
 from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
-from app.services import accounts, lead_service, lead_workflow
-from app.services.lead_service import LeadFilters
+from app.services import accounts, lead_listing, lead_service, lead_stats, lead_workflow
+from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("leads", __name__, url_prefix="/facebook-leads")
 
@@ -33,7 +33,7 @@ def index():
     filters = LeadFilters.from_args(request.args)
     page = request.args.get("page", 1, type=int)
     tz = current_app.config["APP_TIMEZONE"]
-    pagination = lead_service.list_leads(current_user, filters, page, tz=tz)
+    pagination = lead_listing.list_leads(current_user, filters, page, tz=tz)
     if not pagination.items and pagination.total and page > pagination.pages:
         # A stale page number (leads went away, filters narrowed): show the last page.
         return redirect(url_for(".index", **(request.args.to_dict() | {"page": pagination.pages})))
@@ -41,11 +41,11 @@ def index():
         "leads/index.html",
         pagination=pagination,
         filters=filters,
-        stats=lead_service.lead_stats(current_user, tz),
+        stats=lead_stats.lead_stats(current_user, tz),
         distributors=accounts.list_distributors(),
         staff=accounts.list_staff(),
         treatments=TREATMENTS,
-        failed_count=lead_service.count_failed_leads() if current_user.is_superadmin else 0,
+        failed_count=lead_stats.count_failed_leads() if current_user.is_superadmin else 0,
     )
 
 
