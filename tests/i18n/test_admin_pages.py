@@ -42,6 +42,6 @@ def test_a_refused_token_is_explained_in_turkish_on_the_forms_page(app, turkish_
         db.session.commit()
         config_id = config.id
     sandbox.state.revoke_token(DEFAULT_PAGE_TOKEN)
-    page = text_of(turkish_admin.get(f"/admin/configs/{config_id}/forms"))
+    page = text_of(turkish_admin.post(f"/admin/configs/{config_id}/forms", data={"discover": "1"}))
     assert "Meta formları listelemedi: Meta token'ı reddetti (kod 190)" in page
     assert "Sayfa erişim token'ı yapıştırın" in page and "paste a new" not in page
