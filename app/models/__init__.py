@@ -3,6 +3,7 @@
 from app.models.backup_run import BackupRun, BackupStatus, BackupTrigger
 from app.models.distributor import Distributor
 from app.models.interaction import InteractionType, LeadInteraction
+from app.models.job_lease import JobLease
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
@@ -20,6 +21,7 @@ __all__ = [
     "FacebookLead",
     "FailedLead",
     "InteractionType",
+    "JobLease",
     "LeadCounter",
     "LeadInteraction",
     "LeadSearchTerm",

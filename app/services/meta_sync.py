@@ -25,6 +25,9 @@ from app.services.meta_lead_service import IngestResult, LeadSource, ingest_raw_
 
 log = logging.getLogger(__name__)
 DEEP_READ_WINDOW = timedelta(days=90)  # Meta keeps leads about this long
+# A scheduled poll within this share of the interval after the last one is skipped (another
+# server of the deployment polled it); the rest absorbs the schedulers' timing jitter.
+NOT_DUE_SHARE = 0.8
 
 
 @dataclass
@@ -66,7 +69,12 @@ class FormSync:
         self.problems.extend(page.problems)
 
 
-def skip_reason(config: MetaApiConfig | None, now: datetime) -> str | None:
+def skip_reason(
+    config: MetaApiConfig | None, now: datetime, trigger: SyncTrigger = SyncTrigger.MANUAL
+) -> str | None:
+    """Why this run should not read Meta now, or None. A scheduled run is not due when the
+    config was synced within most of its interval: with several servers each running the
+    scheduler, every config is then polled once per interval, not once per server."""
     if config is None:
         return "no such config"
     if not config.is_active:
@@ -78,7 +86,17 @@ def skip_reason(config: MetaApiConfig | None, now: datetime) -> str | None:
     if config.retry_after and config.retry_after > now:
         return f"throttled by Meta until {config.retry_after:%Y-%m-%d %H:%M} UTC"
     config.retry_after = None
+    if trigger == SyncTrigger.SCHEDULE and not_due(config, now):
+        return f"not due: synced at {config.last_fetch_time:%H:%M:%S} UTC"
     return None
+
+
+def not_due(config: MetaApiConfig, now: datetime) -> bool:
+    last = config.last_fetch_time
+    if last is None:
+        return False
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    return now - last < timedelta(minutes=config.fetch_interval_minutes) * NOT_DUE_SHARE
 
 
 def since_for(form: MetaForm, *, deep: bool, overlap_s: int, now: datetime) -> datetime | None:

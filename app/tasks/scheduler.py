@@ -1,7 +1,9 @@
 """APScheduler wiring: one interval job per active Meta config, refreshed every minute.
 
-Only one scheduler should run (the web process with SCHEDULER_ENABLED=1, or
-`flask scheduler run`); the per-config DB lease keeps two from syncing one config anyway.
+Several servers may each run one (the web process with SCHEDULER_ENABLED=1, or `flask
+scheduler run`): a periodic job runs only where its period is claimed (`job_leases`), a
+scheduled poll skips a config synced within most of its interval, the per-config lease keeps
+two from syncing one config at once, and webhook events are claimed one by one.
 """
 
 import logging
@@ -12,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from app.extensions import db
+from app.services import job_leases
 from app.tasks import jobs
 
 log = logging.getLogger(__name__)
@@ -22,8 +25,15 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
     scheduler.add_job(refresh_jobs, "interval", minutes=1, args=(app, scheduler), id="refresh_jobs")
     now = datetime.now(UTC)
+    scheduler.add_job(
+        run_job,
+        "interval",
+        seconds=15,
+        args=(app, jobs.process_webhook_events),  # retries, events of a restart (claimed per event)
+        id=jobs.process_webhook_events.__name__,
+        next_run_time=now,
+    )
     for job, every, first_run in (
-        (jobs.process_webhook_events, timedelta(seconds=15), now),  # retries, events of a restart
         (jobs.decay_scores, timedelta(hours=1), now + timedelta(hours=1)),
         (jobs.reconcile_behind, timedelta(minutes=10), now + timedelta(minutes=2)),
         (jobs.deep_sweep, timedelta(days=1), now + timedelta(hours=1)),
@@ -34,7 +44,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
             run_job,
             "interval",
             seconds=every.total_seconds(),
-            args=(app, job),
+            args=(app, claimed(job, every)),
             id=job.__name__,
             next_run_time=first_run,
         )
@@ -55,6 +65,22 @@ def run_job(app: Flask, job: Callable[..., None], *args) -> None:
             log.exception("job %s failed", job.__name__)
         finally:
             db.session.remove()
+
+
+def claimed(job: Callable[[], None], every: timedelta) -> Callable[[], None]:
+    """*job* run only by the server that claims the period (job_leases): with several servers
+    each running a scheduler, a daily job still runs once a day."""
+
+    def run_if_claimed() -> None:
+        if not job_leases.claim(job.__name__, every, datetime.now(UTC)):
+            db.session.rollback()
+            log.debug("job %s: claimed by another server for this period", job.__name__)
+            return
+        db.session.commit()
+        job()
+
+    run_if_claimed.__name__ = job.__name__
+    return run_if_claimed
 
 
 def refresh_jobs(app: Flask, scheduler: BackgroundScheduler) -> None:

@@ -65,7 +65,7 @@ def sync_forms(
 ) -> SyncOutcome:
     outcome = SyncOutcome(config_id)
     config = db.session.get(MetaApiConfig, config_id)
-    if reason := meta_sync.skip_reason(config, datetime.now(UTC)):
+    if reason := meta_sync.skip_reason(config, datetime.now(UTC), trigger):
         outcome.skipped = reason
         db.session.commit()
         return outcome

@@ -257,3 +257,19 @@ def test_configs_of_a_deactivated_distributor_are_not_synced(config_id, sandbox)
     assert sync_jobs.sync_config(config_id).skipped == "its distributor is deactivated"
     assert config_id not in [c.id for c in meta_configs.list_active_configs()]
     assert stored_ids() == []
+
+
+def test_a_scheduled_poll_right_after_another_is_not_due_but_sync_now_still_runs(config_id):
+    """Two servers' schedulers fire the same config's poll: it is read once per interval."""
+    first = sync_jobs.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
+    assert first.skipped is None and first.forms
+    runs_after_first = len(runs())
+    second = sync_jobs.sync_config(config_id, trigger=SyncTrigger.SCHEDULE)
+    assert second.skipped and second.skipped.startswith("not due")
+    assert len(runs()) == runs_after_first
+    manual = sync_jobs.sync_config(config_id, trigger=SyncTrigger.MANUAL)
+    assert manual.skipped is None and len(runs()) > runs_after_first
+    config = db.session.get(MetaApiConfig, config_id)
+    config.last_fetch_time = datetime.now(UTC) - timedelta(minutes=config.fetch_interval_minutes)
+    db.session.commit()
+    assert sync_jobs.sync_config(config_id, trigger=SyncTrigger.SCHEDULE).skipped is None
