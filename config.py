@@ -131,6 +131,12 @@ class Config:
     PG_BIN_DIR = env_str("PG_BIN_DIR")  # where pg_dump/pg_restore are, when not on PATH
 
     DEFAULT_PHONE_REGION = env_str("DEFAULT_PHONE_REGION", "TR")
+    # Erasure tombstones are HMACs under these secrets (comma-separated: the first hashes new
+    # tombstones, all are checked, so a key can be rotated in). Required in production.
+    PRIVACY_HASH_KEYS = env_str("PRIVACY_HASH_KEYS")
+    RETENTION_MONTHS = env_int("RETENTION_MONTHS", 24)  # closed, unconverted leads
+    RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 90)  # quarantine and webhook payloads
+    ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
     # Pages, emails and messages: tr, en or ar (ar falls back to English where untranslated).
     DEFAULT_LOCALE = env_str("DEFAULT_LOCALE", "tr")
@@ -175,12 +181,19 @@ class Config:
             raise ConfigError(
                 "SECRET_KEY and TOKEN_ENCRYPTION_KEYS must be set in production (see .env.example)"
             )
+        if production and not cls.PRIVACY_HASH_KEYS:
+            raise ConfigError(
+                "PRIVACY_HASH_KEYS must be set in production: erased people would come back "
+                "if it changed (see .env.example)"
+            )
         if not cls.SECRET_KEY:
             cls.SECRET_KEY = instance_secret("secret_key", lambda: secrets.token_hex(32))
         if not cls.TOKEN_ENCRYPTION_KEYS:
             cls.TOKEN_ENCRYPTION_KEYS = instance_secret(
                 "token_key", lambda: Fernet.generate_key().decode()
             )
+        if not cls.PRIVACY_HASH_KEYS:
+            cls.PRIVACY_HASH_KEYS = instance_secret("privacy_key", lambda: secrets.token_hex(32))
         check_secrets(cls.SECRET_KEY, cls.TOKEN_ENCRYPTION_KEYS)
 
 
@@ -190,6 +203,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
     TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
+    PRIVACY_HASH_KEYS = "test-privacy-hash-key-of-32-bytes-or-more"
     SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or (
         f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-test-')) / 'test.sqlite'}"
     )

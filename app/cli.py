@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
+from app import cli_privacy
 from app.errors import ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES
@@ -138,7 +139,7 @@ def sync(config_id: int | None) -> None:
             click.echo(
                 f"config {cid} form {form.form_id}: {form.status} fetched={r.fetched} "
                 f"created={r.created} already_stored={r.already_stored} "
-                f"reinquiries={r.reinquiries} failed={r.failed}"
+                f"reinquiries={r.reinquiries} failed={r.failed} erased={r.erased}"
                 + (f" error: {form.error}" if form.error else "")
             )
         click.echo(f"config {cid}: done in {time.perf_counter() - started:.2f}s")
@@ -270,3 +271,4 @@ def register(app: Flask) -> None:
         backup_cli,
     ):
         app.cli.add_command(group)
+    cli_privacy.register(app)

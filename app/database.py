@@ -88,6 +88,9 @@ def _sqlite_connect(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted rows are overwritten with zeros, not just unlinked: an erased person's data must
+    # not stay readable in free pages of the file (see app/services/privacy/erasure.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     # Read pages through a memory map rather than a read() call each: a search that checks
     # thousands of matching rows takes a third less time (capped at 2 GiB by SQLite itself).
     cursor.execute(f"PRAGMA mmap_size={MMAP_SIZE}")

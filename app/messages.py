@@ -43,6 +43,7 @@ MESSAGES: dict[str, str] = {
     "database_refused": N_("The database refused the lead (%(error)s)."),
     "lead_crashed": N_("The lead could not be processed (%(error)s); see the server log."),
     "webhook_entry_invalid": N_("A signed webhook entry that is not a lead notification."),
+    "lead_erased": N_("This person's data was erased on request; the lead is not stored again."),
     # timeline rows written by the system
     "reinquiry": N_("Asked again as lead #%(lead_id)s."),
     # webhook events

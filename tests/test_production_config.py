@@ -24,6 +24,7 @@ KEY = Fernet.generate_key().decode()
 GOOD = {
     "SECRET_KEY": "s" * 32,
     "TOKEN_ENCRYPTION_KEYS": KEY,
+    "PRIVACY_HASH_KEYS": "p" * 32,
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
 }
 
@@ -39,6 +40,7 @@ def config(**values) -> type[Config]:
         ({"ENV_NAME": "production", "META_SANDBOX": True}, "META_SANDBOX=1 is refused"),
         ({"ENV_NAME": "production", "SECRET_KEY": ""}, "must be set in production"),
         ({"ENV_NAME": "production", "TOKEN_ENCRYPTION_KEYS": ""}, "must be set in production"),
+        ({"ENV_NAME": "production", "PRIVACY_HASH_KEYS": ""}, "PRIVACY_HASH_KEYS must be set"),
         ({"SECRET_KEY": "s" * 31}, "at least 32 bytes"),
         ({"ENV_NAME": "production", "SECRET_KEY": "short"}, "at least 32 bytes"),
         ({"TOKEN_ENCRYPTION_KEYS": "not-a-fernet-key"}, "key 1 is not a Fernet key"),
@@ -167,6 +169,7 @@ def environment(tmp_path: Path, **values: str) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite'}",
         "SECRET_KEY": "s" * 32,
         "TOKEN_ENCRYPTION_KEYS": KEY,
+        "PRIVACY_HASH_KEYS": "p" * 32,
         "META_SANDBOX": "0",
         "SCHEDULER_ENABLED": "0",
         "WEBHOOK_WORKER": "0",

@@ -7,12 +7,22 @@ from app.models.job_lease import JobLease
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
+from app.models.privacy import (
+    AccessAction,
+    AccessLog,
+    PrivacyErasure,
+    PrivacyRun,
+    PrivacyTombstone,
+    TombstoneKind,
+)
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.user import Role, User
 from app.models.user_session import UserSession
 from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "AccessAction",
+    "AccessLog",
     "BackupRun",
     "BackupStatus",
     "BackupTrigger",
@@ -29,10 +39,14 @@ __all__ = [
     "MetaApiConfig",
     "MetaForm",
     "MetaWebhookEvent",
+    "PrivacyErasure",
+    "PrivacyRun",
+    "PrivacyTombstone",
     "Role",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",
+    "TombstoneKind",
     "User",
     "UserSession",
     "WebhookEventStatus",

@@ -43,6 +43,8 @@ class SyncRun(db.Model):
     created: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+    # Leads of erased people Meta still lists: skipped, not an error.
+    erased: Mapped[int] = mapped_column(default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(sa.Text)
     error_code: Mapped[str | None] = mapped_column(sa.String(40))
     error_params: Mapped[Any | None] = mapped_column(JSONType)

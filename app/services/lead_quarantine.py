@@ -16,6 +16,7 @@ from app.extensions import db
 from app.meta.lead_pages import UnreadableLead
 from app.meta.text import scrub_json
 from app.models import FailedLead
+from app.services.privacy import tombstones
 
 log = logging.getLogger(__name__)
 FAILED = FailedLead.__table__
@@ -45,11 +46,15 @@ def unreadable_failures(unreadable: Sequence[UnreadableLead]) -> list[Failure]:
 
 def quarantine(
     failures: Sequence[Failure], *, config_id: int | None, form_id: str | None, now: datetime
-) -> None:
+) -> int:
     """Keep each failure raw: one row per Meta lead id (a repeat counts an attempt and keeps
-    the latest payload and reason). Caller commits."""
+    the latest payload and reason), except those of erased people; returns how many were
+    erased people's (not kept). Caller commits."""
     rows: dict[Any, dict[str, Any]] = {}
+    erased = tombstones.erased_lead_ids(f.meta_lead_id for f in failures)
     for index, failure in enumerate(failures):
+        if failure.meta_lead_id in erased:
+            continue
         key = failure.meta_lead_id or ("no-id", index)
         rows[key] = {
             "config_id": config_id,
@@ -66,6 +71,7 @@ def quarantine(
         log.warning("lead kept raw in quarantine (form %s): %s", form_id, failure.code)
     if rows:
         db.session.execute(upsert_statement(), list(rows.values()))
+    return sum(1 for failure in failures if failure.meta_lead_id in erased)
 
 
 def upsert_statement() -> sa.Insert:

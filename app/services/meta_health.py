@@ -154,6 +154,9 @@ def retry_failed_lead(failed: FailedLead) -> tuple[bool, str | None]:
         return False, messages.translated(normalized.error, normalized.error_params, None)
     source = LeadSource.of(config, failed.form_id)
     result = ingest_raw_leads([raw], source)
+    if result.erased:  # the person was erased meanwhile: their raw copy goes too
+        db.session.delete(failed)
+        return False, messages.translated("lead_erased", {}, None)
     if result.failed:
         return False, messages.translated("database_refused", {"error": "?"}, None)
     failed.resolved_at = datetime.now(UTC)

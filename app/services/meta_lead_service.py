@@ -24,6 +24,7 @@ from app.meta.normalize import normalize_lead
 from app.models import FacebookLead, LeadStatus, MetaApiConfig
 from app.services import lead_derived, lead_duplicates, lead_quarantine, lead_scoring
 from app.services.lead_quarantine import Failure
+from app.services.privacy import tombstones
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
@@ -65,13 +66,16 @@ class IngestResult:
     already_stored: int = 0
     reinquiries: int = 0
     failed: int = 0
+    erased: int = 0  # leads of erased people: skipped (not errors)
     created_ids: list[int] = field(default_factory=list)
+    erased_ids: set[str] = field(default_factory=set)  # their Meta lead ids
     newest: datetime | None = None
 
     def add(self, other: "IngestResult") -> None:
-        for name in ("fetched", "created", "already_stored", "reinquiries", "failed"):
+        for name in ("fetched", "created", "already_stored", "reinquiries", "failed", "erased"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.created_ids.extend(other.created_ids)
+        self.erased_ids |= other.erased_ids
         if other.newest and (self.newest is None or other.newest > self.newest):
             self.newest = other.newest
 
@@ -88,8 +92,11 @@ def ingest_raw_leads(
     now = now or datetime.now(UTC)
     result = IngestResult(fetched=len(raws))
     rows, failures, result.newest = build_rows(raws, source, default_region, now)
-    quarantine(failures, source, now)
-    result.failed = len(failures)
+    if erased := tombstones.erased_rows(rows):
+        rows = [row for row in rows if row["meta_lead_id"] not in erased]
+    dropped = quarantine(failures, source, now)
+    result.erased, result.erased_ids = len(erased) + dropped, erased
+    result.failed = len(failures) - dropped
     plan = lead_duplicates.plan_duplicates(rows, source.distributor_id)
     first = [row for row in rows if row["meta_lead_id"] not in plan.waiting]
     inserted = insert_chunks(first, source, result)
@@ -98,7 +105,7 @@ def ingest_raw_leads(
         inserted += insert_chunks(waiting, source, result)
     result.created = len(inserted)
     result.created_ids = [row.id for row in inserted]
-    result.already_stored = len(rows) - result.created - (result.failed - len(failures))
+    result.already_stored = len(rows) - result.created - (result.failed - len(failures) + dropped)
     links = {row.id: row.duplicate_of_id for row in inserted if row.duplicate_of_id}
     lead_duplicates.log_reinquiries(links, now)
     result.reinquiries = len(links)
@@ -167,8 +174,8 @@ def row_values(
     return values
 
 
-def quarantine(failures: Sequence[Failure], source: LeadSource, now: datetime) -> None:
-    lead_quarantine.quarantine(
+def quarantine(failures: Sequence[Failure], source: LeadSource, now: datetime) -> int:
+    return lead_quarantine.quarantine(
         failures, config_id=source.config_id, form_id=source.form_id, now=now
     )
 

@@ -2,9 +2,10 @@
 could not see (a list cut short, a lead Meta listed late) are noticed and read again.
 
 Shortfall = Meta's `leads_count` − `expired_leads_count` − what we hold: stored leads (deleted,
-test and re-inquiry rows included) submitted by the time Meta counted, plus quarantined leads
-(plus, later, erased and purged ones). A form with a shortfall is *behind*: a deep re-read of
-the last 90 days is due, at most once per DEEP_READ_EVERY from the scheduler."""
+test and re-inquiry rows included) submitted by the time Meta counted, plus quarantined leads,
+plus erased ones (their tombstones keep the form and the time received). A form with a
+shortfall is *behind*: a deep re-read of the last 90 days is due, at most once per
+DEEP_READ_EVERY from the scheduler."""
 
 import logging
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from app.meta.client import GraphClient, GraphError
 from app.meta.text import scrub_json
 from app.models import Distributor, FacebookLead, MetaApiConfig, MetaForm
 from app.services import lead_quarantine
+from app.services.privacy import tombstones
 
 log = logging.getLogger(__name__)
 DEEP_READ_EVERY = timedelta(hours=6)
@@ -68,15 +70,17 @@ def reconcile(form: MetaForm, now: datetime) -> int:
 
 
 def held(form: MetaForm) -> int:
-    """Leads of the form we hold (stored by the time Meta counted, or quarantined)."""
+    """Leads of the form we hold (stored by the time Meta counted, quarantined, or erased)."""
     query = sa.select(sa.func.count()).where(FacebookLead.meta_form_id == form.form_id)
     if form.leads_counted_at is not None:
         query = query.where(FacebookLead.meta_created_at <= form.leads_counted_at)
-    return (db.session.scalar(query) or 0) + lead_quarantine.count_held(form.form_id)
+    erased = tombstones.erased_per_form(form.form_id, form.leads_counted_at)
+    return (db.session.scalar(query) or 0) + lead_quarantine.count_held(form.form_id) + erased
 
 
 def stored_when_counted(form: MetaForm) -> int:
-    """Stored leads of the form submitted by the time Meta counted (the health page)."""
+    """Stored (or erased) leads of the form submitted by the time Meta counted (the health
+    page)."""
     return held(form) - lead_quarantine.count_held(form.form_id)
 
 

@@ -130,10 +130,11 @@ def store(sync: FormSync) -> None:
         sync.total.add(ingest_raw_leads(sync.buffer, sync.source, default_region=sync.region))
     if sync.unreadable:
         failures = lead_quarantine.unreadable_failures(sync.unreadable)
-        lead_quarantine.quarantine(
+        erased = lead_quarantine.quarantine(
             failures, config_id=sync.config.id, form_id=sync.form.form_id, now=now
         )
-        sync.total.failed += len(failures)
+        sync.total.failed += len(failures) - erased
+        sync.total.erased += erased
     sync.buffer.clear()
     sync.unreadable.clear()
     record_counts(sync.run, sync.total)
@@ -215,6 +216,7 @@ def set_run_error(run: SyncRun, code: str | None, params: dict | None = None) ->
 
 def record_counts(run: SyncRun, total: IngestResult) -> None:
     run.fetched, run.created, run.failed = total.fetched, total.created, total.failed
+    run.erased = total.erased
     run.duplicates = total.already_stored + total.reinquiries
 
 
@@ -235,5 +237,5 @@ def announce_progress(sync: FormSync, status: str) -> None:
 def summary_counts(run: SyncRun) -> str:
     return (
         f"fetched={run.fetched} created={run.created} duplicates={run.duplicates} "
-        f"failed={run.failed} status={run.status}"
+        f"failed={run.failed} erased={run.erased} status={run.status}"
     )

@@ -28,6 +28,7 @@ from app.models import MetaWebhookEvent
 from app.models import WebhookEventStatus as Status
 from app.services import lead_quarantine
 from app.services.lead_quarantine import Failure
+from app.services.privacy import tombstones
 
 log = logging.getLogger(__name__)
 EVENTS = MetaWebhookEvent.__table__
@@ -105,7 +106,10 @@ def record_delivery(delivery: Delivery, now: datetime) -> list[int]:
     if delivery.invalid:
         failures = [Failure(item, "webhook_entry_invalid") for item in delivery.invalid]
         lead_quarantine.quarantine(failures, config_id=None, form_id=None, now=now)
-    return record_changes(delivery.changes, now)
+    # An erased person's lead delivered again is not even kept as an event.
+    erased = tombstones.erased_lead_ids(str(c["leadgen_id"]) for c in delivery.changes)
+    changes = [c for c in delivery.changes if str(c["leadgen_id"]) not in erased]
+    return record_changes(changes, now)
 
 
 def record_changes(changes: Sequence[dict[str, Any]], now: datetime | None = None) -> list[int]:

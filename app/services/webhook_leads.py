@@ -23,6 +23,7 @@ from app.services import lead_quarantine, meta_configs, meta_errors
 from app.services.lead_quarantine import Failure
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
 from app.services.meta_webhooks import EVENTS, MAX_ATTEMPTS, short_id
+from app.services.privacy import tombstones
 
 log = logging.getLogger(__name__)
 FETCH_THREADS = 4
@@ -45,7 +46,13 @@ def plan_fetches(event_ids: Sequence[int], now: datetime, outcome: Counter) -> l
         sa.select(MetaWebhookEvent).where(MetaWebhookEvent.id.in_(event_ids))
     )
     fetches, settings = [], {}
+    events = list(events)
+    erased = tombstones.erased_lead_ids(event.leadgen_id for event in events)
     for event in events:
+        if event.leadgen_id in erased:  # an erased person's: fetched from Meta no more
+            db.session.delete(event)
+            outcome["erased"] += 1
+            continue
         config = owning_config(event.page_id, event.form_id)
         if config is None:
             outcome[mark(event, Status.UNKNOWN_PAGE, "no_connection")] += 1
@@ -97,8 +104,9 @@ def store_fetched(fetches: list[Fetch], now: datetime, outcome: Counter) -> None
         groups.setdefault(source, []).append(item.result)
         done.append(item)
     region = current_app.config["DEFAULT_PHONE_REGION"]
+    erased: set[str] = set()
     for source, raws in groups.items():
-        ingest_raw_leads(raws, source, default_region=region, now=now)
+        erased |= ingest_raw_leads(raws, source, default_region=region, now=now).erased_ids
     lead_ids = dict(
         db.session.execute(
             sa.select(FacebookLead.meta_lead_id, FacebookLead.id).where(
@@ -107,6 +115,10 @@ def store_fetched(fetches: list[Fetch], now: datetime, outcome: Counter) -> None
         ).all()
     )
     for item in done:
+        if item.leadgen_id in erased:  # an erased person's lead Meta still had
+            db.session.delete(item.event)
+            outcome["erased"] += 1
+            continue
         item.event.lead_id = lead_ids.get(item.leadgen_id)
         outcome[mark(item.event, Status.DONE, None)] += 1
 
