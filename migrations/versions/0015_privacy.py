@@ -1,7 +1,7 @@
 """health-data protection: erasures and tombstones, retention runs, the access log
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0018
 Create Date: 2026-12-02 02:30:00.000000
 
 New tables only (issue 16), plus `sync_runs.erased` (leads of erased people a sync skipped),
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0011"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
