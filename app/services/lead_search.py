@@ -119,10 +119,17 @@ def index_leads(rows: Iterable[Mapping[str, Any]]) -> None:
     if not terms:
         return
     connection = db.session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(
-        f"INSERT INTO {TERMS.name} (term, lead_id) VALUES ({mark}, {mark})", terms
-    )
+    if connection.dialect.name == "postgresql":
+        # Two array parameters unnested in one statement: a round trip per term (psycopg's
+        # executemany) costs more than the lead insert.
+        words, ids = zip(*terms, strict=True)
+        connection.exec_driver_sql(
+            f"INSERT INTO {TERMS.name} (term, lead_id) "
+            "SELECT * FROM unnest(%s::text[], %s::bigint[])",
+            (list(words), list(ids)),
+        )
+        return
+    connection.exec_driver_sql(f"INSERT INTO {TERMS.name} (term, lead_id) VALUES (?, ?)", terms)
 
 
 def reindex_lead(lead: FacebookLead) -> None:
