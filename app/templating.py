@@ -86,6 +86,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(formats.format_clock, "clock")
     app.add_template_filter(formats.format_count, "number")
     app.add_template_filter(formats.format_ratio, "ratio")
+    app.add_template_filter(formats.format_duration, "duration")
+    app.add_template_global(formats.weekday_names)
     app.add_template_filter(person_name)
     app.add_template_global(formats.local_today)
     app.add_template_filter(labels.label)

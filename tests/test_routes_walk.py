@@ -70,6 +70,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("scoring.dashboard", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("scoring.dashboard", "POST"): each(NOT_ALLOWED),
+    ("analytics.index", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("analytics.index", "POST"): each(NOT_ALLOWED),
+    ("analytics.report_csv", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("analytics.report_csv", "POST"): each(NOT_ALLOWED),
+    ("analytics.report_xlsx", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("analytics.report_xlsx", "POST"): each(NOT_ALLOWED),
     # Meta's webhook: no session or CSRF token; the signature is the authentication.
     # (GET and POST share /webhooks/meta, so each endpoint's other method reaches its twin.)
     ("webhooks.verify", "GET"): each(FORBIDDEN),
@@ -85,6 +91,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.leads", "POST"): each(NOT_ALLOWED),
     ("api.lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
     ("api.lead", "POST"): each(NOT_ALLOWED),
+    ("api.analytics_data", "GET"): {
+        "anonymous": UNAUTHORIZED,
+        "staff": FORBIDDEN,
+        "superadmin": OK,
+    },
+    ("api.analytics_data", "POST"): each(NOT_ALLOWED),
     # Admin pages: superadmins only, checked once for the whole blueprint. Posted empty, a
     # new-thing form comes back with its errors (200); a confirm button acts and redirects.
     ("admin.distributors", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},

@@ -5,6 +5,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from app.blueprints.admin import bp as admin_bp
+    from app.blueprints.analytics.routes import bp as analytics_bp
     from app.blueprints.api.routes import bp as api_bp
     from app.blueprints.auth.routes import bp as auth_bp
     from app.blueprints.leads.routes import bp as leads_bp
@@ -12,5 +13,15 @@ def register(app: Flask) -> None:
     from app.blueprints.scoring.routes import bp as scoring_bp
     from app.blueprints.webhooks.routes import bp as webhooks_bp
 
-    for blueprint in (main_bp, auth_bp, leads_bp, api_bp, scoring_bp, webhooks_bp, admin_bp):
+    blueprints = (
+        main_bp,
+        auth_bp,
+        leads_bp,
+        api_bp,
+        scoring_bp,
+        analytics_bp,
+        webhooks_bp,
+        admin_bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)

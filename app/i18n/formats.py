@@ -100,6 +100,20 @@ def format_count(value: int | float | None) -> str:
     return format_decimal(value, locale=locale())
 
 
+def format_duration(seconds: float | None) -> str:
+    """A response time in words, in the largest unit it holds twice: `90 dk.`, `2 sa.`."""
+    if seconds is None:
+        return "—"
+    delta = timedelta(seconds=seconds)
+    return format_timedelta(delta, threshold=2, format="short", locale=locale())
+
+
+def weekday_names() -> list[str]:
+    """Monday … Sunday, abbreviated, in the page's language."""
+    names = locale().days["format"]["abbreviated"]
+    return [names[day] for day in range(7)]
+
+
 def format_ratio(value: float | None) -> str:
     """A share as a percentage with one decimal: %12,3 (tr), 12.3% (en)."""
     if value is None:

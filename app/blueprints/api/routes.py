@@ -5,9 +5,11 @@ from dataclasses import asdict
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 
+from app.blueprints.analytics.serialize import analytics_json
 from app.blueprints.leads.serialize import lead_detail, lead_summary
 from app.extensions import limiter
-from app.services import lead_listing, lead_service, lead_stats
+from app.security import superadmin_required
+from app.services import analytics, lead_listing, lead_service, lead_stats
 from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
@@ -60,3 +62,11 @@ def leads():
 def lead(lead_id: int):
     found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
     return jsonify(lead_detail(found, lead_service.list_interactions(found)))
+
+
+@bp.get("/analytics")
+@superadmin_required
+def analytics_data():
+    tz = current_app.config["APP_TIMEZONE"]
+    filters, period = analytics.selection(request.args, tz)
+    return jsonify(analytics_json(analytics.build_analytics(current_user, filters, period, tz)))
