@@ -11,7 +11,7 @@ from app import messages
 from app.i18n import formats, labels
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_scoring, meta_health
+from app.services import lead_scoring, lead_tasks, meta_health
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -66,6 +66,11 @@ def person_name(lead: FacebookLead) -> str:
     return formats.display_name(lead.full_name, lead.phone)
 
 
+def local_input(value: datetime) -> str:
+    """*value* in APP_TIMEZONE as an `<input type=datetime-local>` value."""
+    return formats.in_app_zone(value).strftime("%Y-%m-%dT%H:%M")
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -103,6 +108,8 @@ def register(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(messages.translated, "message")
     app.add_template_global(now_utc)
+    app.add_template_global(local_input)
+    app.add_template_global(sorted(lead_tasks.ASKS_WHEN), "ASKS_WHEN")
     app.add_template_global(meta_health.attention_needed, "meta_attention")
     app.add_template_global(timedelta)
     app.add_template_global(app.config["META_GRAPH_VERSION"], "default_graph_version")

@@ -4,6 +4,7 @@
 an old one, fails `test_every_route_has_an_access_decision` until someone writes its row here.
 """
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.models import FailedLead, MetaWebhookEvent, Role, WebhookEventStatus
-from app.services import meta_configs
+from app.services import lead_tasks, meta_configs
 from tests import factories
 from tests.conftest import config_for, reset_schema
 
@@ -29,6 +30,7 @@ HEALTH = "to:/admin/health"
 SIGNED_OUT = "to:/auth/login"
 ADMIN_DISTRIBUTORS = "to:/admin/distributors"
 ADMIN_USERS = "to:/admin/users"
+LEAD_PAGE = "to:/facebook-leads/1"  # the walked lead (the first one of a fresh database)
 
 
 def each(outcome: str) -> dict[str, str]:
@@ -52,6 +54,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("leads.index", "POST"): each(NOT_ALLOWED),
     ("leads.detail", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.detail", "POST"): each(NOT_ALLOWED),
+    ("leads.complete_task", "GET"): each(NOT_ALLOWED),
+    ("leads.complete_task", "POST"): {
+        "anonymous": LOGIN,
+        "staff": NOT_FOUND,
+        "superadmin": LEAD_PAGE,
+    },
     ("leads.row", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.row", "POST"): each(NOT_ALLOWED),
     ("leads.change_status", "GET"): each(NOT_ALLOWED),
@@ -240,6 +248,7 @@ def seed(app) -> dict[str, int]:
         failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
         event = MetaWebhookEvent(leadgen_id="77", payload={}, status=WebhookEventStatus.FAILED)
         db.session.add_all([failed, event])
+        task = lead_tasks.schedule(lead, due_at=datetime.now(UTC) + timedelta(hours=1), actor=None)
         db.session.commit()
         return {
             "lead_id": lead.id,
@@ -248,6 +257,7 @@ def seed(app) -> dict[str, int]:
             "config_id": config.id,
             "failed_id": failed.id,
             "event_id": event.id,
+            "task_id": task.id,
         }
 
 

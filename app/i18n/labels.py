@@ -17,6 +17,7 @@ from app.models import (
     Role,
     SyncStatus,
     SyncTrigger,
+    TaskKind,
     WebhookEventStatus,
 )
 
@@ -47,6 +48,19 @@ RESULT = {
     "voicemail": _l("Voicemail"),
     "wrong_number": _l("Wrong number"),
     "not_interested": _l("Not interested"),
+}
+# The "when?" quick picks of a follow-up (lead_tasks.PICKS).
+FOLLOW_UP_PICK = {
+    "in_1h": _l("In 1 hour"),
+    "evening": _l("This evening 18:00"),
+    "tomorrow": _l("Tomorrow 10:00"),
+    "at": _l("At a time…"),
+}
+TASK_KIND = {
+    TaskKind.CALLBACK: _l("Call back"),
+    TaskKind.RETRY: _l("Try again"),
+    TaskKind.FOLLOW_UP: _l("Follow up"),
+    TaskKind.REINQUIRY: _l("Asked again"),
 }
 ROLE = {Role.SUPERADMIN: _l("Superadmin"), Role.STAFF: _l("Staff")}
 SYNC_STATUS = {
@@ -102,6 +116,7 @@ BY_ENUM: dict[type[enum.Enum], dict] = {
     ConfigStatus: CONFIG_STATUS,
     BackupTrigger: BACKUP_TRIGGER,
     BackupStatus: BACKUP_STATUS,
+    TaskKind: TASK_KIND,
 }
 
 

@@ -6,6 +6,7 @@ from app.models.interaction import InteractionType, LeadInteraction
 from app.models.job_lease import JobLease
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
+from app.models.lead_task import LeadTask, TaskKind, WhatsAppTemplate
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.privacy import (
     AccessAction,
@@ -36,6 +37,7 @@ __all__ = [
     "LeadInteraction",
     "LeadSearchTerm",
     "LeadStatus",
+    "LeadTask",
     "MetaApiConfig",
     "MetaForm",
     "MetaWebhookEvent",
@@ -46,8 +48,10 @@ __all__ = [
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",
+    "TaskKind",
     "TombstoneKind",
     "User",
     "UserSession",
     "WebhookEventStatus",
+    "WhatsAppTemplate",
 ]

@@ -26,6 +26,8 @@ class User(UserMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # tr, en or ar; None follows the browser (then DEFAULT_LOCALE). Pages and emails use it.
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    # Where signing in lands: None = "My day"; "dashboard" (superadmins may choose it).
+    start_page: Mapped[str | None] = mapped_column(sa.String(20))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -17,7 +17,7 @@ from app.errors import ConflictError, DomainError, ValidationError
 from app.extensions import db
 from app.i18n.labels import result_label, status_label
 from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
-from app.services import lead_counters, lead_scoring
+from app.services import lead_counters, lead_scoring, lead_tasks
 
 log = logging.getLogger(__name__)
 S = LeadStatus
@@ -102,7 +102,10 @@ def change_status(
         raise InvalidTransitionError(_("Unassign the lead first: a new lead belongs to nobody."))
     apply_status(lead, new)
     text = f"Status {old.value} → {new.value}." + (f" {clean_text(note)}" if note else "")
-    return record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
+    interaction = record(lead, actor, InteractionType.STATUS_CHANGE, text, before=before)
+    if new not in OPEN_STATUSES:
+        lead_tasks.complete_open(lead)  # nothing left to follow up on a closed lead
+    return interaction
 
 
 @held_back
@@ -130,9 +133,11 @@ def assign(
     text = (f"Assigned to {assignee.username}" if assignee else "Unassigned") + f"{was}."
     if lead.status != old_status:
         text += f" Status {old_status.value} → {lead.status.value}."
-    return record(
+    interaction = record(
         lead, actor, InteractionType.ASSIGNMENT, text, before=before, previous_assignee=previous
     )
+    lead_tasks.follow_assignment({lead.id: lead.assigned_to_id})  # open follow-ups move too
+    return interaction
 
 
 @held_back
@@ -164,7 +169,10 @@ def add_interaction(
             apply_status(lead, S.CONTACTED)
     # Scored before the one flush, so the stored score and the announced one agree.
     rescore(lead, extra_results=(result,) if result else ())
-    return record(lead, actor, kind, clean_text(description), before=before, result=result)
+    interaction = record(lead, actor, kind, clean_text(description), before=before, result=result)
+    if kind in CONTACT_TYPES:
+        lead_tasks.complete_open(lead)  # this attempt was the follow-up
+    return interaction
 
 
 PIPELINE = (S.NEW, S.ASSIGNED, S.CONTACTED, S.QUALIFIED, S.CONVERTED, S.LOST, S.INVALID)

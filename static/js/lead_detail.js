@@ -26,3 +26,24 @@ async function onLeadUpdated(data) {
 
 connect({ lead_updated: onLeadUpdated }, (socket) => socket.emit("join_lead", { lead_id: leadId }));
 keepTimesCurrent();
+
+// "When should we try again?": asked (required) after a callback or no-answer result; the
+// time field is only for "at a time…".
+const picks = document.getElementById("follow-up-picks");
+if (picks) {
+  const asksWhen = JSON.parse(picks.dataset.asksWhen);
+  const result = document.getElementById("result");
+  const pick = document.getElementById("follow_up");
+  const at = document.getElementById("follow_up_at");
+  const update = () => {
+    const asked = asksWhen.includes(result.value);
+    pick.required = asked;
+    picks.classList.toggle("border-start", asked);
+    picks.classList.toggle("border-warning", asked);
+    at.hidden = pick.value !== "at";
+    at.required = pick.value === "at";
+  };
+  result.addEventListener("change", update);
+  pick.addEventListener("change", update);
+  update();
+}

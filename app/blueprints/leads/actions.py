@@ -12,7 +12,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.models import FacebookLead, User
 from app.models.base import MAX_ID
-from app.services import accounts
+from app.services import accounts, lead_work
 from app.urls import safe_next
 
 
@@ -39,6 +39,20 @@ def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> di
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise ValidationError(_("version_id must be a number."))
     return data
+
+
+WORK_FIELDS = ("description", "result", "next_status", "follow_up", "follow_up_at", "version_id")
+
+
+def work_step(data: dict[str, Any]) -> lead_work.WorkStep:
+    """The one-step form's fields (or the JSON body's) as a WorkStep; strings only."""
+    for key in ("interaction_type",) + WORK_FIELDS[:-1]:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise ValidationError(_("%(field)s must be text.", field=key))
+    text = {key: data.get(key) or None for key in WORK_FIELDS[:-1]}
+    return lead_work.WorkStep(
+        interaction_type=data["interaction_type"], expected_version=data.get("version_id"), **text
+    )
 
 
 def first_error(form) -> str:

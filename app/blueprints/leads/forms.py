@@ -51,5 +51,16 @@ class InteractionForm(FlaskForm):
         validators=[Optional()],
     )
     description = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+    next_status = SelectField(
+        _l("Then move to"),
+        choices=choices([("", "—")] + [(s.value, labels.LEAD_STATUS[s]) for s in LeadStatus]),
+        validators=[Optional()],
+    )
+    follow_up = SelectField(
+        _l("Next try"),
+        choices=choices([("", _l("No follow-up"))] + list(labels.FOLLOW_UP_PICK.items())),
+        validators=[Optional()],
+    )
+    follow_up_at = StringField(_l("At"), validators=[Optional(), Length(max=16)])
     version_id = IntegerField(validators=[Optional()])
     submit = SubmitField(_l("Log it"))

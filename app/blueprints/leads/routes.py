@@ -17,7 +17,15 @@ from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
 from app.extensions import db
 from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
-from app.services import accounts, lead_listing, lead_service, lead_stats, lead_workflow
+from app.services import (
+    accounts,
+    lead_listing,
+    lead_service,
+    lead_stats,
+    lead_tasks,
+    lead_work,
+    lead_workflow,
+)
 from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("leads", __name__, url_prefix="/facebook-leads")
@@ -40,6 +48,7 @@ def index():
     return render_template(
         "leads/index.html",
         pagination=pagination,
+        next_actions=lead_tasks.next_actions(lead.id for lead in pagination.items),
         filters=filters,
         stats=lead_stats.lead_stats(current_user, tz),
         distributors=accounts.list_distributors(),
@@ -61,6 +70,7 @@ def detail(lead_id: int):
         status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
         assign_form=actions.assign_form(lead),
         interaction_form=InteractionForm(version_id=lead.version_id),
+        open_tasks=lead_tasks.list_open(lead),
         next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
     )
@@ -102,19 +112,22 @@ def assign(lead_id: int):
 @login_required
 def add_interaction(lead_id: int):
     lead = visible_lead_or_404(lead_id)
-    data = actions.read(
-        InteractionForm, ("interaction_type",), ("description", "result", "version_id")
-    )
-    lead_workflow.add_interaction(
-        lead,
-        actor=current_user,
-        interaction_type=data["interaction_type"],
-        description=data.get("description"),
-        result=data.get("result") or None,
-        expected_version=data.get("version_id"),
-    )
+    data = actions.read(InteractionForm, ("interaction_type",), actions.WORK_FIELDS)
+    step = actions.work_step(data)
+    tz = current_app.config["APP_TIMEZONE"]
+    lead_work.work_lead(lead, step, actor=current_user, tz=tz)
     db.session.commit()
     return actions.respond(lead, _("Logged."), status=201)
+
+
+@bp.post("/<int:lead_id>/tasks/<int:task_id>/done")
+@login_required
+def complete_task(lead_id: int, task_id: int):
+    lead = visible_lead_or_404(lead_id)
+    task = lead_tasks.get_open_task(lead, task_id) or abort(404)
+    lead_tasks.complete(task)
+    db.session.commit()
+    return actions.respond(lead, _("Follow-up done."))
 
 
 @bp.get("/<int:lead_id>/row")
@@ -122,4 +135,5 @@ def add_interaction(lead_id: int):
 def row(lead_id: int):
     """The dashboard row of one lead, for the live dashboard to insert or replace."""
     lead = visible_lead_or_404(lead_id)
-    return render_template("leads/_row.html", lead=lead)
+    next_actions = lead_tasks.next_actions([lead.id])
+    return render_template("leads/_row.html", lead=lead, next_actions=next_actions)
