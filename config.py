@@ -124,6 +124,17 @@ class Config:
     MAIL_USERNAME = env_str("MAIL_USERNAME") or None
     MAIL_PASSWORD = env_str("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "leads@localhost")
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL")
+    # Seconds for the SMTP connect and for each read or write on it: a server that accepts
+    # the connection and then hangs holds only the mail thread, and only this long.
+    MAIL_TIMEOUT = float(env_str("MAIL_TIMEOUT", "10"))
+    MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is dead
+    MAIL_RETRY_BASE_S = float(env_str("MAIL_RETRY_BASE_S", "30"))  # doubles per try, capped
+    MAIL_BATCH = env_int("MAIL_BATCH", 200)  # mails per SMTP connection
+    MAIL_WORKER = env_bool("MAIL_WORKER", True)  # send right after the commit that queued
+    ALERT_MIN_SCORE = env_int("ALERT_MIN_SCORE", 30)
+    # The desk's address as recipients reach it: links in mails (no request to take it from).
+    APP_BASE_URL = env_str("APP_BASE_URL", "http://127.0.0.1:5000")
 
     BACKUP_DIR = env_str("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
     BACKUP_KEEP = env_int("BACKUP_KEEP", 14)  # days
@@ -221,6 +232,8 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     MAIL_SUPPRESS_SEND = True
+    MAIL_WORKER = False  # tests send the outbox explicitly
+    MAIL_TIMEOUT = 2.0
     # Existing tests assert English text; the language tests ask for tr and ar explicitly.
     DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_LOCALE = "en"

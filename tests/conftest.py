@@ -13,7 +13,7 @@ from app.models import Role
 from config import TestConfig
 from tests import factories
 
-pytest_plugins = ["tests.sandbox.fixtures", "tests.fault_proxy"]
+pytest_plugins = ["tests.sandbox.fixtures", "tests.fault_proxy", "tests.mail_server"]
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

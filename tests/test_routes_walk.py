@@ -178,6 +178,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": FORBIDDEN,
         "superadmin": HEALTH,
     },
+    ("admin.retry_mail", "GET"): each(NOT_ALLOWED),
+    ("admin.retry_mail", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
     ("admin.retry_webhook_event", "GET"): each(NOT_ALLOWED),
     ("admin.retry_webhook_event", "POST"): {
         "anonymous": LOGIN,

@@ -1,18 +1,19 @@
-"""Socket.IO events and emails, queued in the DB session and sent only after its commit."""
+"""Socket.IO events, queued in the DB session and sent only after its commit; and the nudge
+that wakes the mail sender after a commit that queued mail (the mails themselves are rows of
+`mail_outbox`, written in the same transaction)."""
 
 import logging
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
-from flask_mail import Message
+from flask import Flask, current_app, has_app_context
 
-from app.extensions import db, mail, socketio
+from app.extensions import db, socketio
 
 log = logging.getLogger(__name__)
 
 DASHBOARD_ROOM = "dashboard"
-OUTBOXES = ("outbox", "mail_outbox")
+OUTBOXES = ("outbox",)
 CLOSE_ROOM = "close_room"  # an outbox entry that empties a room instead of emitting
 DISCONNECT_ROOM = "disconnect_room"  # … that disconnects every socket in a room
 
@@ -37,9 +38,9 @@ def session_room(session_id: int) -> str:
     return f"session:{session_id}"
 
 
-def queue_email(message: Message) -> None:
-    """Queue an email; it is sent only if the current transaction commits."""
-    db.session.info.setdefault("mail_outbox", []).append(message)
+def mail_queued() -> None:
+    """Note that this transaction queued mail: its commit wakes the mail sender."""
+    db.session.info["mail_queued"] = True
 
 
 def pending() -> list[tuple[str, dict[str, Any], Any]]:
@@ -59,11 +60,10 @@ def _send(session) -> None:
     if session.in_nested_transaction():
         return  # only a savepoint was released: the real commit is still to come
     session.info.pop("outbox_marks", None)
-    for message in session.info.pop("mail_outbox", []):
-        try:
-            mail.send(message)
-        except Exception:  # an unreachable SMTP server must not undo the committed work
-            log.exception("could not send email %r", message.subject)
+    if session.info.pop("mail_queued", False) and has_app_context():
+        wake = current_app.extensions.get("mail_sender")
+        if wake is not None:
+            wake()  # hands the sending to the runner's mail thread: never waits for SMTP
     outbox = session.info.pop("outbox", [])
     for event, data, to in outbox:
         try:
@@ -86,7 +86,7 @@ def _drop(session, previous_transaction) -> None:
         return
     session.info.pop("outbox_marks", None)
     session.info.pop("outbox", None)
-    session.info.pop("mail_outbox", None)
+    session.info.pop("mail_queued", None)
 
 
 def register(app: Flask) -> None:

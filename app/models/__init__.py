@@ -7,6 +7,7 @@ from app.models.job_lease import JobLease
 from app.models.lead import FacebookLead, FailedLead, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.lead_task import LeadTask, TaskKind, WhatsAppTemplate
+from app.models.mail import MailStatus, OutboxMail
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.privacy import (
     AccessAction,
@@ -38,9 +39,11 @@ __all__ = [
     "LeadSearchTerm",
     "LeadStatus",
     "LeadTask",
+    "MailStatus",
     "MetaApiConfig",
     "MetaForm",
     "MetaWebhookEvent",
+    "OutboxMail",
     "PrivacyErasure",
     "PrivacyRun",
     "PrivacyTombstone",

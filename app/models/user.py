@@ -28,6 +28,13 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     # Where signing in lands: None = "My day"; "dashboard" (superadmins may choose it).
     start_page: Mapped[str | None] = mapped_column(sa.String(20))
+    display_name: Mapped[str | None] = mapped_column(sa.String(120))
+    # Notification choices (the account page; an unsubscribe link turns one off).
+    notify_new_leads: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_assignments: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_changes: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_daily_summary: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    notify_browser: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -40,6 +47,10 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
 
     @property
     def is_superadmin(self) -> bool:

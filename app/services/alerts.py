@@ -1,20 +1,18 @@
-"""Emails to superadmins when a Meta connection or a backup needs a human (queued, sent after
-commit). Each recipient reads the alert in their own language: one message per language."""
+"""Mails to superadmins when a Meta connection or a backup needs a human: one outbox row per
+superadmin with an address (queued in the caller's transaction, written in each one's
+language when sent)."""
 
 import logging
-from collections.abc import Callable
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_mail import Message
 
-from app import events
 from app.extensions import db
-from app.i18n import FORMAT_LOCALES, is_language
-from app.models import BackupRun, MetaApiConfig, Role, User
+from app.models import BackupRun, MetaApiConfig, OutboxMail, Role, User
+from app.services import mail_outbox
+from app.services.mail_render import Built, builder
 
 log = logging.getLogger(__name__)
 SUBJECTS = {
@@ -23,65 +21,76 @@ SUBJECTS = {
 }
 
 
-def superadmin_recipients() -> list[tuple[str, str | None]]:
-    """(address, language) of the active superadmins that have an address."""
-    query = sa.select(User.email, User.language).where(
-        User.role == Role.SUPERADMIN, User.is_active, User.email.is_not(None)
+def superadmins_with_email() -> list[User]:
+    """The active superadmins that have an address."""
+    query = sa.select(User).where(
+        User.role == Role.SUPERADMIN, User.is_active, User.email.is_not(None), User.email != ""
     )
-    return [(address, language) for address, language in db.session.execute(query)]
+    return list(db.session.scalars(query.order_by(User.id)))
 
 
-def by_language(rows: list[tuple[str, str | None]]) -> dict[str, list[str]]:
-    """Addresses grouped by their owner's language (no setting: DEFAULT_LOCALE)."""
-    default, groups = current_app.config["DEFAULT_LOCALE"], {}
-    for address, language in rows:
-        groups.setdefault(language if is_language(language) else default, []).append(address)
-    return groups
-
-
-def queue_in_each_language(
-    rows: list[tuple[str, str | None]], compose: Callable[[], tuple[str, str]]
-) -> None:
-    """Queue one message per language group, its (subject, body) composed in that language."""
-    for language, recipients in sorted(by_language(rows).items()):
-        with force_locale(FORMAT_LOCALES.get(language, language)):
-            subject, body = compose()
-        events.queue_email(Message(subject=subject, recipients=recipients, body=body))
+def queue_to_superadmins(kind: str, event: str, params: dict) -> int:
+    """Queue *kind* to every active superadmin with an address, once per *event*; returns how
+    many. Caller commits."""
+    users = superadmins_with_email()
+    return mail_outbox.queue_mails(
+        {
+            "kind": kind,
+            "recipient": user.email,
+            "user_id": user.id,
+            "dedupe_key": f"{kind}:{event}:{user.id}",
+            "params": params,
+        }
+        for user in users
+    )
 
 
 def alert_superadmins(config: MetaApiConfig, problem: str) -> None:
-    """Queue an email to every active superadmin with an address, each in their language
-    (sent after commit)."""
-    rows = superadmin_recipients()
-    if not rows:
+    """Queue the token alert (*problem*: dead or expiring) to every superadmin with an
+    address, at most once a day per connection and problem. Caller commits."""
+    day = datetime.now(UTC).date().isoformat()
+    params = {"config_id": config.id, "problem": problem}
+    count = queue_to_superadmins("token_alert", f"{config.id}:{problem}:{day}", params)
+    if not count:
         log.warning(
             "config %s needs attention (%s) but no superadmin has an email", config.id, problem
         )
         return
-    queue_in_each_language(
-        rows,
-        lambda: (
-            _("[Meta Lead Desk] %(subject)s", subject=SUBJECTS[problem]),
-            render_template("email/token_alert.txt", config=config, problem=problem),
-        ),
-    )
-    log.info(
-        "token alert (%s) queued for config %s to %d superadmin(s)", problem, config.id, len(rows)
-    )
+    log.info("token alert (%s) queued for config %s to %d superadmin(s)", problem, config.id, count)
 
 
 def alert_backup_failed(run: BackupRun) -> None:
-    """Queue an email to every active superadmin, in their language: the backup failed (sent
-    after commit)."""
-    rows = superadmin_recipients()
-    if not rows:
+    """Queue "the backup failed" to every superadmin with an address. Caller commits."""
+    count = queue_to_superadmins("backup_failed", str(run.id), {"run_id": run.id})
+    if not count:
         log.warning("backup run %s failed but no superadmin has an email", run.id)
         return
-    queue_in_each_language(
-        rows,
-        lambda: (
-            _("[Meta Lead Desk] The database backup failed"),
-            render_template("email/backup_failed.txt", run=run),
-        ),
-    )
-    log.info("backup failure alert queued to %d superadmin(s)", len(rows))
+    log.info("backup failure alert queued to %d superadmin(s)", count)
+
+
+@builder("token_alert")
+def build_token_alert(mail: OutboxMail) -> Built:
+    config = db.session.get(MetaApiConfig, mail.params["config_id"])
+    problem = mail.params["problem"]
+    if config is None or problem not in SUBJECTS:
+        return None
+    subject = _("[Meta Lead Desk] %(subject)s", subject=SUBJECTS[problem])
+    return subject, {"config": config, "problem": problem}
+
+
+@builder("backup_failed")
+def build_backup_failed(mail: OutboxMail) -> Built:
+    run = db.session.get(BackupRun, mail.params["run_id"])
+    if run is None:
+        return None
+    return _("[Meta Lead Desk] The database backup failed"), {"run": run}
+
+
+@builder("test")
+def build_test(mail: OutboxMail) -> Built:
+    return _("[Meta Lead Desk] Test mail"), {}
+
+
+def queue_test_mail(address: str, key: str) -> None:
+    """Queue a test mail to *address*. Caller commits."""
+    mail_outbox.queue_mail("test", address.strip(), key=f"test:{key}")

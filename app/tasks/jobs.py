@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
 from app.services import backups, meta_configs, meta_tokens
-from app.tasks import scoring_jobs, sync_jobs, webhook_jobs
+from app.tasks import mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,11 @@ def backup_database() -> None:
         log.error("job backup FAILED: %s", run.error)
     else:
         log.info("job backup: %s (%d bytes)", run.path, run.size_bytes)
+
+
+def send_mail() -> None:
+    """Send the outbox's due mails (retries, and mails of a process that stopped)."""
+    mail_jobs.send_pending()
 
 
 def check_all_tokens() -> dict[str, int]:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from app.extensions import db
+from app.tasks import mail_jobs
 from app.tasks.scheduler import run_job
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Runner:
             for kind, threads in KINDS.items()
         }
         self.pending: dict[tuple[str, Callable], list[int]] = {}
+        self.waiting: set[tuple[str, Callable]] = set()  # submit_once jobs not yet started
         self.lock = threading.Lock()
 
     def submit(self, kind: str, job: Callable[..., Any], *args: Any) -> Future:
@@ -51,6 +53,20 @@ class Runner:
             queued.extend(ids)
         if not already:
             self.submit(kind, self.drain, kind, job)
+
+    def submit_once(self, kind: str, job: Callable[[], Any]) -> None:
+        """Run *job()* soon, unless a run of it is already waiting to start (a burst of
+        commits that queued mail wakes the sender once, not once per commit)."""
+        with self.lock:
+            if (kind, job) in self.waiting:
+                return
+            self.waiting.add((kind, job))
+        self.pools[kind].submit(self.run_once, kind, job)
+
+    def run_once(self, kind: str, job: Callable[[], Any]) -> None:
+        with self.lock:
+            self.waiting.discard((kind, job))
+        run_job(self.app, job)
 
     def drain(self, kind: str, job: Callable[[list[int]], Any]) -> None:
         """Run *job* on the queued ids, a batch at a time, until none are left (a failing
@@ -74,6 +90,8 @@ class Runner:
 
 def init_runner(app: Flask) -> Runner:
     runner = app.extensions["task_runner"] = Runner(app)
+    if app.config.get("MAIL_WORKER"):
+        app.extensions["mail_sender"] = lambda: runner.submit_once("mail", mail_jobs.send_pending)
     return runner
 
 

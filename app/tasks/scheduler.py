@@ -48,6 +48,9 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
             id=job.__name__,
             next_run_time=first_run,
         )
+    scheduler.add_job(
+        wake_mail_sender, "interval", seconds=30, args=(app,), id="send_mail", next_run_time=now
+    )
     app.extensions["scheduler"] = scheduler
     if start:
         scheduler.start()
@@ -81,6 +84,12 @@ def claimed(job: Callable[[], None], every: timedelta) -> Callable[[], None]:
 
     run_if_claimed.__name__ = job.__name__
     return run_if_claimed
+
+
+def wake_mail_sender(app: Flask) -> None:
+    """Retries and a backlog go out on the runner's mail thread, as every send does: a hung
+    SMTP server then holds that one thread, never a scheduler or webhook thread."""
+    app.extensions["task_runner"].submit_once("mail", jobs.send_mail)
 
 
 def refresh_jobs(app: Flask, scheduler: BackgroundScheduler) -> None:

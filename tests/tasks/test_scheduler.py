@@ -49,6 +49,7 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "process_webhook_events",
         "reconcile_behind",
         "deep_sweep",
+        "send_mail",
         f"sync_meta_config:{config_ids[0]}",
     }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
@@ -73,6 +74,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         "process_webhook_events",
         "reconcile_behind",
         "refresh_jobs",
+        "send_mail",
     ]
 
 

@@ -15,4 +15,8 @@ def require_superadmin() -> None:
     """Every admin page is for superadmins only (staff get 403, anonymous the login page)."""
 
 
-from app.blueprints.admin import accounts_routes, meta_routes  # noqa: E402,F401  (register routes)
+from app.blueprints.admin import (  # noqa: E402,F401  (register routes)
+    accounts_routes,
+    mail_routes,
+    meta_routes,
+)

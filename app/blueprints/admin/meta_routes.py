@@ -16,6 +16,7 @@ from app.services import (
     accounts,
     backups,
     lead_quarantine,
+    mail_outbox,
     meta_checks,
     meta_configs,
     meta_health,
@@ -180,6 +181,7 @@ def health():
         failed=lead_quarantine.list_failed_leads(),
         webhook_problems=meta_health.list_webhook_problems(),
         backup=backups.backup_health(),
+        mail=mail_outbox.count_by_status(),
         confirm=ConfirmForm(),
     )
 

@@ -1,0 +1,100 @@
+"""Mail content, built when a mail is sent, in its recipient's language: an HTML and a plain
+text part from `templates/email/<kind>.html|.txt`, headers that no lead string can break.
+
+Each kind of mail has a builder (kind → function of the outbox row returning the subject and
+the template context, or None when there is nothing left to say, e.g. its lead was erased)."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from jinja2 import TemplateNotFound
+
+from app.extensions import db
+from app.i18n import FORMAT_LOCALES, is_language
+from app.models import OutboxMail, User
+
+Built = tuple[str, dict[str, Any]] | None
+Builder = Callable[[OutboxMail], Built]
+BUILDERS: dict[str, Builder] = {}
+LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+MAX_SUBJECT = 200
+
+
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_url: str | None = None
+
+
+def builder(kind: str) -> Callable[[Builder], Builder]:
+    """Register the builder of one kind of mail."""
+
+    def register(build: Builder) -> Builder:
+        BUILDERS[kind] = build
+        return build
+
+    return register
+
+
+def language_of(mail: OutboxMail) -> str:
+    """The recipient's language now (a user's setting), else the one queued, else
+    DEFAULT_LOCALE."""
+    user = db.session.get(User, mail.user_id) if mail.user_id else None
+    for language in (user.language if user else None, mail.language):
+        if is_language(language):
+            return language
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def render(mail: OutboxMail) -> Content | None:
+    """Subject, text and HTML of *mail* in its recipient's language (None: nothing to send)."""
+    language = language_of(mail)
+    base_url = current_app.config["APP_BASE_URL"]
+    with (
+        current_app.test_request_context("/", base_url=base_url),
+        force_locale(FORMAT_LOCALES.get(language, language)),
+    ):
+        built = BUILDERS[mail.kind](mail)
+        if built is None:
+            return None
+        subject, context = built
+        context = {"mail": mail, "language": language, **context}
+        text = render_template(f"email/{mail.kind}.txt", **context)
+        try:
+            html = render_template(f"email/{mail.kind}.html", **context)
+        except TemplateNotFound:
+            html = None
+    return Content(one_line(subject), text, html, context.get("unsubscribe_url"))
+
+
+def one_line(text: str) -> str:
+    """A header value: every line break (CR, LF and Unicode's) becomes a space, so a lead
+    named "x\\r\\nBcc: …" cannot add a header."""
+    return " ".join(LINE_BREAKS.sub(" ", text).split())[:MAX_SUBJECT]
+
+
+def build_message(content: Content, recipient: str) -> EmailMessage:
+    """The MIME message: plain text, plus HTML as the alternative when there is one."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    message = EmailMessage()
+    message["Subject"] = content.subject
+    message["From"] = sender
+    message["To"] = one_line(recipient)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message["Auto-Submitted"] = "auto-generated"
+    if content.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{content.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(content.text)
+    if content.html:
+        message.add_alternative(content.html, subtype="html")
+    return message
