@@ -17,7 +17,7 @@ from app.models import FacebookLead, LeadStatus, User
 from app.services import analytics_sources as sources
 from app.services import analytics_speed as speed
 from app.services.analytics_period import Period, period_from_args
-from app.services.analytics_sql import count_if, grouped_by_quarter_hour, local_day_counts
+from app.services.analytics_sql import count_if, local_day_rows, rows
 from app.services.lead_filters import LeadFilters
 from app.services.lead_service import filtered_leads
 
@@ -130,14 +130,14 @@ def undated(user: User, filters: LeadFilters, tz: str) -> sa.Select:
 
 
 def count_funnel(leads: sa.Select) -> Funnel:
-    row = db.session.execute(
+    [row] = rows(
         leads.with_only_columns(
             sa.func.count(),
             *(count_if(condition) for condition in REACHED.values()),
             count_if(L.status == S.LOST.value),
             count_if(L.status == S.INVALID.value),
         )
-    ).one()
+    )
     return Funnel(*(int(n) for n in row))
 
 
@@ -148,7 +148,7 @@ def build_analytics(
     now = now or datetime.now(UTC)
     leads = cohort(user, filters, period, tz)
     before = cohort(user, filters, period.previous, tz)
-    speeds = speed.speed_to_lead(leads, tz)
+    speeds = speed.speed_to_lead(leads, tz, period.bounds(tz))
     return Analytics(
         period=period,
         filters=filters,
@@ -166,26 +166,26 @@ def build_analytics(
 
 def staff_rows(leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed) -> list[StaffRow]:
     """The cohort by current assignee (a reassigned lead counts for whoever holds it now)."""
-    rows = db.session.execute(
+    cohort_rows = rows(
         leads.with_only_columns(
             L.assigned_to_id,
             sa.func.count(),
             count_if(REACHED["contacted"]),
             count_if(REACHED["converted"]),
         ).group_by(L.assigned_to_id)
-    ).all()
+    )
     open_now = dict(
-        db.session.execute(
+        rows(
             all_leads.with_only_columns(L.assigned_to_id, sa.func.count())
             .where(L.status.in_(OPEN), L.assigned_to_id.is_not(None))
             .group_by(L.assigned_to_id)
-        ).all()
+        )
     )
-    ids = {row[0] for row in rows if row[0]} | set(open_now)
+    ids = {row[0] for row in cohort_rows if row[0]} | set(open_now)
     names = dict(
         db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()
     )
-    empty = speed.response_times(0, [])
+    empty = speed.response_times(0, 0, (0, 0, 0), [])
     table = [
         StaffRow(
             user_id=assignee,
@@ -196,7 +196,7 @@ def staff_rows(leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed) -> l
             open_now=int(open_now.pop(assignee, 0)) if assignee else 0,
             response=speeds.by_staff.get(assignee, empty),
         )
-        for assignee, n, contacted, converted in rows
+        for assignee, n, contacted, converted in cohort_rows
     ]
     table += [StaffRow(uid, names.get(uid), 0, 0, 0, int(n), empty) for uid, n in open_now.items()]
     return sorted(table, key=lambda r: (r.user_id is None, -r.assigned, r.name or ""))
@@ -207,7 +207,7 @@ def trend(user: User, filters: LeadFilters, period: Period, tz: str) -> list[Tre
     span = Period("trend", period.previous.start, period.end)
     widened = Period("trend", min(span.start, period.start - timedelta(days=6)), span.end)
     leads = cohort(user, filters, widened, tz)
-    daily = local_day_counts(grouped_by_quarter_hour(leads, L.meta_created_at), tz)
+    daily = local_day_rows(leads, L.meta_created_at, tz, widened.bounds(tz))
     points = []
     for index, day in enumerate(period.day_list()):
         week = [daily.get(day - timedelta(days=n), 0) for n in range(7)]
@@ -220,7 +220,7 @@ def conversions_by_week(leads: sa.Select, period: Period, tz: str) -> list[WeekP
     """Conversions that happened in the period (any lead's), per local week (Monday)."""
     start, end = period.bounds(tz)
     converted = leads.where(L.converted_at >= start, L.converted_at < end)
-    daily = local_day_counts(grouped_by_quarter_hour(converted, L.converted_at), tz)
+    daily = local_day_rows(converted, L.converted_at, tz, (start, end))
     weeks: dict[date, int] = {}
     for day in period.day_list():
         monday = day - timedelta(days=day.weekday())

@@ -89,13 +89,15 @@ def speed(result: Analytics) -> list[Section]:
         *((f"within_{limit}s", times.share_within(limit)) for limit in times.within),
         *((f"open_not_contacted_{b.key}", b.leads) for b in result.open_by_age),
     ]
-    heat = [(c.weekday, c.hour, c.contacted, c.median_s) for c in result.speed.heatmap]
+    heat = [
+        (c.weekday, c.hour, c.received, c.contacted, c.within_hour) for c in result.speed.heatmap
+    ]
     return [
         Section("speed", _("Speed to lead"), (_("Figure"), _("Value")), rows),
         Section(
             "heatmap",
             _("Response by weekday and hour"),
-            (_("Weekday (0 = Monday)"), _("Hour"), _("Contacted"), _("Median seconds")),
+            (_("Weekday (0 = Monday)"), _("Hour"), _("Leads"), _("Contacted"), _("Within an hour")),
             heat,
         ),
     ]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import FacebookLead, MetaForm
 from app.services.analytics_period import Period
-from app.services.analytics_sql import count_if
+from app.services.analytics_sql import count_if, rows
 
 L = FacebookLead
 CONTACTED = sa.or_(
@@ -65,10 +65,8 @@ def source_tables(leads: sa.Select) -> dict[str, list[SourceRow]]:
     """Each attribution table of the cohort *leads*, biggest source first."""
     tables = {"campaign": campaign_tree(leads)}
     for name, column in DIMENSIONS.items():
-        rows = db.session.execute(
-            leads.with_only_columns(column, *measures()).group_by(column)
-        ).all()
-        tables[name] = ordered(SourceRow(key_text(k), None, *map(int, m)) for k, *m in rows)
+        found = rows(leads.with_only_columns(column, *measures()).group_by(column))
+        tables[name] = ordered(SourceRow(key_text(k), None, *map(int, m)) for k, *m in found)
     labels = form_names([row.key for row in tables["form"] if row.key])
     tables["form"] = [replace_label(row, labels.get(row.key)) for row in tables["form"]]
     return tables
@@ -84,10 +82,8 @@ def campaign_tree(leads: sa.Select) -> list[SourceRow]:
     """Campaign → ad set → ad, from one query at the ad level (names: the latest seen)."""
     keys = (L.campaign_id, L.adset_id, L.ad_id)
     names = (sa.func.max(L.campaign_name), sa.func.max(L.adset_name), sa.func.max(L.ad_name))
-    rows = db.session.execute(
-        leads.with_only_columns(*keys, *names, *measures()).group_by(*keys)
-    ).all()
-    return nest([(tuple(r[:3]), tuple(r[3:6]), tuple(int(n) for n in r[6:])) for r in rows], 0)
+    found = rows(leads.with_only_columns(*keys, *names, *measures()).group_by(*keys))
+    return nest([(tuple(r[:3]), tuple(r[3:6]), tuple(int(n) for n in r[6:])) for r in found], 0)
 
 
 def nest(rows: list[tuple[tuple, tuple, tuple]], level: int) -> list[SourceRow]:

@@ -4,18 +4,15 @@ of the leads received that were contacted within 5 minutes, an hour and a day, o
 staff member and by local weekday × hour; and the open leads nobody has contacted yet, by age.
 """
 
-import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.extensions import db
 from app.models import FacebookLead, LeadStatus
-from app.services.analytics_sql import count_if, seconds_between
+from app.services.analytics_sql import count_if, rows, seconds_between, week_hour_rows
 
 L = FacebookLead
 WITHIN_S = (300, 3600, 86400)
@@ -44,15 +41,22 @@ class ResponseTimes:
 
 @dataclass(frozen=True)
 class HeatCell:
-    weekday: int  # 0 = Monday (local)
-    hour: int  # local hour the lead was stored
+    """Leads stored in one local weekday × hour, and how many were contacted within an hour."""
+
+    weekday: int  # 0 = Monday
+    hour: int
+    received: int
     contacted: int
-    median_s: float
+    within_hour: int
+
+    @property
+    def share_within_hour(self) -> float:
+        return self.within_hour / self.received if self.received else 0.0
 
     @property
     def band(self) -> int:
-        """0: within 5 minutes, 1: an hour, 2: a day, 3: longer."""
-        return sum(1 for limit in WITHIN_S if self.median_s > limit)
+        """0: at least 80 % within an hour, 1: 50 %, 2: 20 %, 3: less."""
+        return sum(1 for floor in (0.8, 0.5, 0.2) if self.share_within_hour < floor)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ class Speed:
     heatmap: list[HeatCell]
 
     def grid(self) -> list[list[HeatCell | None]]:
-        """The heat map as 7 weekdays × 24 hours (None: nobody contacted)."""
+        """The heat map as 7 weekdays × 24 hours (None: no leads)."""
         cells = {(cell.weekday, cell.hour): cell for cell in self.heatmap}
         return [[cells.get((day, hour)) for hour in range(24)] for day in range(7)]
 
@@ -73,70 +77,118 @@ class AgeBucket:
     leads: int
 
 
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont)."""
-    if not values:
+def response_seconds() -> sa.ColumnElement:
+    return seconds_between(L.first_contacted_at, L.created_at)
+
+
+def histogram_bucket(seconds: sa.ColumnElement) -> sa.ColumnElement:
+    """Response times kept to the second below 10 minutes, the minute below a day, then the
+    hour (the percentiles are read from these counts)."""
+    return sa.case(
+        (seconds < 600, sa.func.round(seconds)),
+        (seconds < 86400, sa.func.floor(seconds / 60) * 60),
+        else_=sa.func.floor(seconds / 3600) * 3600,
+    )
+
+
+def percentile(histogram: Sequence[tuple[float, int]], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont) over
+    (value, count) pairs."""
+    ordered = sorted((value, n) for value, n in histogram if n)
+    total = sum(n for _, n in ordered)
+    if not total:
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    position = (total - 1) * fraction
+    low_rank = int(position)
+    low = value_at(ordered, low_rank)
+    high = value_at(ordered, min(low_rank + 1, total - 1))
+    return low + (high - low) * (position - low_rank)
 
 
-def response_times(received: int, seconds: Sequence[float]) -> ResponseTimes:
+def value_at(ordered: Sequence[tuple[float, int]], rank: int) -> float:
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if rank < seen:
+            return value
+    return ordered[-1][0]
+
+
+def response_times(
+    received: int, contacted: int, within: Sequence[int], histogram: Sequence[tuple[float, int]]
+) -> ResponseTimes:
     return ResponseTimes(
         received=received,
-        contacted=len(seconds),
-        median_s=statistics.median(seconds) if seconds else None,
-        p90_s=percentile(seconds, 0.9),
-        within={limit: sum(1 for s in seconds if s <= limit) for limit in WITHIN_S},
+        contacted=contacted,
+        median_s=percentile(histogram, 0.5),
+        p90_s=percentile(histogram, 0.9),
+        within=dict(zip(WITHIN_S, (int(n) for n in within), strict=True)),
     )
 
 
-def speed_to_lead(cohort: sa.Select, tz: str) -> Speed:
-    """Response times of the leads *cohort* selects (a filtered, unordered lead query)."""
-    response = seconds_between(L.first_contacted_at, L.created_at)
-    received = dict(
-        db.session.execute(
-            cohort.with_only_columns(L.assigned_to_id, sa.func.count()).group_by(L.assigned_to_id)
-        ).all()
+def responses_by_staff(cohort: sa.Select) -> dict[int | None, ResponseTimes]:
+    """Response times of the cohort per current assignee (two grouped queries)."""
+    seconds = response_seconds()
+    contacted = L.first_contacted_at.is_not(None)
+    totals = rows(
+        cohort.with_only_columns(
+            L.assigned_to_id,
+            sa.func.count(),
+            count_if(contacted),
+            *(count_if(sa.and_(contacted, seconds <= limit)) for limit in WITHIN_S),
+        ).group_by(L.assigned_to_id)
     )
-    rows = db.session.execute(
-        cohort.with_only_columns(L.assigned_to_id, L.created_at, response).where(
-            L.first_contacted_at.is_not(None)
-        )
-    ).all()
-    zone = ZoneInfo(tz)
-    per_staff: dict[int | None, list[float]] = defaultdict(list)
-    per_cell: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for assignee, created_at, seconds in rows:
-        value = max(round(float(seconds)), 0)  # a contact logged before storing counts as 0
-        per_staff[assignee].append(value)
-        local = created_at.astimezone(zone)
-        per_cell[(local.weekday(), local.hour)].append(value)
-    everyone = [value for values in per_staff.values() for value in values]
+    bucket = histogram_bucket(seconds)
+    histograms: dict[int | None, list[tuple[float, int]]] = defaultdict(list)
+    for assignee, value, n in rows(
+        cohort.with_only_columns(L.assigned_to_id, bucket, sa.func.count())
+        .where(contacted)
+        .group_by(L.assigned_to_id, bucket)
+    ):
+        histograms[assignee].append((max(float(value), 0.0), int(n)))
+    return {
+        assignee: response_times(int(n), int(reached), within, histograms.get(assignee, []))
+        for assignee, n, reached, *within in totals
+    }
+
+
+def combined(parts: dict[int | None, ResponseTimes], histogram: list) -> ResponseTimes:
+    values = list(parts.values())
+    within = [sum(p.within[limit] for p in values) for limit in WITHIN_S]
+    return response_times(
+        sum(p.received for p in values), sum(p.contacted for p in values), within, histogram
+    )
+
+
+def overall_histogram(cohort: sa.Select) -> list[tuple[float, int]]:
+    bucket = histogram_bucket(response_seconds())
+    query = cohort.with_only_columns(bucket, sa.func.count()).where(
+        L.first_contacted_at.is_not(None)
+    )
+    return [(max(float(v), 0.0), int(n)) for v, n in rows(query.group_by(bucket))]
+
+
+def speed_to_lead(cohort: sa.Select, tz: str, span: tuple[datetime, datetime]) -> Speed:
+    """Response times of the leads *cohort* selects (a filtered, unordered lead query;
+    *span*: the UTC range they were received in)."""
+    by_staff = responses_by_staff(cohort)
+    contacted = L.first_contacted_at.is_not(None)
+    measures = (
+        sa.func.count(),
+        count_if(contacted),
+        count_if(sa.and_(contacted, response_seconds() <= 3600)),
+    )
+    cells = week_hour_rows(cohort, L.created_at, measures, tz, span)
     return Speed(
-        overall=response_times(sum(received.values()), everyone),
-        by_staff={
-            assignee: response_times(n, per_staff.get(assignee, []))
-            for assignee, n in received.items()
-        },
-        heatmap=[
-            HeatCell(day, hour, len(values), statistics.median(values))
-            for (day, hour), values in sorted(per_cell.items())
-        ],
+        overall=combined(by_staff, overall_histogram(cohort)),
+        by_staff=by_staff,
+        heatmap=[HeatCell(day, hour, *values) for (day, hour), values in sorted(cells.items())],
     )
 
 
 def response_summary(cohort: sa.Select) -> ResponseTimes:
     """Overall response times only (for the previous period's comparison)."""
-    response = seconds_between(L.first_contacted_at, L.created_at)
-    received = db.session.scalar(cohort.with_only_columns(sa.func.count())) or 0
-    seconds = db.session.scalars(
-        cohort.with_only_columns(response).where(L.first_contacted_at.is_not(None))
-    ).all()
-    return response_times(received, [max(round(float(s)), 0) for s in seconds])
+    return combined(responses_by_staff(cohort), overall_histogram(cohort))
 
 
 def open_not_contacted(leads: sa.Select, now: datetime) -> list[AgeBucket]:
@@ -158,5 +210,5 @@ def open_not_contacted(leads: sa.Select, now: datetime) -> list[AgeBucket]:
         ),
         count_if(L.created_at <= now - AGE_BUCKETS[-2][1]),
     ]
-    row = db.session.execute(waiting.with_only_columns(*columns)).one()
+    [row] = rows(waiting.with_only_columns(*columns))
     return [AgeBucket(key, int(n)) for (key, _age), n in zip(AGE_BUCKETS, row, strict=True)]

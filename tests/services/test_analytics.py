@@ -204,13 +204,27 @@ def test_response_median_and_p90_agree_with_postgresql_percentile_cont(seeded):
 
 
 def test_heat_map_uses_the_local_weekday_and_hour_it_was_stored(seeded):
-    cells = {
-        (c.weekday, c.hour): (c.contacted, c.median_s) for c in build(seeded["admin"]).speed.heatmap
-    }
-    # Stored 20:31 UTC on Tuesday 10 November = 23:31 in Istanbul.
-    assert cells[(1, 23)] == (1, 240)
-    assert cells[(3, 13)] == (1, 7200)  # Thursday 5 November 10:01 UTC
-    assert sum(n for n, _ in cells.values()) == 3
+    speed = build(seeded["admin"]).speed
+    cells = {(c.weekday, c.hour): (c.received, c.contacted, c.within_hour) for c in speed.heatmap}
+    # Stored 20:31 UTC on Tuesday 10 November = 23:31 in Istanbul; contacted in 4 minutes.
+    assert cells[(1, 23)] == (1, 1, 1)
+    assert cells[(3, 13)] == (1, 1, 0)  # Thursday 5 November 10:01 UTC, two hours
+    assert cells[(6, 0)] == (1, 0, 0)  # Sunday 1 November 00:31 in Istanbul
+    assert sum(received for received, _c, _w in cells.values()) == 7
+    assert speed.grid()[1][23].band == 0 and speed.grid()[3][13].band == 3
+
+
+def test_heat_map_and_days_fold_quarter_hours_where_the_offset_changes(seeded):
+    """Berlin changes its offset on 25 October 2026: the quarter-hour path answers."""
+    filters, period = analytics.selection(
+        {"date_from": "2026-10-20", "date_to": "2026-11-15"}, "Europe/Berlin", NOW
+    )
+    result = analytics.build_analytics(seeded["admin"], filters, period, "Europe/Berlin", NOW)
+    cells = {(c.weekday, c.hour): c.received for c in result.speed.heatmap}
+    assert cells[(1, 21)] == 1  # 20:31 UTC on 10 November = 21:31 in Berlin (UTC+1)
+    trend = {p.day: p.leads for p in result.trend}
+    assert trend[date(2026, 10, 31)] == 1  # 21:30 UTC = 22:30 in Berlin: still the 31st
+    assert trend[date(2026, 10, 20)] == 1
 
 
 def test_staff_table_counts_for_the_current_assignee(seeded):
