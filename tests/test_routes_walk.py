@@ -26,6 +26,7 @@ WALKED_METHODS = {"GET", "POST"}  # always tried; any other method a rule declar
 LOGIN, OK, FORBIDDEN, NOT_ALLOWED = "login", "ok", "forbidden", "not_allowed"
 NOT_FOUND, UNAUTHORIZED = "not_found", "unauthorized"
 DASHBOARD = "to:/facebook-leads/"
+MY_DAY = "to:/facebook-leads/my-day"  # where signing in lands
 HEALTH = "to:/admin/health"
 SIGNED_OUT = "to:/auth/login"
 ADMIN_DISTRIBUTORS = "to:/admin/distributors"
@@ -40,12 +41,12 @@ def each(outcome: str) -> dict[str, str]:
 # POST outcomes are with CSRF off (the role check itself); the CSRF walk below expects every
 # POST to be refused without a token, except the endpoints in CSRF_EXEMPT.
 EXPECTED: dict[tuple[str, str], dict[str, str]] = {
-    ("main.index", "GET"): {"anonymous": SIGNED_OUT, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("main.index", "GET"): {"anonymous": SIGNED_OUT, "staff": MY_DAY, "superadmin": MY_DAY},
     ("main.index", "POST"): each(NOT_ALLOWED),
     ("main.healthz", "GET"): each(OK),
     ("main.healthz", "POST"): each(NOT_ALLOWED),
-    ("auth.login", "GET"): {"anonymous": OK, "staff": DASHBOARD, "superadmin": DASHBOARD},
-    ("auth.login", "POST"): {"anonymous": OK, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("auth.login", "GET"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
+    ("auth.login", "POST"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
     ("auth.logout", "GET"): each(NOT_ALLOWED),
     ("auth.logout", "POST"): {"anonymous": LOGIN, "staff": SIGNED_OUT, "superadmin": SIGNED_OUT},
     # Staff see only their own leads: the walked lead is not theirs, so it is a 404 for them
@@ -59,6 +60,15 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "anonymous": LOGIN,
         "staff": NOT_FOUND,
         "superadmin": LEAD_PAGE,
+    },
+    ("leads.my_day", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("leads.my_day", "POST"): each(NOT_ALLOWED),
+    # Posted empty: "choose My day or the dashboard" (a flash, back to the dashboard).
+    ("leads.set_start_page", "GET"): each(NOT_ALLOWED),
+    ("leads.set_start_page", "POST"): {
+        "anonymous": LOGIN,
+        "staff": DASHBOARD,
+        "superadmin": DASHBOARD,
     },
     ("leads.row", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.row", "POST"): each(NOT_ALLOWED),
@@ -269,7 +279,7 @@ def client_as(app, role: str):
         response = client.post(
             "/auth/login", data={"username": USERNAMES[role], "password": "correct-horse"}
         )
-        assert urlsplit(response.headers["Location"]).path == "/facebook-leads/", role
+        assert urlsplit(response.headers["Location"]).path == "/facebook-leads/my-day", role
     return client
 
 
@@ -348,5 +358,5 @@ def client_as_with_token(app, role: str):
         "/auth/login",
         data={"username": USERNAMES[role], "password": "correct-horse", "csrf_token": token},
     )
-    assert urlsplit(response.headers["Location"]).path == "/facebook-leads/", role
+    assert urlsplit(response.headers["Location"]).path == "/facebook-leads/my-day", role
     return client

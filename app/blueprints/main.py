@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.blueprints.auth.routes import home_url
 from app.extensions import db, limiter
 
 bp = Blueprint("main", __name__)
@@ -14,7 +15,7 @@ bp = Blueprint("main", __name__)
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for("leads.index"))
+    return redirect(home_url(current_user))
 
 
 @bp.get("/healthz")

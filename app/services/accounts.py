@@ -92,6 +92,25 @@ def set_language(user: User, language: str | None) -> None:
     db.session.flush()
 
 
+# Where signing in lands: everyone's "My day"; a superadmin may choose the dashboard.
+START_PAGES = ("my_day", "dashboard")
+
+
+def start_page(user: User) -> str:
+    """The page *user* lands on after signing in (`my_day` or `dashboard`)."""
+    return "dashboard" if user.is_superadmin and user.start_page == "dashboard" else "my_day"
+
+
+def set_start_page(user: User, page: str) -> None:
+    """Choose the landing page; only superadmins may pick the dashboard. Caller commits."""
+    if page not in START_PAGES:
+        raise ValidationError(_("Choose My day or the dashboard."))
+    if page == "dashboard" and not user.is_superadmin:
+        raise ValidationError(_("Only a superadmin can start on the dashboard."))
+    user.start_page = None if page == "my_day" else page
+    db.session.flush()
+
+
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 

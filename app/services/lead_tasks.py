@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -174,6 +175,7 @@ def my_day(user: User, *, tz: str, now: datetime | None = None) -> MyDay:
     tasks = (
         sa.select(T)
         .where(T.user_id == user.id, T.done_at.is_(None), T.lead_id.in_(visible))
+        .options(selectinload(T.lead))
         .order_by(T.due_at, T.id)
     )
     overdue = db.session.scalars(tasks.where(T.due_at < now).limit(DAY_LIMIT))
@@ -184,6 +186,7 @@ def my_day(user: User, *, tz: str, now: datetime | None = None) -> MyDay:
             FacebookLead.assigned_to_id == user.id,
             FacebookLead.status == LeadStatus.ASSIGNED,
             FacebookLead.duplicate_of_id.is_(None),
+            ~sa.exists().where(T.lead_id == FacebookLead.id, T.done_at.is_(None)),  # listed above
         )
         .order_by(FacebookLead.created_at, FacebookLead.id)
         .limit(DAY_LIMIT)

@@ -325,7 +325,7 @@ class Browsing:
             page.fill("#username", username)
             page.fill("#password", PASSWORD)
             page.click("[type=submit]")
-            expect(page).to_have_url(re.compile(r"/facebook-leads/$"))
+            expect(page).to_have_url(re.compile(r"/facebook-leads/my-day$"))
             return context.storage_state()
         finally:
             context.close()

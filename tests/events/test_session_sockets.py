@@ -125,7 +125,7 @@ def signed_in_session(url: str, username: str) -> requests.Session:
         f"{url}/auth/login",
         data={"username": username, "password": "correct-horse", "csrf_token": token},
     )
-    assert response.url.endswith("/facebook-leads/"), username
+    assert response.url.endswith("/facebook-leads/my-day"), username
     return session
 
 

@@ -35,12 +35,17 @@ def put_in_cookie(user: User) -> None:
     login_user(user)
 
 
+def home_url(user: User) -> str:
+    """Where *user* lands after signing in: My day, or the dashboard when they chose it."""
+    return url_for("leads.index" if accounts.start_page(user) == "dashboard" else "leads.my_day")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 @limiter.limit(login_limit, methods=["POST"], key_func=username_key)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("leads.index"))
+        return redirect(home_url(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
@@ -51,7 +56,7 @@ def login():
             user_sessions.start_session(user, user_agent=agent, max_age=max_age)
             db.session.commit()
             put_in_cookie(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("leads.index"))
+            return redirect(safe_next(request.args.get("next")) or home_url(user))
     return render_template("auth/login.html", form=form)
 
 

@@ -13,6 +13,7 @@ from tests import factories
 from tests.conftest import AuthActions, config_for, reset_schema
 
 DASHBOARD = "/facebook-leads/"
+MY_DAY = "/facebook-leads/my-day"  # where signing in lands
 WRONG_LOGIN = b"Wrong username or password."
 CSRF_REFUSED = b"Your form expired or was sent from elsewhere."
 
@@ -92,9 +93,9 @@ def test_login_page_renders_the_form_with_a_csrf_token_field(csrf_app):
     assert len(csrf_token_from(html)) > 20
 
 
-def test_good_login_lands_on_the_dashboard(app, client, auth, users):
+def test_good_login_lands_on_my_day(app, client, auth, users):
     response = auth.login()
-    assert location_path(response) == DASHBOARD
+    assert location_path(response) == MY_DAY
     assert signed_in_as(app, client) == users["admin"]
     assert client.get(DASHBOARD).status_code == 200
 
@@ -218,7 +219,7 @@ def test_login_ignores_a_next_that_leaves_the_site(client, users, target):
         query_string={"next": target},
         data={"username": "admin", "password": "correct-horse"},
     )
-    assert location_path(response) == DASHBOARD
+    assert location_path(response) == MY_DAY
     assert "evil" not in response.headers["Location"]
 
 
@@ -239,10 +240,10 @@ def test_anonymous_visit_then_login_returns_to_the_page_asked_for(client, users)
     assert location_path(response) == "/facebook-leads/?status=new&sort=score"
 
 
-def test_signed_in_user_visiting_login_goes_to_the_dashboard(client, auth, users):
+def test_signed_in_user_visiting_login_goes_to_my_day(client, auth, users):
     auth.login()
     response = client.get("/auth/login", query_string={"next": "https://evil.example"})
-    assert location_path(response) == DASHBOARD
+    assert location_path(response) == MY_DAY
 
 
 # --- brute force ----------------------------------------------------------------------------
@@ -267,7 +268,7 @@ def test_fourth_login_from_one_ip_is_refused_with_429(limited_app):
     # Another address is not affected by this one's limit.
     other = limited_app.test_client()
     ok = attempt(other, "ayse", "correct-horse", ip="10.0.0.99")
-    assert location_path(ok) == DASHBOARD
+    assert location_path(ok) == MY_DAY
 
 
 def test_fourth_login_for_one_username_is_refused_from_any_ip(limited_app):
@@ -280,7 +281,7 @@ def test_fourth_login_for_one_username_is_refused_from_any_ip(limited_app):
     assert signed_in_user_id(client) is None
     # Another username from a fresh address still gets in.
     ok = attempt(client, "ayse", "correct-horse", ip="10.0.1.1")
-    assert location_path(ok) == DASHBOARD
+    assert location_path(ok) == MY_DAY
 
 
 def test_username_limit_ignores_case_and_spaces(limited_app):
@@ -328,7 +329,7 @@ def test_login_post_with_the_scraped_csrf_token_works(csrf_app):
     response = client.post(
         "/auth/login", data={"username": "admin", "password": "correct-horse", "csrf_token": token}
     )
-    assert location_path(response) == DASHBOARD
+    assert location_path(response) == MY_DAY
     assert signed_in_user_id(client) is not None
 
 

@@ -1,0 +1,86 @@
+""" "My day" and the follow-up picks in a real browser, at a phone's width: overdue in red,
+call / WhatsApp / log buttons on screen, "when?" asked after a callback. Screenshots land in
+test-artifacts/e2e/."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import FacebookLead, LeadTask, TaskKind
+from app.services import accounts, lead_tasks
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def add_follow_up(live_server, lead_id: int, due_in: timedelta) -> None:
+    def run() -> None:
+        lead = db.session.get(FacebookLead, lead_id)
+        actor = accounts.get_user_by_username("ayse")
+        lead_tasks.schedule(lead, due_at=datetime.now(UTC) + due_in, actor=actor)
+        db.session.commit()
+
+    live_server.in_app(run)
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px screen"
+
+
+def test_my_day_on_a_phone_shows_overdue_in_red_with_call_whatsapp_and_log(browsing, live_server):
+    late = live_server.new_lead("Gecikmis Hasta", assign_to="ayse")
+    soon = live_server.new_lead("Bugun Hasta", assign_to="ayse")
+    fresh = live_server.new_lead("Yeni Hasta", assign_to="ayse")
+    add_follow_up(live_server, late.id, -timedelta(hours=3))
+    add_follow_up(live_server, soon.id, timedelta(minutes=30))
+
+    page = browsing.open(browsing.context("ayse", viewport=PHONE), "/facebook-leads/my-day", "day")
+    overdue = page.locator(f'#day-overdue [data-lead-id="{late.id}"]')
+    expect(overdue).to_be_visible()
+    expect(overdue.locator(".text-danger")).to_contain_text("overdue")
+    red = overdue.locator(".text-danger").first.evaluate("e => getComputedStyle(e).color")
+    assert red.startswith("rgb(220, 53, 69")  # Bootstrap's danger red
+    expect(page.locator(f'#day-today [data-lead-id="{soon.id}"]')).to_be_visible()
+    expect(page.locator(f'#day-new [data-lead-id="{fresh.id}"]')).to_be_visible()
+    for button in ("a[data-contact=call]", "a[data-contact=whatsapp]", "a[href$='#work']"):
+        target = overdue.locator(button)
+        expect(target).to_be_visible()
+        box = target.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    no_sideways_scroll(page)
+    browsing.screenshot(page, "my-day-390")
+
+    overdue.locator("a[href$='#work']").click()
+    expect(page).to_have_url(f"{live_server.url}/facebook-leads/{late.id}#work")
+    no_sideways_scroll(page)
+
+
+def test_a_callback_asks_when_and_the_follow_up_appears(browsing, live_server):
+    lead = live_server.new_lead("Geri Arama Hasta", assign_to="ayse")
+    page = browsing.open(
+        browsing.context("ayse", viewport=PHONE), f"/facebook-leads/{lead.id}", "lead"
+    )
+    pick = page.locator("#follow_up")
+    assert pick.evaluate("e => e.required") is False
+    page.select_option("#result", "callback")
+    assert pick.evaluate("e => e.required") is True
+    expect(page.locator("#follow_up_at")).to_be_hidden()
+    page.select_option("#follow_up", "at")
+    expect(page.locator("#follow_up_at")).to_be_visible()
+    page.select_option("#follow_up", "evening")
+    page.fill("#description", "Akşam arayın")
+    page.locator("#interaction-form button[type=submit]").click()
+    expect(page.locator("#lead-tasks .lead-task")).to_contain_text("Call back")
+    no_sideways_scroll(page)
+    browsing.screenshot(page, "lead-follow-up-390")
+
+    def stored() -> list[tuple]:
+        rows = db.session.scalars(sa.select(LeadTask).where(LeadTask.lead_id == lead.id))
+        return [(t.kind, t.due_at.astimezone(UTC).hour) for t in rows]
+
+    assert live_server.in_app(stored) == [(TaskKind.CALLBACK, 15)]  # 18:00 in Istanbul
