@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from app import cli_mail, cli_privacy
+from app import cli_analytics, cli_mail, cli_privacy
 from app.errors import ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES
@@ -273,3 +273,4 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     cli_privacy.register(app)
     cli_mail.register(app)
+    cli_analytics.register(app)

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, LeadStatus, User
+from app.models import FacebookLead, LeadStatus, LeadTask, User
 from app.services import analytics_sources as sources
 from app.services import analytics_speed as speed
 from app.services.analytics_period import Period, period_from_args
@@ -71,6 +71,7 @@ class StaffRow:
     converted: int
     open_now: int  # all their open leads now (not only the period's)
     response: speed.ResponseTimes
+    overdue: int = 0  # their open follow-ups past due now
 
     @property
     def conversion(self) -> float | None:
@@ -156,7 +157,7 @@ def build_analytics(
         previous_funnel=count_funnel(before),
         speed=speeds,
         previous_response=speed.response_summary(before),
-        by_staff=staff_rows(leads, undated(user, filters, tz), speeds),
+        by_staff=staff_rows(leads, undated(user, filters, tz), speeds, overdue_tasks(now)),
         sources=sources.source_tables(leads),
         trend=trend(user, filters, period, tz),
         conversions_by_week=conversions_by_week(undated(user, filters, tz), period, tz),
@@ -164,7 +165,20 @@ def build_analytics(
     )
 
 
-def staff_rows(leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed) -> list[StaffRow]:
+def overdue_tasks(now: datetime) -> dict[int, int]:
+    """Open follow-ups past due per user (on leads not deleted)."""
+    query = (
+        sa.select(LeadTask.user_id, sa.func.count())
+        .join(L, L.id == LeadTask.lead_id)
+        .where(LeadTask.done_at.is_(None), LeadTask.due_at < now, L.deleted_at.is_(None))
+        .group_by(LeadTask.user_id)
+    )
+    return {user_id: int(n) for user_id, n in rows(query) if user_id}
+
+
+def staff_rows(
+    leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed, overdue: dict[int, int]
+) -> list[StaffRow]:
     """The cohort by current assignee (a reassigned lead counts for whoever holds it now)."""
     cohort_rows = rows(
         leads.with_only_columns(
@@ -195,6 +209,7 @@ def staff_rows(leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed) -> l
             converted=int(converted),
             open_now=int(open_now.pop(assignee, 0)) if assignee else 0,
             response=speeds.by_staff.get(assignee, empty),
+            overdue=overdue.get(assignee, 0) if assignee else 0,
         )
         for assignee, n, contacted, converted in cohort_rows
     ]

@@ -113,6 +113,7 @@ def staff(result: Analytics) -> list[Section]:
             row.conversion,
             row.response.median_s,
             row.open_now,
+            row.overdue,
         )
         for row in result.by_staff
     ]
@@ -124,6 +125,7 @@ def staff(result: Analytics) -> list[Section]:
         _("Conversion rate"),
         _("Median first response (s)"),
         _("Open now"),
+        _("Overdue follow-ups"),
     )
     return [Section("staff", _("Staff"), header, rows)]
 

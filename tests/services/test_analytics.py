@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, LeadStatus, Role, User
+from app.models import FacebookLead, LeadStatus, LeadTask, Role, User
 from app.models.base import UTCDateTime
 from app.services import analytics, lead_workflow
 from app.services.analytics_period import Period, period_from_args, preset_period
@@ -232,12 +232,21 @@ def test_staff_table_counts_for_the_current_assignee(seeded):
     mehmet = db.session.get(User, seeded["mehmet"])
     lost = db.session.scalar(sa.select(FacebookLead).where(FacebookLead.status == S.LOST))
     lead_workflow.assign(lost, mehmet, actor=admin)  # reassigned from ayse
+    due = {"lead_id": lost.id, "user_id": mehmet.id}
+    db.session.add_all(
+        [
+            LeadTask(**due, due_at=NOW - timedelta(hours=1)),  # overdue
+            LeadTask(**due, due_at=NOW + timedelta(hours=1)),  # not yet due
+            LeadTask(**due, due_at=NOW - timedelta(days=1), done_at=NOW),  # done
+        ]
+    )
     db.session.commit()
     rows = {row.name: row for row in build(admin).by_staff}
     assert (rows["ayse"].assigned, rows["ayse"].contacted, rows["ayse"].open_now) == (1, 1, 1)
     m = rows["mehmet"]
     assert (m.assigned, m.contacted, m.converted, m.conversion) == (3, 2, 1, 1 / 3)
-    assert m.response.median_s == 7200 and m.open_now == 1
+    assert m.response.median_s == 7200 and (m.open_now, m.overdue) == (1, 1)
+    assert rows["ayse"].overdue == 0
     unassigned = rows[None]
     assert (unassigned.user_id, unassigned.assigned) == (None, 3)
 

@@ -53,6 +53,7 @@ def staff_json(row: StaffRow) -> dict[str, Any]:
         "conversion_rate": row.conversion,
         "median_response_s": row.response.median_s,
         "open_now": row.open_now,
+        "overdue_follow_ups": row.overdue,
     }
 
 

@@ -97,3 +97,30 @@ def test_the_xlsx_report_writes_names_as_text(client, auth, seeded):
     hostile = [c for c in cells if c.value == HOSTILE]
     assert hostile and all(c.data_type == "s" for c in hostile)
     assert "funnel" in book.sheetnames
+
+
+def test_the_cli_writes_the_report(runner, app, seeded, tmp_path):
+    out = tmp_path / "report.csv"
+    result = runner.invoke(
+        args=["analytics", "report", "--period", "this-month", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    cells = [c for row in csv.reader(io.StringIO(out.read_text("utf-8-sig"))) for c in row]
+    assert "'" + HOSTILE in cells and "contacted" in cells
+    xlsx = tmp_path / "report.xlsx"
+    result = runner.invoke(
+        args=[
+            "analytics",
+            "report",
+            "--date-from",
+            "2020-01-01",
+            "--date-to",
+            "2020-01-31",
+            "--format",
+            "xlsx",
+            "--out",
+            str(xlsx),
+        ]
+    )
+    assert result.exit_code == 0 and "2020-01-01 – 2020-01-31" in result.output
+    assert load_workbook(xlsx).sheetnames[0] == "summary"

@@ -1,0 +1,42 @@
+"""Command line for analytics: `flask analytics report` (the page's report as a file)."""
+
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import Role, User
+from app.services import analytics, analytics_report
+from app.services.analytics_period import PRESETS
+
+analytics_cli = AppGroup("analytics", help="Funnel, speed to lead, staff and sources.")
+
+
+@analytics_cli.command("report")
+@click.option("--period", type=click.Choice(PRESETS), default="last-month", show_default=True)
+@click.option("--date-from", default=None, help="YYYY-MM-DD (a custom range, with --date-to).")
+@click.option("--date-to", default=None, help="YYYY-MM-DD (local days, APP_TIMEZONE).")
+@click.option("--format", "ext", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def report(period: str, date_from: str | None, date_to: str | None, ext: str, out: Path) -> None:
+    """Write the analytics report for a period (all leads, as a superadmin sees them)."""
+    reader = db.session.scalar(
+        sa.select(User).where(User.role == Role.SUPERADMIN, User.is_active).order_by(User.id)
+    )
+    if reader is None:
+        raise click.ClickException("No active superadmin: create one first (flask users create).")
+    args = {"date_from": date_from, "date_to": date_to} if date_from or date_to else {}
+    tz = current_app.config["APP_TIMEZONE"]
+    filters, chosen = analytics.selection(args or {"period": period}, tz)
+    body, _name = analytics_report.report_file(
+        analytics.build_analytics(reader, filters, chosen, tz), ext
+    )
+    out.write_bytes(body)
+    click.echo(f"{out}: {chosen.start} – {chosen.end}, {len(body):,} bytes")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(analytics_cli)
