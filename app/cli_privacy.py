@@ -1,13 +1,15 @@
 """`flask privacy erase|purge|export`: health-data protection from the command line (the
 same services as the superadmin pages; they see every lead, deleted ones too)."""
 
+import json
+
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.services.privacy import erasure
+from app.services.privacy import erasure, retention, subject_export
 
 privacy_cli = AppGroup("privacy", help="Erasure, retention and access requests (health data).")
 
@@ -35,19 +37,47 @@ def erase(email: str | None, phone: str | None, lead_id: int | None, reason: str
     key = one_key(email=email, phone=phone, lead_id=lead_id)
     try:
         person = erasure.find_person(**key)
-        if not person.leads and not yes:
+        if not person.leads:
             click.echo(_("No lead matches; a tombstone is still recorded."))
         for line in erasure.summary(person):
             click.echo(_("lead %(id)s, received %(received)s", **line))
         if not yes:
             click.confirm(_("Erase %(count)s lead(s)?", count=len(person.leads)), abort=True)
         record = erasure.erase(person, reason=reason, channel="cli")
+        erased = {"id": record.id, "count": record.leads}
         db.session.commit()
     except ValidationError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     erasure.after_commit()
-    click.echo(_("Erasure %(id)s: %(count)s lead(s) erased.", id=record.id, count=record.leads))
+    click.echo(_("Erasure %(id)s: %(count)s lead(s) erased.", **erased))
+
+
+@privacy_cli.command("export")
+@person_options
+def export(email: str | None, phone: str | None) -> None:
+    """Print everything held about a person (leads, answers, timeline, mails) as JSON."""
+    key = one_key(email=email, phone=phone)
+    try:
+        data = subject_export.export_person(erasure.find_person(**key))
+    except ValidationError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@privacy_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only count what would be removed.")
+def purge(dry_run: bool) -> None:
+    """Apply retention: remove unconverted leads untouched for RETENTION_MONTHS and deleted
+    ones, raw Meta payloads after RAW_RETENTION_DAYS, old access log rows."""
+    counts = retention.purge(dry_run=dry_run).counts
+    db.session.commit()
+    if not dry_run:
+        erasure.after_commit()
+    for name, count in sorted(counts.items()):
+        click.echo(f"{name}: {count}")
+    click.echo(_("Dry run: nothing was removed.") if dry_run else _("Purge done."))
 
 
 def register(app) -> None:

@@ -190,6 +190,17 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("admin.retry_mail", "GET"): each(NOT_ALLOWED),
     ("admin.retry_mail", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
+    # Privacy: superadmins only. Posted empty, the erasure form re-renders (nothing erased).
+    ("admin.erase_person", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.erase_person", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.privacy", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.privacy", "POST"): each(NOT_ALLOWED),
+    ("admin.export_person", "GET"): each(NOT_ALLOWED),
+    ("admin.export_person", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": "to:/admin/privacy",
+    },
     ("admin.retry_webhook_event", "GET"): each(NOT_ALLOWED),
     ("admin.retry_webhook_event", "POST"): {
         "anonymous": LOGIN,

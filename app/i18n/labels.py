@@ -9,6 +9,7 @@ import enum
 from flask_babel import lazy_gettext as _l
 
 from app.models import (
+    AccessAction,
     BackupStatus,
     BackupTrigger,
     ConfigStatus,
@@ -106,6 +107,14 @@ SCORE_FACTOR = {
     "age": _l("Age"),
 }
 
+ACCESS_ACTION = {
+    AccessAction.VIEW: _l("Opened the lead page"),
+    AccessAction.API: _l("Read the lead (API)"),
+    AccessAction.EXPORT: _l("Exported leads"),
+    AccessAction.ERASE: _l("Erased a person"),
+    AccessAction.SUBJECT_EXPORT: _l("Exported a person's data"),
+}
+
 BY_ENUM: dict[type[enum.Enum], dict] = {
     LeadStatus: LEAD_STATUS,
     InteractionType: INTERACTION,
@@ -117,6 +126,7 @@ BY_ENUM: dict[type[enum.Enum], dict] = {
     BackupTrigger: BACKUP_TRIGGER,
     BackupStatus: BACKUP_STATUS,
     TaskKind: TASK_KIND,
+    AccessAction: ACCESS_ACTION,
 }
 
 

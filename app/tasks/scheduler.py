@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.services import job_leases
-from app.tasks import jobs
+from app.tasks import jobs, privacy_jobs
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60}
@@ -39,6 +39,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
         (jobs.deep_sweep, timedelta(days=1), now + timedelta(hours=1)),
         (jobs.check_tokens, timedelta(days=1), now + timedelta(minutes=1)),
         (jobs.backup_database, timedelta(hours=1), now + timedelta(minutes=5)),  # daily when due
+        (privacy_jobs.purge_retention, timedelta(days=1), now + timedelta(minutes=30)),
     ):
         scheduler.add_job(
             run_job,

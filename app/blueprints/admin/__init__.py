@@ -19,4 +19,5 @@ from app.blueprints.admin import (  # noqa: E402,F401  (register routes)
     accounts_routes,
     mail_routes,
     meta_routes,
+    privacy_routes,
 )

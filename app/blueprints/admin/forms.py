@@ -1,7 +1,15 @@
 """Forms of the admin pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -61,3 +69,36 @@ class UserCreateForm(FlaskForm):
 class UserPasswordForm(FlaskForm):
     password, confirm = new_password_fields(_l("New password"))
     submit = SubmitField(_l("Set password"))
+
+
+# Privacy
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person: why, and the lead's number typed again (the confirmation)."""
+
+    reason = TextAreaField(
+        _l("Reason (kept in the audit; no personal data)"),
+        validators=[DataRequired(), Length(max=500)],
+    )
+    confirm = StringField(_l("Type the lead's number to confirm"), validators=[DataRequired()])
+    submit = SubmitField(_l("Erase everything about this person"))
+
+    def __init__(self, expected: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.expected = expected
+
+    def validate_confirm(self, field: StringField) -> None:
+        if (field.data or "").strip().lstrip("#") != self.expected:
+            raise ValidationError(_l("Type %(number)s to confirm.", number=self.expected))
+
+
+class PersonExportForm(FlaskForm):
+    """An access request: the person's email or phone."""
+
+    key = StringField(_l("Email or phone"), validators=[DataRequired(), Length(max=254)])
+    submit = SubmitField(_l("Download their data (JSON)"))
+
+    def person_key(self) -> dict[str, str]:
+        value = self.key.data.strip()
+        return {"email": value} if "@" in value else {"phone": value}

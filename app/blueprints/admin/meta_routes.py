@@ -23,6 +23,7 @@ from app.services import (
     meta_webhooks,
 )
 from app.services.meta_errors import describe
+from app.services.privacy import retention
 from app.tasks import sync_jobs, webhook_jobs
 
 
@@ -182,6 +183,7 @@ def health():
         webhook_problems=meta_health.list_webhook_problems(),
         backup=backups.backup_health(),
         mail=mail_outbox.count_by_status(),
+        retention=retention.last_run(),
         confirm=ConfirmForm(),
     )
 

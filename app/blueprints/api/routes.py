@@ -5,9 +5,11 @@ from dataclasses import asdict
 from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 
+from app.blueprints.access import log_access
 from app.blueprints.analytics.serialize import analytics_json
 from app.blueprints.leads.serialize import lead_detail, lead_summary
 from app.extensions import limiter
+from app.models import AccessAction
 from app.security import superadmin_required
 from app.services import analytics, lead_listing, lead_service, lead_stats
 from app.services.lead_filters import LeadFilters
@@ -61,6 +63,7 @@ def leads():
 @login_required
 def lead(lead_id: int):
     found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
+    log_access(AccessAction.API, found.id)
     return jsonify(lead_detail(found, lead_service.list_interactions(found)))
 
 

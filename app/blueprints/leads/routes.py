@@ -12,11 +12,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.blueprints.access import log_access
 from app.blueprints.leads import actions
 from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
 from app.extensions import db
 from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
+from app.models import AccessAction
 from app.services import (
     accounts,
     lead_listing,
@@ -62,6 +64,7 @@ def index():
 @login_required
 def detail(lead_id: int):
     lead = visible_lead_or_404(lead_id)
+    log_access(AccessAction.VIEW, lead.id)
     return render_template(
         "leads/detail.html",
         lead=lead,

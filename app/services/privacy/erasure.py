@@ -5,7 +5,7 @@ poll, webhook or backfill from bringing the person back. Services flush; the cal
 and then calls `after_commit` (SQLite: the WAL is checkpointed so no copy stays in it)."""
 
 import logging
-from collections import Counter
+import sqlite3
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -21,21 +21,15 @@ from app.models import (
     AccessLog,
     FacebookLead,
     FailedLead,
-    LeadInteraction,
-    LeadSearchTerm,
-    MetaWebhookEvent,
     PrivacyErasure,
     PrivacyTombstone,
     TombstoneKind,
     User,
 )
-from app.services import lead_counters
-from app.services.privacy import tombstones
+from app.services.privacy import removal, tombstones
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
-# Tables other issues add that hold copies of a lead (erased when they exist).
-LEAD_TABLES = ("lead_tasks", "mail_outbox")
 REASON_MAX = 500
 
 
@@ -181,47 +175,31 @@ def quarantined(person: Person) -> list[tuple[str, str | None]]:
 
 def remove_copies(person: Person) -> dict[str, int]:
     """Delete the leads and every row holding a copy of them; keep the counters right."""
-    ids = [lead.id for lead in person.leads]
-    meta_ids = [lead.meta_lead_id for lead in person.leads]
-    meta_ids += [lead_id for lead_id, _form in quarantined(person)]
-    removed: dict[str, int] = {}
-    counted = Counter(key for key in map(lead_counters.key_of, person.leads) if key)
-    lead_counters.bump({key: -n for key, n in counted.items()})
-    for name in LEAD_TABLES:
-        table = db.metadata.tables.get(name)
-        if table is not None and "lead_id" in table.c:
-            removed[name] = delete(table, table.c.lead_id.in_(ids))
-    removed["lead_interactions"] = delete(
-        LeadInteraction.__table__, LeadInteraction.__table__.c.lead_id.in_(ids)
-    )
-    removed["lead_search_terms"] = delete(
-        LeadSearchTerm.__table__, LeadSearchTerm.__table__.c.lead_id.in_(ids)
-    )
-    removed["meta_failed_leads"] = delete(FailedLead.__table__, quarantine_matches(person))
-    events_table = MetaWebhookEvent.__table__
-    removed["meta_webhook_events"] = delete(
-        events_table,
-        sa.or_(events_table.c.leadgen_id.in_(meta_ids), events_table.c.lead_id.in_(ids)),
-    )
+    quarantined_ids = [lead_id for lead_id, _form in quarantined(person)]
+    removed = removal.remove_leads(person.leads, quarantined_ids)
+    # Raw copies kept under no id of theirs, found by their email or phone.
+    removed["meta_failed_leads"] += removal.delete(FailedLead.__table__, quarantine_matches(person))
     for lead in person.leads:
         db.session.expunge(lead)
-    db.session.execute(sa.update(LEADS).where(LEADS.c.id.in_(ids)).values(duplicate_of_id=None))
-    removed["facebook_leads"] = delete(LEADS, LEADS.c.id.in_(ids))
-    return removed
-
-
-def delete(table: sa.Table, condition: sa.ColumnElement[bool]) -> int:
-    return db.session.execute(sa.delete(table).where(condition)).rowcount or 0
+    return dict(removed)
 
 
 def after_commit() -> None:
-    """After the erasure is committed: on SQLite (secure_delete zeroes freed pages), move the
+    """After the erasure is committed (read nothing in between: a read transaction would hold
+    the WAL): on SQLite (secure_delete zeroes freed pages), move the
     WAL into the database file and truncate it, so no copy of the erased rows stays there."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         return
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = engine.raw_connection()  # outside SQLAlchemy's BEGIN: a checkpoint needs none open
+    try:
+        busy, _pages, _moved = raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            log.warning("WAL checkpoint after an erasure was blocked by a reader; it runs later")
+    except sqlite3.OperationalError as error:
+        log.warning("WAL checkpoint after an erasure failed: %s", error)
+    finally:
+        raw.close()
 
 
 def list_erasures(limit: int = 100) -> list[PrivacyErasure]:
