@@ -22,7 +22,7 @@ from app.models import (
 from app.services import lead_counters, lead_quarantine
 from app.services.lead_quarantine import Failure
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
-from app.services.privacy import erasure, tombstones
+from app.services.privacy import erasure, subject_export, tombstones
 from tests import factories
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -204,3 +204,31 @@ def test_reconciliation_counts_erased_leads_as_held(source):
     erasure.erase(erasure.find_person(email=EMAIL), reason="request")
     db.session.flush()
     assert meta_reconcile.reconcile(form, NOW) == -1  # 1 stored + 4 erased (one was quarantined)
+
+
+def test_follow_ups_and_mails_of_the_person_go_and_others_stay(source):
+    from app.models import LeadTask, OutboxMail
+
+    seed_person(source)
+    ids = dict(db.session.execute(sa.select(FacebookLead.meta_lead_id, FacebookLead.id)).all())
+    due = NOW + timedelta(days=1)
+    for meta_id in ("5001", "6001"):
+        db.session.add(LeadTask(lead_id=ids[meta_id], due_at=due, note="call back"))
+        db.session.add(
+            OutboxMail(
+                kind="new_lead",
+                recipient="boss@example.com",
+                lead_id=ids[meta_id],
+                dedupe_key=f"new_lead:{meta_id}",
+            )
+        )
+    db.session.commit()
+    person = erasure.find_person(email=EMAIL)
+    exported = subject_export.export_person(person)
+    assert [row["lead_id"] for row in exported["lead_tasks"]] == [ids["5001"]]
+    assert [row["lead_id"] for row in exported["mail_outbox"]] == [ids["5001"]]
+    record = erasure.erase(person, reason="request")
+    db.session.commit()
+    assert record.removed["lead_tasks"] == 1 and record.removed["mail_outbox"] == 1
+    assert set(db.session.scalars(sa.select(LeadTask.lead_id))) == {ids["6001"]}
+    assert set(db.session.scalars(sa.select(OutboxMail.lead_id))) == {ids["6001"]}
