@@ -21,6 +21,7 @@ from app.services import (
     lead_counters,
     meta_configs,
     meta_reconcile,
+    two_factor,
     user_sessions,
 )
 from app.tasks import scoring_jobs, sync_jobs
@@ -80,6 +81,22 @@ def sign_out_user(username: str) -> None:
     user_sessions.end_sessions(user, reason="signed_out")
     db.session.commit()
     click.echo(_("Signed %(name)r out everywhere.", name=user.username))
+
+
+@users_cli.command("reset-2fa")
+@click.argument("username")
+def reset_two_factor(username: str) -> None:
+    """Turn off a user's two-factor sign-in (a lost phone and no recovery code left): they
+    sign in with their password and set it up again."""
+    user = accounts.get_user_by_username(username)
+    if user is None:
+        raise click.ClickException(_("No user named %(name)r.", name=username))
+    two_factor.disable(user)
+    user_sessions.end_sessions(user, reason="signed_out")
+    db.session.commit()
+    click.echo(
+        _("Two-factor sign-in of %(name)r is off; they were signed out.", name=user.username)
+    )
 
 
 @distributors_cli.command("create")

@@ -32,6 +32,7 @@ SIGNED_OUT = "to:/auth/login"
 ADMIN_DISTRIBUTORS = "to:/admin/distributors"
 ADMIN_USERS = "to:/admin/users"
 LEAD_PAGE = "to:/facebook-leads/1"  # the walked lead (the first one of a fresh database)
+TWO_FACTOR_SETUP = "to:/auth/two-factor/setup"
 
 
 def each(outcome: str) -> dict[str, str]:
@@ -49,6 +50,22 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("auth.login", "POST"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
     ("auth.logout", "GET"): each(NOT_ALLOWED),
     ("auth.logout", "POST"): {"anonymous": LOGIN, "staff": SIGNED_OUT, "superadmin": SIGNED_OUT},
+    ("auth.two_factor_code", "GET"): each(SIGNED_OUT),  # no password typed just before
+    ("auth.two_factor_code", "POST"): each(SIGNED_OUT),
+    ("auth.two_factor_setup", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("auth.two_factor_setup", "POST"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("auth.two_factor_new_codes", "GET"): each(NOT_ALLOWED),
+    ("auth.two_factor_new_codes", "POST"): {
+        "anonymous": LOGIN,
+        "staff": TWO_FACTOR_SETUP,
+        "superadmin": TWO_FACTOR_SETUP,
+    },
+    ("auth.two_factor_turn_off", "GET"): each(NOT_ALLOWED),
+    ("auth.two_factor_turn_off", "POST"): {
+        "anonymous": LOGIN,
+        "staff": TWO_FACTOR_SETUP,
+        "superadmin": TWO_FACTOR_SETUP,
+    },
     # Staff see only their own leads: the walked lead is not theirs, so it is a 404 for them
     # (not a 403: ids must not leak). Actions posted empty are refused with a flash.
     ("leads.index", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
@@ -146,6 +163,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("admin.users", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.users", "POST"): each(NOT_ALLOWED),
+    ("admin.two_factor_policy", "GET"): each(NOT_ALLOWED),
+    ("admin.two_factor_policy", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
     ("admin.create_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.create_user", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.deactivate_user", "GET"): each(NOT_ALLOWED),

@@ -18,11 +18,13 @@ from app.models.privacy import (
     TombstoneKind,
 )
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
+from app.models.two_factor import AppSetting, RecoveryCode, TrustedDevice, UserTwoFactor
 from app.models.user import Role, User
 from app.models.user_session import UserSession
 from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "AppSetting",
     "AccessAction",
     "AccessLog",
     "BackupRun",
@@ -47,13 +49,16 @@ __all__ = [
     "PrivacyErasure",
     "PrivacyRun",
     "PrivacyTombstone",
+    "RecoveryCode",
     "Role",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",
     "TaskKind",
     "TombstoneKind",
+    "TrustedDevice",
     "User",
+    "UserTwoFactor",
     "UserSession",
     "WebhookEventStatus",
     "WhatsAppTemplate",

@@ -13,7 +13,7 @@ from app.errors import DomainError, ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES, is_language
 from app.models import Distributor, LeadCounter, MetaApiConfig, Role, User
-from app.services import user_sessions
+from app.services import two_factor, user_sessions
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ def reset_password(user: User, password: str, *, keep_session: int | None = None
     check_password_length(password)
     user.set_password(password)
     key = user_sessions.end_sessions(user, reason="password_changed", reissue=keep_session)
+    two_factor.forget_devices(user)  # a remembered device asks for a code again
     db.session.flush()
     log.info("password of user %s reset", user.id)
     return key

@@ -1,6 +1,6 @@
 """Admin: distributors and users (create, edit, deactivate, reset passwords)."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,7 @@ from app.blueprints.auth.routes import put_in_cookie
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Distributor, Role, User
-from app.services import accounts
+from app.services import accounts, two_factor
 
 
 @bp.context_processor
@@ -91,7 +91,28 @@ def reactivate_distributor(distributor_id: int):
 @bp.get("/users")
 def users():
     rows = accounts.list_users()
-    return render_template("admin/users.html", users=rows, confirm_form=ConfirmForm())
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        confirm_form=ConfirmForm(),
+        two_factor_required=two_factor.policy_on(),
+        two_factor_users=two_factor.enabled_user_ids(),
+    )
+
+
+@bp.post("/users/two-factor-policy")
+def two_factor_policy():
+    """Require two-factor sign-in of every superadmin, or stop requiring it."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        required = request.form.get("required") == "1"
+        two_factor.set_policy(required)
+        db.session.commit()
+        if required:
+            flash(_("Superadmins must now use two-factor sign-in."), "success")
+        else:
+            flash(_("Two-factor sign-in is optional again for superadmins."), "info")
+    return see_other(".users")
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from app.forms import FlaskForm
@@ -15,3 +15,24 @@ class ConfirmForm(FlaskForm):
     """An empty form: a CSRF-protected POST button."""
 
     submit = SubmitField(_l("Submit"))
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField(
+        _l("Code from your app, or a recovery code"),
+        validators=[DataRequired(), Length(max=32)],
+    )
+    remember = BooleanField(_l("Remember this device for 30 days"))
+    submit = SubmitField(_l("Verify"))
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code from your app"), validators=[DataRequired(), Length(max=16)]
+    )
+    submit = SubmitField(_l("Turn on two-factor sign-in"))
+
+
+class PasswordConfirmForm(FlaskForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired(), Length(max=256)])
+    submit = SubmitField(_l("Confirm"))

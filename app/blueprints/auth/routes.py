@@ -1,3 +1,6 @@
+import time
+from datetime import UTC, datetime
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,10 +17,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.blueprints.auth.forms import ConfirmForm, LoginForm
 from app.extensions import db, limiter
 from app.models import User
-from app.services import accounts, user_sessions
+from app.services import accounts, two_factor, user_sessions
 from app.urls import safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+DEVICE_COOKIE = "mld_device"
+PENDING = "two_factor_pending"  # in the session between the password and the code
 
 
 def login_limit() -> str:
@@ -51,13 +56,25 @@ def login():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is None:
             flash(_("Wrong username or password."), "danger")
+        elif two_factor.is_enabled(user) and not two_factor.device_is_trusted(
+            user, request.cookies.get(DEVICE_COOKIE), datetime.now(UTC)
+        ):
+            session.clear()
+            session[PENDING] = {"user_id": user.id, "at": time.time()}
+            return redirect(url_for(".two_factor_code", next=request.args.get("next")))
         else:
-            agent, max_age = request.user_agent.string, current_app.config["SESSION_MAX_AGE"]
-            user_sessions.start_session(user, user_agent=agent, max_age=max_age)
-            db.session.commit()
-            put_in_cookie(user)
-            return redirect(safe_next(request.args.get("next")) or home_url(user))
+            return sign_in(user)
     return render_template("auth/login.html", form=form)
+
+
+def sign_in(user: User):
+    """Start *user*'s sign-in (password, and the code when they use two-factor sign-in) and go
+    where they were going."""
+    agent, max_age = request.user_agent.string, current_app.config["SESSION_MAX_AGE"]
+    user_sessions.start_session(user, user_agent=agent, max_age=max_age)
+    db.session.commit()
+    put_in_cookie(user)
+    return redirect(safe_next(request.args.get("next")) or home_url(user))
 
 
 @bp.post("/logout")
@@ -70,3 +87,6 @@ def logout():
         session.clear()
         flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+from app.blueprints.auth import two_factor_routes  # noqa: E402,F401  (registers its routes)
