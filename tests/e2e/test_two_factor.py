@@ -46,4 +46,4 @@ def test_enrolment_then_sign_in_with_a_code(browsing):
     expect(page.locator(".invalid-feedback")).to_contain_text("That code is not right")
     page.fill("#code", recovery)
     page.click("[type=submit]")
-    expect(page).to_have_url(re.compile(r"/facebook-leads/$"))
+    expect(page).to_have_url(re.compile(r"/facebook-leads/my-day$"))

@@ -14,6 +14,7 @@ from app.services import two_factor
 from tests import factories
 
 PASSWORD = "correct-horse"
+HOME = "/facebook-leads/my-day"  # where signing in lands
 
 
 def path(response) -> str:
@@ -62,7 +63,7 @@ def test_a_code_cannot_be_used_twice_and_a_recovery_code_signs_in(app, users):
     code = pyotp.TOTP(secret).now()
     first, second = app.test_client(), app.test_client()
     login(first)
-    assert path(first.post("/auth/two-factor", data={"code": code})) == "/facebook-leads/"
+    assert path(first.post("/auth/two-factor", data={"code": code})) == HOME
     login(second)
     replay = second.post("/auth/two-factor", data={"code": code})
     assert replay.status_code == 200 and b"used already" in replay.data
@@ -70,7 +71,7 @@ def test_a_code_cannot_be_used_twice_and_a_recovery_code_signs_in(app, users):
         user = db.session.scalar(db.select(User).filter_by(username="admin"))
         recovery = two_factor.new_recovery_codes(user)[3]
         db.session.commit()
-    assert path(second.post("/auth/two-factor", data={"code": recovery})) == "/facebook-leads/"
+    assert path(second.post("/auth/two-factor", data={"code": recovery})) == HOME
 
 
 def test_remember_this_device_skips_the_code_next_time(app, client, users):
@@ -82,7 +83,7 @@ def test_remember_this_device_skips_the_code_next_time(app, client, users):
     cookie = answer.headers.get_all("Set-Cookie")
     assert any(c.startswith("mld_device=") and "HttpOnly" in c for c in cookie)
     client.post("/auth/logout")
-    assert path(login(client)) == "/facebook-leads/"  # no code asked on this device
+    assert path(login(client)) == HOME  # no code asked on this device
     stranger = app.test_client()
     assert path(login(stranger)) == "/auth/two-factor"
 
@@ -160,5 +161,5 @@ def test_the_cli_escape_hatch_turns_it_off_and_signs_out(app, client, users, run
     result = runner.invoke(args=["users", "reset-2fa", "admin"])
     assert result.exit_code == 0, result.output
     assert "is off" in result.output
-    assert path(login(client)) == "/facebook-leads/"
+    assert path(login(client)) == HOME
     assert runner.invoke(args=["users", "reset-2fa", "nobody"]).exit_code == 1
