@@ -18,6 +18,26 @@ pytest_plugins = ["tests.sandbox.fixtures", "tests.fault_proxy", "tests.mail_ser
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (`make test PYTEST_ARGS="-n 2"`) each worker gets a PostgreSQL
+    database of its own, TEST_DATABASE_URL's name + `_gw0`, `_gw1`…, created afresh."""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL")
+    if not worker or not url or url.endswith(f"_{worker}"):
+        return
+    import psycopg
+    import sqlalchemy as sa
+
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
 def config_for(database: str, **overrides) -> type[TestConfig]:
     if database == "postgresql":
         uri = os.environ["TEST_DATABASE_URL"]
