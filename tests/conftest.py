@@ -33,9 +33,7 @@ def pytest_configure(config) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(
-        hide_password=False
-    )
+    os.environ["TEST_DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
 
 
 def config_for(database: str, **overrides) -> type[TestConfig]:
