@@ -7,10 +7,11 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import db
-from app.services import alerts
+from app.services import alerts, daily_summary
 from app.tasks import mail_jobs
 
 mail_cli = AppGroup("mail", help="The mail outbox.")
+notifications_cli = AppGroup("notifications", help="Notification mails.")
 
 
 @mail_cli.command("send-pending")
@@ -32,5 +33,21 @@ def send_test(address: str) -> None:
         raise click.ClickException("the test mail was not sent (see `flask mail send-pending`)")
 
 
+@notifications_cli.command("daily-summary")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Day summarised.")
+@click.option("--dry-run", is_flag=True, help="Print the mails instead of queueing them.")
+def daily_summary_command(day, dry_run: bool) -> None:
+    """Queue the daily summary of DATE (default: yesterday in APP_TIMEZONE), once a day."""
+    day = day.date() if day else daily_summary.yesterday()
+    if dry_run:
+        for address, content in daily_summary.preview(day):
+            click.echo(f"To: {address}\nSubject: {content.subject}\n\n{content.text}\n")
+        return
+    count = daily_summary.queue_daily_summaries(day)
+    db.session.commit()
+    click.echo(f"daily summary of {day.isoformat()} queued for {count} recipient(s)")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(mail_cli)
+    app.cli.add_command(notifications_cli)

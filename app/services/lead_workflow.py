@@ -17,7 +17,7 @@ from app.errors import ConflictError, DomainError, ValidationError
 from app.extensions import db
 from app.i18n.labels import result_label, status_label
 from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
-from app.services import lead_counters, lead_scoring, lead_tasks
+from app.services import lead_counters, lead_scoring, lead_tasks, notifications
 
 log = logging.getLogger(__name__)
 S = LeadStatus
@@ -265,6 +265,7 @@ def record(
         db.session.rollback()
         raise StaleLeadError(stale_message()) from None
     announce_update(lead, previous_assignee)
+    notifications.lead_changed(lead, interaction, actor, previous_assignee)
     log.info("lead %s: %s by user %s", lead.id, kind.value, actor.id if actor else "system")
     return interaction
 

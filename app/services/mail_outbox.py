@@ -171,6 +171,11 @@ def release(mail_ids: Iterable[int], error: str, now: datetime | None = None) ->
     db.session.flush()
 
 
+def drop(mail_id: int) -> None:
+    """Delete a mail that has nothing left to say. Caller commits."""
+    db.session.execute(sa.delete(OutboxMail).where(OutboxMail.id == mail_id))
+
+
 def backoff(attempts: int) -> timedelta:
     """Wait before try number attempts + 1: MAIL_RETRY_BASE_S doubled per try, capped at
     MAX_BACKOFF, with ±25 % jitter so a crowd of mails does not retry in one burst."""

@@ -22,7 +22,13 @@ from app.database import upsert
 from app.extensions import db
 from app.meta.normalize import normalize_lead
 from app.models import FacebookLead, LeadStatus, MetaApiConfig
-from app.services import lead_derived, lead_duplicates, lead_quarantine, lead_scoring
+from app.services import (
+    lead_derived,
+    lead_duplicates,
+    lead_quarantine,
+    lead_scoring,
+    notifications,
+)
 from app.services.lead_quarantine import Failure
 from app.services.privacy import tombstones
 
@@ -109,9 +115,11 @@ def ingest_raw_leads(
     links = {row.id: row.duplicate_of_id for row in inserted if row.duplicate_of_id}
     lead_duplicates.log_reinquiries(links, now)
     result.reinquiries = len(links)
-    index_and_count(inserted, rows, links, source)
+    new_rows = index_and_count(inserted, rows, links, source)
     if announce_events:
         announce(inserted, source)
+        fresh = [row for row in new_rows if row["id"] not in links]  # re-inquiries: no alert
+        notifications.new_leads_stored(fresh, source.distributor_id)
     return result
 
 
@@ -262,11 +270,13 @@ def index_and_count(
     rows: list[dict[str, Any]],
     links: dict[int, int],
     source: LeadSource,
-) -> None:
-    """Search terms and status counters for the new leads (same transaction)."""
+) -> list[dict[str, Any]]:
+    """Search terms and status counters for the new leads (same transaction); returns the
+    new leads' column dicts with their ids."""
     by_lead_id = {row["meta_lead_id"]: row for row in rows}
     new_rows = [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
     lead_derived.added_rows(new_rows, links, source.distributor_id)
+    return new_rows
 
 
 def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:

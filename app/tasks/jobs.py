@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
 from app.services import backups, meta_configs, meta_tokens
+from app.services import daily_summary as daily_summary_service
 from app.tasks import mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ def backup_database() -> None:
 def send_mail() -> None:
     """Send the outbox's due mails (retries, and mails of a process that stopped)."""
     mail_jobs.send_pending()
+
+
+def daily_summary() -> None:
+    """08:00 local: queue yesterday's summary to everyone who wants it (once a day each)."""
+    count = daily_summary_service.queue_daily_summaries(daily_summary_service.yesterday())
+    log.info("job daily summary: queued for %d recipient(s)", count)
 
 
 def check_all_tokens() -> dict[str, int]:

@@ -15,7 +15,13 @@ from flask import current_app
 from app import database
 from app.extensions import db
 from app.models import MailStatus
-from app.services import alerts, mail_outbox, mail_render  # noqa: F401 (builders)
+from app.services import (  # noqa: F401 (alerts, daily_summary, notification_mails: builders)
+    alerts,
+    daily_summary,
+    mail_outbox,
+    mail_render,
+    notification_mails,
+)
 from app.services.mail_transport import SendError, SmtpConnection, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -64,7 +70,7 @@ def deliver(batch: list[Prepared], outcome: Counter[str], now: datetime | None) 
     broke off (the unsent mails wait for their backoff)."""
     to_send = [p for p in batch if p.message is not None]
     for gone in (p for p in batch if p.message is None):
-        mail_outbox.mark_failed(gone.mail_id, "nothing to send: the lead is gone", permanent=True)
+        mail_outbox.drop(gone.mail_id)  # its lead is gone (or no longer theirs): nothing to say
         outcome["dropped"] += 1
     db.session.commit()
     if not to_send:

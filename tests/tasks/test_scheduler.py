@@ -44,6 +44,7 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
     assert set(jobs_by_id) == {
         "refresh_jobs",
         "check_tokens",
+        "daily_summary",
         "backup_database",
         "decay_scores",
         "process_webhook_events",
@@ -69,6 +70,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "backup_database",
         "check_tokens",
+        "daily_summary",
         "decay_scores",
         "deep_sweep",
         "process_webhook_events",
