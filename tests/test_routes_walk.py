@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.models import FailedLead, MetaWebhookEvent, Role, WebhookEventStatus
-from app.services import lead_tasks, meta_configs
+from app.services import lead_tasks, meta_configs, notification_prefs
 from tests import factories
 from tests.conftest import config_for, reset_schema
 
@@ -31,6 +31,7 @@ HEALTH = "to:/admin/health"
 SIGNED_OUT = "to:/auth/login"
 ADMIN_DISTRIBUTORS = "to:/admin/distributors"
 ADMIN_USERS = "to:/admin/users"
+ACCOUNT = "to:/account"
 LEAD_PAGE = "to:/facebook-leads/1"  # the walked lead (the first one of a fresh database)
 TWO_FACTOR_SETUP = "to:/auth/two-factor/setup"
 
@@ -211,6 +212,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": FORBIDDEN,
         "superadmin": HEALTH,
     },
+    ("account.index", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("account.index", "POST"): {"anonymous": LOGIN, "staff": ACCOUNT, "superadmin": ACCOUNT},
+    ("account.password", "GET"): each(NOT_ALLOWED),
+    ("account.password", "POST"): {"anonymous": LOGIN, "staff": "400", "superadmin": "400"},
+    ("account.unsubscribe", "GET"): each(OK),
+    ("account.unsubscribe", "POST"): each(OK),
     ("admin.retry_mail", "GET"): each(NOT_ALLOWED),
     ("admin.retry_mail", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
     # Privacy: superadmins only. Posted empty, the erasure form re-renders (nothing erased).
@@ -232,9 +239,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
-PUBLIC = {"main.index", "main.healthz", "auth.login"}
+PUBLIC = {"main.index", "main.healthz", "auth.login", "account.unsubscribe"}
 # Endpoints that take POSTs without a CSRF token: only the (signed) Meta webhook.
-CSRF_EXEMPT: set[str] = {"webhooks.receive", "webhooks.verify"}
+# And the mails' one-click unsubscribe (RFC 8058: the signed link is the proof).
+CSRF_EXEMPT: set[str] = {"webhooks.receive", "webhooks.verify", "account.unsubscribe"}
 
 SECRET_NAME = "Walkthrough-Secretname"
 SECRET_EMAIL = "walkthrough.secret@example.com"
@@ -304,6 +312,7 @@ def seed(app) -> dict[str, int]:
             "failed_id": failed.id,
             "event_id": event.id,
             "task_id": task.id,
+            "token": notification_prefs.unsubscribe_token(staff.id, "notify_changes"),
         }
 
 

@@ -4,6 +4,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
+    from app.blueprints.account.routes import bp as account_bp
     from app.blueprints.admin import bp as admin_bp
     from app.blueprints.analytics.routes import bp as analytics_bp
     from app.blueprints.api.routes import bp as api_bp
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
         analytics_bp,
         webhooks_bp,
         admin_bp,
+        account_bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -111,6 +112,31 @@ def set_start_page(user: User, page: str) -> None:
     db.session.flush()
 
 
+def update_profile(
+    user: User, *, email: str | None, display_name: str | None, language: str | None
+) -> None:
+    """Set *user*'s own address (checked; "" removes it: no mail then), display name and
+    language; raises ValidationError. Caller commits."""
+    user.email = checked_email(email)
+    name = " ".join((display_name or "").split())
+    if len(name) > 120:
+        raise ValidationError(_("A display name has at most 120 characters."))
+    user.display_name = name or None
+    user.language = checked_language(language)
+    db.session.flush()
+
+
+def checked_email(email: str | None) -> str | None:
+    """*email* as a deliverable-looking address (None for ""), or ValidationError."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(_("That is not an email address.")) from None
+
+
 def get_user(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
@@ -179,9 +205,9 @@ def change_password(
     *keep_session* is re-issued and its new key returned for the cookie. Raises
     ValidationError. Caller commits."""
     if not user.check_password(current):
-        raise ValidationError("The current password is wrong.")
+        raise ValidationError(_("The current password is wrong."))
     if new == current:
-        raise ValidationError("The new password is the same as the current one.")
+        raise ValidationError(_("The new password is the same as the current one."))
     return reset_password(user, new, keep_session=keep_session)
 
 

@@ -11,13 +11,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from app.extensions import db
 from app.i18n import FORMAT_LOCALES, is_language
 from app.models import OutboxMail, User
+from app.services import notification_prefs
 
 Built = tuple[str, dict[str, Any]] | None
 Builder = Callable[[OutboxMail], Built]
@@ -67,12 +68,23 @@ def render(mail: OutboxMail) -> Content | None:
             return None
         subject, context = built
         context = {"mail": mail, "language": language, **context}
+        context.setdefault("unsubscribe_url", unsubscribe_url(mail))
         text = render_template(f"email/{mail.kind}.txt", **context)
         try:
             html = render_template(f"email/{mail.kind}.html", **context)
         except TemplateNotFound:
             html = None
     return Content(one_line(subject), text, html, context.get("unsubscribe_url"))
+
+
+def unsubscribe_url(mail: OutboxMail) -> str | None:
+    """The signed link that stops this kind of mail for its user (None: not a user's mail,
+    or an operational alert nobody may switch off)."""
+    choice = notification_prefs.CHOICE_OF_KIND.get(mail.kind)
+    if choice is None or mail.user_id is None:
+        return None
+    token = notification_prefs.unsubscribe_token(mail.user_id, choice)
+    return url_for("account.unsubscribe", token=token, _external=True)
 
 
 def one_line(text: str) -> str:
