@@ -83,7 +83,7 @@ def test_a_password_change_needs_the_current_one_and_ends_other_sessions(app, au
     assert urlsplit(elsewhere.get("/account").headers["Location"]).path == "/auth/login"
     fresh = app.test_client()
     login = fresh.post("/auth/login", data={"username": "ayse", "password": "brand-new-pw"})
-    assert urlsplit(login.headers["Location"]).path == "/facebook-leads/"
+    assert urlsplit(login.headers["Location"]).path.startswith("/facebook-leads/")
 
 
 def assignment_mail(app, smtp, users):
