@@ -164,6 +164,7 @@ class Config:
     # SESSION_MAX_HOURS after it began, whichever comes first.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 120))
     SESSION_MAX_AGE = timedelta(hours=env_int("SESSION_MAX_HOURS", 12))
+    RESET_TOKEN_MINUTES = env_int("RESET_TOKEN_MINUTES", 30)  # a password reset link lasts
     # Proxies in front of the app that set X-Forwarded-For/-Proto/-Host/-Port (0: none, and
     # those headers are ignored; 1: one TLS proxy such as nginx). See the README.
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

@@ -49,6 +49,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("main.healthz", "POST"): each(NOT_ALLOWED),
     ("auth.login", "GET"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
     ("auth.login", "POST"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
+    ("auth.forgot_password", "GET"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
+    ("auth.forgot_password", "POST"): {"anonymous": OK, "staff": MY_DAY, "superadmin": MY_DAY},
+    ("auth.reset_password", "GET"): each("400"),  # the walk's token is not a valid one
+    ("auth.reset_password", "POST"): each("400"),
     ("auth.logout", "GET"): each(NOT_ALLOWED),
     ("auth.logout", "POST"): {"anonymous": LOGIN, "staff": SIGNED_OUT, "superadmin": SIGNED_OUT},
     ("auth.two_factor_code", "GET"): each(SIGNED_OUT),  # no password typed just before
@@ -186,6 +190,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("admin.reset_password", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.reset_password", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.send_reset_link", "GET"): each(NOT_ALLOWED),
+    ("admin.send_reset_link", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
     # Meta connections. Empty forms re-render with errors; Meta is unreachable in this walk,
     # so discovery and the connection test render their "Meta did not answer" pages.
     ("admin.configs", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
@@ -239,7 +249,7 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
-PUBLIC = {"main.index", "main.healthz", "auth.login", "account.unsubscribe"}
+PUBLIC = {"main.index", "main.healthz", "auth.login", "account.unsubscribe", "auth.forgot_password"}
 # Endpoints that take POSTs without a CSRF token: only the (signed) Meta webhook.
 # And the mails' one-click unsubscribe (RFC 8058: the signed link is the proof).
 CSRF_EXEMPT: set[str] = {"webhooks.receive", "webhooks.verify", "account.unsubscribe"}
@@ -311,6 +321,7 @@ def seed(app) -> dict[str, int]:
             "config_id": config.id,
             "failed_id": failed.id,
             "event_id": event.id,
+            "token": "not-a-valid-token",
             "task_id": task.id,
             "token": notification_prefs.unsubscribe_token(staff.id, "notify_changes"),
         }

@@ -11,7 +11,7 @@ from app.blueprints.auth.routes import put_in_cookie
 from app.errors import DomainError
 from app.extensions import db
 from app.models import Distributor, Role, User
-from app.services import accounts, two_factor
+from app.services import accounts, password_reset, two_factor
 
 
 @bp.context_processor
@@ -161,6 +161,27 @@ def set_user_active(user: User, active: bool) -> bool:
         return False
     db.session.commit()
     return True
+
+
+@bp.post("/users/<int:user_id>/send-reset-link")
+def send_reset_link(user_id: int):
+    """Mail *user* a link to set a password themselves, instead of typing one for them."""
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        if not user.is_active:
+            flash(_("%(name)s is deactivated.", name=user.username), "danger")
+        elif password_reset.send_link(user):
+            db.session.commit()
+            flash(
+                _("A link to set a password is on its way to %(email)s.", email=user.email),
+                "success",
+            )
+        else:
+            flash(
+                _("%(name)s has no email: set a password for them instead.", name=user.username),
+                "warning",
+            )
+    return see_other(".users")
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])

@@ -89,4 +89,4 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-from app.blueprints.auth import two_factor_routes  # noqa: E402,F401  (registers its routes)
+from app.blueprints.auth import reset_routes, two_factor_routes  # noqa: E402,F401  (routes)
