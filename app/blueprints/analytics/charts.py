@@ -42,7 +42,7 @@ def chart_data(result: Analytics) -> dict[str, Any]:
 
 def stage_label(name: str) -> str:
     return {
-        "new": _("Received"),
+        "new": _("Leads received"),
         "contacted": _("Contacted"),
         "qualified": _("Qualified"),
         "converted": _("Converted"),
