@@ -51,6 +51,9 @@ def erase(email: str | None, phone: str | None, lead_id: int | None, reason: str
         raise click.ClickException(str(error)) from None
     erasure.after_commit()
     click.echo(_("Erasure %(id)s: %(count)s lead(s) erased.", **erased))
+    click.echo(
+        _("Exports and backups made before an erasure are out of reach: delete or let them expire.")
+    )
 
 
 @privacy_cli.command("export")

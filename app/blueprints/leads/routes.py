@@ -29,6 +29,7 @@ from app.services import (
     lead_workflow,
 )
 from app.services.lead_filters import LeadFilters
+from app.services.privacy import consent
 
 bp = Blueprint("leads", __name__, url_prefix="/facebook-leads")
 
@@ -76,6 +77,7 @@ def detail(lead_id: int):
         open_tasks=lead_tasks.list_open(lead),
         next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
+        consent_answers=consent.answers(lead),
     )
 
 

@@ -2,6 +2,8 @@
 whom. A request only appends to an in-process buffer (no write on the page's own time); the
 runner writes the buffer in one insert (`write_buffered`). Rows hold ids and counts, no PII."""
 
+import hashlib
+import hmac
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import AccessAction, AccessLog
 from app.models.base import MAX_ID
+from app.services.privacy import tombstones
 
 ACCESS = AccessLog.__table__
 BUFFER_KEY = "privacy_access_buffer"
@@ -61,6 +64,16 @@ def write_buffered() -> int:
     if rows:
         db.session.execute(sa.insert(ACCESS), rows)
     return len(rows)
+
+
+def export_detail(filters: dict[str, Any], rows: int) -> dict[str, Any]:
+    """The `detail` of an export row: the filter with its search text `q` hashed (keyed, as
+    tombstones are: equal searches match, the text is not kept) and the number of rows."""
+    detail = {key: value for key, value in filters.items() if value not in (None, "", [])}
+    if detail.get("q"):
+        key = tombstones.hash_keys()[0]
+        detail["q"] = hmac.new(key, f"q:{detail['q']}".encode(), hashlib.sha256).hexdigest()
+    return detail | {"rows": rows}
 
 
 @dataclass(frozen=True)

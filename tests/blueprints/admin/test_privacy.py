@@ -116,3 +116,16 @@ def test_a_person_s_data_downloads_as_json_and_is_logged(app, client, auth, lead
         assert row.action == AccessAction.SUBJECT_EXPORT and EMAIL not in json.dumps(row.detail)
     bad = client.post("/admin/privacy/export", data={"key": "not a phone"})
     assert bad.status_code == 303
+
+
+def test_an_export_is_logged_with_its_search_text_hashed(app, users):
+    with app.test_request_context():
+        detail = access_log.export_detail({"q": EMAIL, "status": "new", "form": None}, 12)
+        assert detail["status"] == "new" and detail["rows"] == 12 and "form" not in detail
+        assert EMAIL not in json.dumps(detail) and len(detail["q"]) == 64
+        assert access_log.export_detail({"q": EMAIL}, 1)["q"] == detail["q"]
+        access_log.record(users["admin"], AccessAction.EXPORT, detail=detail)
+        access_log.write_buffered()
+        db.session.commit()
+        row = db.session.scalar(sa.select(AccessLog))
+        assert row.action == AccessAction.EXPORT and row.detail["rows"] == 12
