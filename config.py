@@ -158,6 +158,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
     API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1000 per hour")
+    # Bulk actions, undos and exports share one budget per user (per IP when anonymous).
+    BULK_RATE_LIMIT = env_str("BULK_RATE_LIMIT", "100 per hour")
+    BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 2000)  # more leads run in the background
+    XLSX_SYNC_LIMIT = env_int("XLSX_SYNC_LIMIT", 50_000)  # a larger XLSX is built in the background
+    EXPORT_DIR = env_str("EXPORT_DIR", str(INSTANCE_DIR / "exports"))
 
     # A sign-in ends with the browser, after SESSION_IDLE_MINUTES without a request (Flask
     # refuses a cookie signed longer ago than this; every response re-signs it), and
@@ -225,6 +230,7 @@ class TestConfig(Config):
     META_SANDBOX = False
     BACKUP_DIR = str(Path(tempfile.mkdtemp(prefix="mld-backups-")))
     BACKUP_ENCRYPTION_KEY = ""
+    EXPORT_DIR = str(Path(tempfile.mkdtemp(prefix="mld-exports-")))
     META_HTTP_TIMEOUT = 5.0
     META_RETRY_BACKOFF_S = 0.01
     RATELIMIT_ENABLED = False

@@ -1,14 +1,17 @@
 """Domain errors raised by services, and the app's error pages (JSON under /api)."""
 
 import logging
+import math
+import time
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.logging_setup import foreign
 from app.urls import referrer_path
 
@@ -68,15 +71,35 @@ def json_error(status: int, code: str, message: str):
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
+def retry_after() -> int | None:
+    """Seconds until the breached rate limit lets this caller in again (None if unknown)."""
+    limit = limiter.current_limit
+    return max(1, math.ceil(limit.reset_at - time.time())) if limit is not None else None
+
+
+def retry_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return ngettext(
+        "Too many attempts. Try again in %(num)s minute.",
+        "Too many attempts. Try again in %(num)s minutes.",
+        minutes,
+    )
+
+
 def handle_http(error: HTTPException):
+    title, text = http_message(error)
+    retry = retry_after() if error.code == 429 else None
+    if retry is not None:
+        text = retry_message(retry)
     if wants_json():
-        code = (error.name or "error").lower().replace(" ", "_")
-        return json_error(error.code or 500, code, http_message(error)[1] or error.name)
+        body = {"code": (error.name or "error").lower().replace(" ", "_"), "message": text}
+        if retry is not None:
+            body["retry_after"] = retry
+        return jsonify({"error": body}), error.code or 500
     template = (
         f"errors/{error.code}.html" if error.code in (403, 404, 429, 500) else "errors/generic.html"
     )
-    title, text = http_message(error)
-    return render_template(template, error=error, title=title, text=text), error.code
+    return render_template(template, error=error, title=title, text=text, retry=retry), error.code
 
 
 def handle_domain(error: DomainError):

@@ -46,6 +46,12 @@ MESSAGES: dict[str, str] = {
     "lead_erased": N_("This person's data was erased on request; the lead is not stored again."),
     # timeline rows written by the system
     "reinquiry": N_("Asked again as lead #%(lead_id)s."),
+    "bulk_status": N_("Status changed to %(status)s by bulk action #%(job_id)s."),
+    "bulk_assigned": N_("Assigned by bulk action #%(job_id)s."),
+    "bulk_unassigned": N_("Unassigned by bulk action #%(job_id)s."),
+    "bulk_deleted": N_("Deleted by bulk action #%(job_id)s."),
+    "bulk_restored": N_("Restored by bulk action #%(job_id)s."),
+    "bulk_undone": N_("Bulk action #%(job_id)s undone."),
     # webhook events
     "no_connection": N_("No active Meta connection owns this Page or form."),
     "not_listed_yet": N_("Meta does not list this new lead yet (code %(code)s); retrying."),

@@ -11,7 +11,15 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models import FailedLead, MetaWebhookEvent, Role, WebhookEventStatus
+from app.models import (
+    BulkAction,
+    BulkJob,
+    ExportAudit,
+    FailedLead,
+    MetaWebhookEvent,
+    Role,
+    WebhookEventStatus,
+)
 from app.services import lead_tasks, meta_configs, notification_prefs
 from tests import factories
 from tests.conftest import config_for, reset_schema
@@ -25,6 +33,8 @@ WALKED_METHODS = {"GET", "POST"}  # always tried; any other method a rule declar
 # "forbidden" = 403; "not_found" = 404; "not_allowed" = 405; "csrf" = refused for a missing token.
 LOGIN, OK, FORBIDDEN, NOT_ALLOWED = "login", "ok", "forbidden", "not_allowed"
 NOT_FOUND, UNAUTHORIZED = "not_found", "unauthorized"
+ACCEPTED = "202"
+BULK_JOBS = "to:/facebook-leads/bulk/jobs"
 DASHBOARD = "to:/facebook-leads/"
 MY_DAY = "to:/facebook-leads/my-day"  # where signing in lands
 HEALTH = "to:/admin/health"
@@ -108,6 +118,28 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": NOT_FOUND,
         "superadmin": DASHBOARD,
     },
+    # Exports: staff export their own leads (none here); a built XLSX is its owner's alone
+    # (the walked one is the superadmin's and still being built: 202).
+    ("bulk.export_csv", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("bulk.export_csv", "POST"): each(NOT_ALLOWED),
+    ("bulk.export_json", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("bulk.export_json", "POST"): each(NOT_ALLOWED),
+    ("bulk.export_xlsx", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("bulk.export_xlsx", "POST"): each(NOT_ALLOWED),
+    ("bulk.download", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": ACCEPTED},
+    ("bulk.download", "POST"): each(NOT_ALLOWED),
+    ("bulk.exports_log", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("bulk.exports_log", "POST"): each(NOT_ALLOWED),
+    # Bulk actions: posted empty, refused with a flash; a job is its owner's (and any
+    # superadmin's): the walked one is the superadmin's, so staff get 404.
+    ("bulk.apply", "GET"): each(NOT_ALLOWED),
+    ("bulk.apply", "POST"): {"anonymous": LOGIN, "staff": DASHBOARD, "superadmin": DASHBOARD},
+    ("bulk.job", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
+    ("bulk.job", "POST"): each(NOT_ALLOWED),
+    ("bulk.undo", "GET"): each(NOT_ALLOWED),
+    ("bulk.undo", "POST"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": BULK_JOBS},
+    ("bulk.jobs", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("bulk.jobs", "POST"): each(NOT_ALLOWED),
     ("scoring.dashboard", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("scoring.dashboard", "POST"): each(NOT_ALLOWED),
     ("analytics.index", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
@@ -302,7 +334,7 @@ def outcome(response, client) -> str:
 def seed(app) -> dict[str, int]:
     """The data the walk needs, and the value of each URL argument (`<lead_id>` …)."""
     with app.app_context():
-        factories.make_user("admin", role=Role.SUPERADMIN)
+        admin = factories.make_user("admin", role=Role.SUPERADMIN)
         staff = factories.make_user("ayse")
         distributor = factories.make_distributor()
         lead = factories.make_lead(first_name=SECRET_NAME, email=SECRET_EMAIL)
@@ -311,7 +343,13 @@ def seed(app) -> dict[str, int]:
         )
         failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
         event = MetaWebhookEvent(leadgen_id="77", payload={}, status=WebhookEventStatus.FAILED)
-        db.session.add_all([failed, event])
+        export = ExportAudit(
+            user_id=admin.id, format="xlsx", selection={}, columns=[], state="building"
+        )
+        job = BulkJob(
+            user_id=admin.id, action=BulkAction.STATUS, params={}, selection={}, state="done"
+        )
+        db.session.add_all([failed, event, export, job])
         task = lead_tasks.schedule(lead, due_at=datetime.now(UTC) + timedelta(hours=1), actor=None)
         db.session.commit()
         return {
@@ -324,6 +362,8 @@ def seed(app) -> dict[str, int]:
             "token": "not-a-valid-token",
             "task_id": task.id,
             "token": notification_prefs.unsubscribe_token(staff.id, "notify_changes"),
+            "export_id": export.id,
+            "job_id": job.id,
         }
 
 

@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     from app.blueprints.analytics.routes import bp as analytics_bp
     from app.blueprints.api.routes import bp as api_bp
     from app.blueprints.auth.routes import bp as auth_bp
+    from app.blueprints.bulk.routes import bp as bulk_bp
     from app.blueprints.leads import day_routes  # noqa: F401  (My day, on the leads blueprint)
     from app.blueprints.leads.routes import bp as leads_bp
     from app.blueprints.main import bp as main_bp
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
         main_bp,
         auth_bp,
         leads_bp,
+        bulk_bp,
         api_bp,
         scoring_bp,
         analytics_bp,

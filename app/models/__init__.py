@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models; table names are part of the contract (DESIGN.md)."""
 
 from app.models.backup_run import BackupRun, BackupStatus, BackupTrigger
+from app.models.bulk import BulkAction, BulkJob, BulkJobItem, BulkState, ExportAudit
 from app.models.distributor import Distributor
 from app.models.interaction import InteractionType, LeadInteraction
 from app.models.job_lease import JobLease
@@ -30,8 +31,13 @@ __all__ = [
     "BackupRun",
     "BackupStatus",
     "BackupTrigger",
+    "BulkAction",
+    "BulkJob",
+    "BulkJobItem",
+    "BulkState",
     "ConfigStatus",
     "Distributor",
+    "ExportAudit",
     "FacebookLead",
     "FailedLead",
     "InteractionType",

@@ -1,5 +1,6 @@
 // Live dashboard: new leads appear at the top, changed rows are replaced, cards recount.
 import { connect, fetchRow, formatNumber, getJSON, plural, ui } from "./realtime.js";
+import { keepSelection, onBulkProgress } from "./bulk.js";
 import { keepTimesCurrent } from "./times.js";
 
 const rows = document.getElementById("lead-rows");
@@ -46,6 +47,7 @@ async function onLeadUpdated(data) {
   if (data.visible === false) return current.remove();
   const row = await fetchRow(rowUrl(Number(data.id)));
   if (row) {
+    keepSelection(row);
     current.replaceWith(row);
     flash(row);
   } else {
@@ -67,5 +69,22 @@ async function onStatsUpdated() {
   if (unassigned) unassigned.textContent = plural(ui().unassignedNew, stats.unassigned_new);
 }
 
-connect({ lead_created: onLeadCreated, lead_updated: onLeadUpdated, stats_updated: onStatsUpdated });
+// A bulk action changed many leads at once: refresh the rows on this page (staff: and show
+// leads just given to them, when the list takes live inserts).
+async function onLeadsUpdated(data) {
+  if (!rows) return;
+  const ids = (data.ids || []).map(Number);
+  const shown = ids.filter((id) => rows.querySelector(`tr[data-lead-id="${id}"]`));
+  const fresh = isStaff && rows.dataset.liveInsert === "true" ? ids.filter((id) => !shown.includes(id)) : [];
+  await Promise.all(shown.map((id) => onLeadUpdated({ id })));
+  for (const id of fresh.slice(0, PAGE_SIZE)) await onLeadCreated({ id });
+}
+
+connect({
+  lead_created: onLeadCreated,
+  lead_updated: onLeadUpdated,
+  leads_updated: onLeadsUpdated,
+  stats_updated: onStatsUpdated,
+  bulk_progress: onBulkProgress,
+});
 keepTimesCurrent();

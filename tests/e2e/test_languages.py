@@ -140,7 +140,7 @@ def test_dashboard_in_language_updates_live_in_it(browsing, live_server, languag
     lead = live_server.lead_by_meta_id(meta_id)
     top = page.locator("#lead-rows tr[data-lead-id]").first
     expect(top).to_have_attribute("data-lead-id", str(lead.id), timeout=ARRIVAL_MS)
-    expect(top.locator("td:nth-child(5) .badge")).to_have_text(words["new"])
+    expect(top.locator("td:nth-child(6) .badge")).to_have_text(words["new"])
     expect(top.locator("time")).to_have_text(words["just_now"])
     # Intl writes the count in the page's language, with the Latin digits the server uses.
     expect(page.locator('[data-stat="today"]')).to_have_text(

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 ROWS = "#lead-rows tr[data-lead-id]"
-STATUS_CELL = "td:nth-child(5) .badge"
+STATUS_CELL = "td:nth-child(6) .badge"
 CONNECT_MS = 10_000  # page load + Socket.IO handshake
 ARRIVAL_MS = 5_000  # "within a few seconds" of the sync's commit
 UPDATE_MS = 2_000  # "within a second or two" of the staff member's change

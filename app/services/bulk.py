@@ -1,0 +1,423 @@
+"""Bulk actions over a selection of leads: change status, assign (one user, nobody, or
+round-robin over several), soft-delete and restore; and their undo.
+
+A job is prepared once (`prepare_job`: checks, count, the `bulk_jobs` row), then applied a
+batch of at most BATCH leads at a time (`apply_batch`, keyset by id, set-based: one SELECT,
+one INSERT of undo items, one UPDATE per target value, one INSERT of timeline rows, one
+counter upsert); the caller commits each batch. Derived data follows `lead_derived`
+(milestones, counters); status, assignee and deletion are not scored or searched, so scores
+and search terms stay as they are. Undo puts back leads nobody has changed since (the
+version each change left is kept in `bulk_job_items`)."""
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app import events
+from app.errors import DomainError, ValidationError
+from app.extensions import db
+from app.messages import english
+from app.models import (
+    BulkAction,
+    BulkJob,
+    BulkJobItem,
+    BulkState,
+    FacebookLead,
+    InteractionType,
+    LeadInteraction,
+    LeadStatus,
+    User,
+)
+from app.models.base import MAX_ID
+from app.services import lead_counters, lead_derived
+from app.services.lead_selection import Selection
+from app.services.lead_workflow import TRANSITIONS, NotAllowedError, parse_status
+
+log = logging.getLogger(__name__)
+L = FacebookLead
+LEADS = FacebookLead.__table__
+ITEMS = BulkJobItem.__table__
+S = LeadStatus
+BATCH = 1000
+LISTED_SKIPS = 100
+CONFIRM_OVER = 100  # deleting more leads than this needs the count typed back
+UNDO_WINDOW = timedelta(minutes=15)
+STALE_AFTER = timedelta(minutes=5)  # a running job without progress this long was interrupted
+MAX_SPREAD = 50
+MILESTONES = ("first_contacted_at", "qualified_at", "converted_at", "lost_at")
+READ = (
+    L.id,
+    L.status,
+    L.assigned_to_id,
+    L.deleted_at,
+    L.distributor_id,
+    L.duplicate_of_id,
+    L.is_test,
+    L.version_id,
+    *(getattr(L, name) for name in MILESTONES),
+)
+
+
+class ConfirmationRequiredError(DomainError):
+    code = "confirmation_required"
+    status = 400
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one lead becomes: the values to set, grouped so one UPDATE sets a group."""
+
+    lead_id: int
+    values: tuple[tuple[str, Any], ...]
+    status: str | None = None  # the new status, when it moves
+
+
+@dataclass
+class BatchOutcome:
+    rows: int = 0
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+
+
+def prepare_job(
+    actor: User, action: str, selection: Selection, *, params: dict[str, Any], tz: str
+) -> BulkJob:
+    """Check the request and add its `bulk_jobs` row with the number of matching leads;
+    raises ValidationError, NotAllowedError or ConfirmationRequiredError. Caller commits."""
+    kind = parse_action(action)
+    if kind is not BulkAction.STATUS and not actor.is_superadmin:
+        raise NotAllowedError(_("Only a superadmin can assign, delete or restore leads."))
+    checked = check_params(kind, params)
+    matched = count_matching(actor, selection, tz)
+    if matched == 0:
+        raise ValidationError(_("No leads match this selection; nothing was changed."))
+    typed = str(params.get("confirm") or "").strip()
+    if kind is BulkAction.DELETE and matched > CONFIRM_OVER and typed != str(matched):
+        raise ConfirmationRequiredError(
+            _("Type %(count)s to delete %(count)s leads.", count=matched)
+        )
+    job = BulkJob(
+        user_id=actor.id,
+        action=kind,
+        params=checked,
+        selection={},
+        matched=matched,
+        skipped={"items": [], "counts": {}},
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def parse_action(action: Any) -> BulkAction:
+    try:
+        return BulkAction(action)
+    except ValueError:
+        raise ValidationError(_("Unknown action; use status, assign, delete or restore.")) from None
+
+
+def check_params(kind: BulkAction, params: dict[str, Any]) -> dict[str, Any]:
+    """The action's arguments, checked: a known status, active users."""
+    if kind is BulkAction.STATUS:
+        return {"status": parse_status(str(params.get("status") or "")).value}
+    if kind is not BulkAction.ASSIGN:
+        return {}
+    if params.get("user_ids") is not None:
+        ids = params["user_ids"]
+        if not isinstance(ids, list) or not 0 < len(ids) <= MAX_SPREAD:
+            raise ValidationError(_("user_ids must list the users to spread the leads over."))
+        return {"user_ids": [active_user(user_id).id for user_id in dict.fromkeys(ids)]}
+    user_id = params.get("user_id")
+    return {"user_id": None if user_id is None else active_user(user_id).id}
+
+
+def active_user(user_id: Any) -> User:
+    valid = isinstance(user_id, int) and not isinstance(user_id, bool) and 0 < user_id <= MAX_ID
+    user = db.session.get(User, user_id) if valid else None
+    if user is None:
+        raise ValidationError(_("No such user."))
+    if not user.is_active:
+        raise ValidationError(_("That user is deactivated."))
+    return user
+
+
+def count_matching(actor: User, selection: Selection, tz: str) -> int:
+    query = selection.query(actor, tz).order_by(None).with_only_columns(L.id)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+def apply_batch(job: BulkJob, actor: User, selection: Selection, tz: str) -> int:
+    """Apply *job* to its next batch of leads (ids after `job.last_id`), set-based; returns
+    the number of leads read (0: the job is done). Caller commits."""
+    query = (
+        selection.query(actor, tz)
+        .order_by(None)
+        .with_only_columns(*READ)
+        .where(L.id > job.last_id)
+        .order_by(L.id)
+        .limit(BATCH)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=L)  # a single edit racing this batch waits, then 409s
+    rows = db.session.execute(query).all()
+    if not rows:
+        return 0
+    outcome = decide(job, rows)
+    now = datetime.now(UTC)
+    write_changes(job, actor, rows, outcome.changes, now)
+    record_progress(job, outcome, rows[-1].id, now)
+    return len(rows)
+
+
+def decide(job: BulkJob, rows: Sequence[Any]) -> BatchOutcome:
+    """What each lead of the batch becomes, or why it is skipped."""
+    outcome = BatchOutcome(rows=len(rows))
+    spread = job.params.get("user_ids")
+    for row in rows:
+        if spread:
+            target = spread[(job.changed + len(outcome.changes)) % len(spread)]
+            change = assign_change(row, target)
+        else:
+            change = change_for(job, row)
+        if isinstance(change, str):
+            outcome.skipped.append((row.id, change))
+        else:
+            outcome.changes.append(change)
+    return outcome
+
+
+def change_for(job: BulkJob, row: Any) -> Change | str:
+    if job.action is BulkAction.STATUS:
+        return status_change(row, S(job.params["status"]))
+    if job.action is BulkAction.ASSIGN:
+        return assign_change(row, job.params["user_id"])
+    if job.action is BulkAction.DELETE:
+        return Change(row.id, (("deleted_at", "now"),))
+    return Change(row.id, (("deleted_at", None),))
+
+
+def status_change(row: Any, new: LeadStatus) -> Change | str:
+    """The status move, or the reason it is not allowed (the workflow's rules)."""
+    old = S(row.status)
+    if old == new:
+        return "already"
+    if new not in TRANSITIONS[old]:
+        return "invalid_transition"
+    if new == S.ASSIGNED and row.assigned_to_id is None:
+        return "needs_assignee"
+    if new == S.NEW and row.assigned_to_id is not None:
+        return "assigned"
+    return Change(row.id, (("status", new.value),), status=new.value)
+
+
+def assign_change(row: Any, target: int | None) -> Change | str:
+    if row.assigned_to_id == target:
+        return "already"
+    values: list[tuple[str, Any]] = [("assigned_to_id", target)]
+    status = None
+    if target is not None and row.status == S.NEW:
+        status = S.ASSIGNED.value
+    elif target is None and row.status == S.ASSIGNED:
+        status = S.NEW.value
+    if status:
+        values.append(("status", status))
+    return Change(row.id, tuple(values), status=status)
+
+
+def write_changes(
+    job: BulkJob, actor: User, rows: Sequence[Any], changes: list[Change], now: datetime
+) -> None:
+    """Undo items, timeline rows and the UPDATE (each one statement per distinct change),
+    counters (from two grouped counts), events."""
+    if not changes:
+        return
+    ids = [change.lead_id for change in changes]
+    kept = (LEADS.c.id, LEADS.c.version_id + 1, LEADS.c.status, LEADS.c.assigned_to_id)
+    kept += (LEADS.c.deleted_at, *(LEADS.c[name] for name in MILESTONES))
+    db.session.execute(
+        sa.insert(ITEMS).from_select(
+            ["lead_id", "version_after", "old_status", "old_assigned_to_id", "old_deleted_at"]
+            + [f"old_{name}" for name in MILESTONES]
+            + ["job_id"],
+            sa.select(*kept, sa.literal(job.id)).where(LEADS.c.id.in_(ids)),
+        )
+    )
+    before = counted_keys(ids)
+    groups: dict[Change, list[int]] = {}
+    for change in changes:
+        groups.setdefault(replace(change, lead_id=0), []).append(change.lead_id)
+    for change, group in groups.items():
+        db.session.execute(timeline_rows(job, actor, change, group, now))
+        db.session.execute(
+            sa.update(LEADS)
+            .where(LEADS.c.id.in_(group))
+            .values(**update_values(change.values, now))
+        )
+    after = counted_keys(ids)
+    lead_counters.bump({key: after.get(key, 0) - before.get(key, 0) for key in before | after})
+    announce(changes, {row.id: row for row in rows})
+
+
+def counted_keys(ids: list[int]) -> Counter:
+    """How many of these leads each counter holds (soft-deleted ones are in none)."""
+    # One expression object per key, so GROUP BY repeats the SELECT's bind parameters.
+    keys = (
+        sa.func.coalesce(LEADS.c.distributor_id, 0),
+        sa.func.coalesce(LEADS.c.assigned_to_id, 0),
+        LEADS.c.status,
+        sa.or_(LEADS.c.duplicate_of_id.is_not(None), LEADS.c.is_test),
+    )
+    query = (
+        sa.select(*keys, sa.func.count())
+        .where(LEADS.c.id.in_(ids), LEADS.c.deleted_at.is_(None))
+        .group_by(*keys)
+    )
+    return Counter({(d, a, str(s), bool(h)): n for d, a, s, h, n in db.session.execute(query)})
+
+
+def timeline_rows(
+    job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime
+) -> sa.Insert:
+    """One timeline row per lead of a group (before its UPDATE: from_status is read from the
+    lead): the status move as data, the action as a message code."""
+    code, params, text = describe(job, change)
+    kinds = {BulkAction.STATUS: InteractionType.STATUS_CHANGE}
+    kinds[BulkAction.ASSIGN] = InteractionType.ASSIGNMENT
+    moved = change.status is not None
+    table = LeadInteraction.__table__
+    columns = {
+        "lead_id": LEADS.c.id,
+        "user_id": sa.literal(actor.id),
+        "interaction_type": sa.literal(kinds.get(job.action, InteractionType.SYSTEM).value),
+        "description": sa.literal(text),
+        "from_status": LEADS.c.status if moved else sa.null(),
+        "to_status": sa.literal(change.status) if moved else sa.null(),
+        "message_code": sa.literal(code),
+        "message_params": sa.literal(params, table.c.message_params.type),
+        "created_at": sa.literal(now, table.c.created_at.type),
+    }
+    query = sa.select(*columns.values()).where(LEADS.c.id.in_(ids))
+    return sa.insert(table).from_select(list(columns), query)
+
+
+def update_values(values: tuple[tuple[str, Any], ...], now: datetime) -> dict[str, Any]:
+    """The SET clause of one group: its values, the milestones a status move sets (the one
+    derived-data rule), a version bump (single edits racing it fail their version check)."""
+    sets = {name: (now if value == "now" else value) for name, value in values}
+    if "status" in sets:
+        sets |= lead_derived.milestone_values(S(sets["status"]), now, LEADS.c)
+    return sets | {"version_id": LEADS.c.version_id + 1, "updated_at": now}
+
+
+def counter_key(row: Any, changes: dict[str, Any] | None = None) -> tuple | None:
+    values = {"deleted_at": row.deleted_at, "assigned_to_id": row.assigned_to_id}
+    values["status"] = str(row.status)
+    values |= changes or {}
+    if values["deleted_at"] is not None:
+        return None
+    hidden = row.duplicate_of_id is not None or bool(row.is_test)
+    return (row.distributor_id or 0, values["assigned_to_id"] or 0, values["status"], hidden)
+
+
+def describe(job: BulkJob, change: Change) -> tuple[str, dict[str, Any], str]:
+    """(message code, params, English text) of a change by a bulk job."""
+    values = dict(change.values)
+    params: dict[str, Any] = {"job_id": job.id}
+    if job.action is BulkAction.STATUS:
+        code = "bulk_status"
+        params["status"] = change.status
+    elif job.action is BulkAction.ASSIGN and values["assigned_to_id"] is not None:
+        code = "bulk_assigned"
+        params["user_id"] = values["assigned_to_id"]
+    elif job.action is BulkAction.ASSIGN:
+        code = "bulk_unassigned"
+    else:
+        code = "bulk_deleted" if job.action is BulkAction.DELETE else "bulk_restored"
+    return code, params, english(code, params)
+
+
+def announce(changes: list[Change], by_id: dict[int, Any]) -> None:
+    """One `leads_updated {ids}` to the dashboard and to each assignee concerned (before or
+    after), then `stats_updated`: after the commit, through the outbox."""
+    ids = [change.lead_id for change in changes]
+    rooms: dict[str, list[int]] = {}
+    for change in changes:
+        row, values = by_id[change.lead_id], dict(change.values)
+        for user_id in {row.assigned_to_id, values.get("assigned_to_id", row.assigned_to_id)}:
+            if user_id:
+                rooms.setdefault(f"user:{user_id}", []).append(change.lead_id)
+    events.publish("leads_updated", {"ids": ids}, to=events.DASHBOARD_ROOM)
+    for room, room_ids in rooms.items():
+        events.publish("leads_updated", {"ids": room_ids}, to=room)
+    events.publish("stats_updated", {}, to=[events.DASHBOARD_ROOM, *rooms])
+
+
+def record_progress(job: BulkJob, outcome: BatchOutcome, last_id: int, now: datetime) -> None:
+    skipped = dict(job.skipped or {"items": [], "counts": {}})
+    items, counts = list(skipped.get("items", [])), Counter(skipped.get("counts", {}))
+    for lead_id, reason in outcome.skipped:
+        counts[reason] += 1
+        if len(items) < LISTED_SKIPS:
+            items.append({"id": lead_id, "reason": reason})
+    job.skipped = {"items": items, "counts": dict(counts)}
+    job.processed += outcome.rows
+    job.changed += len(outcome.changes)
+    job.last_id = last_id
+    job.updated_at = now
+    events.publish("bulk_progress", progress(job), to=f"user:{job.user_id}")
+
+
+def start_job(job: BulkJob) -> None:
+    job.state = BulkState.RUNNING
+    job.updated_at = datetime.now(UTC)
+
+
+def finish_job(job: BulkJob, selection_ids: Sequence[int] | None = None) -> None:
+    """Mark *job* done; ids that were asked for but are not visible count as skipped
+    ("not_found", whether they exist or not). Caller commits."""
+    if selection_ids is not None:
+        unseen = len(selection_ids) - job.processed
+        if unseen > 0:
+            counts = dict(job.skipped["counts"])
+            counts["not_found"] = counts.get("not_found", 0) + unseen
+            job.skipped = {"items": job.skipped["items"], "counts": counts}
+    job.state = BulkState.DONE
+    job.finished_at = job.updated_at = datetime.now(UTC)
+    events.publish("bulk_progress", progress(job), to=f"user:{job.user_id}")
+    log.info(
+        "bulk job %s (%s): matched=%d changed=%d", job.id, job.action, job.matched, job.changed
+    )
+
+
+def progress(job: BulkJob) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "state": str(job.state),
+        "matched": job.matched,
+        "processed": job.processed,
+        "changed": job.changed,
+    }
+
+
+def result(job: BulkJob) -> dict[str, Any]:
+    """The answer of a bulk request (DESIGN: job_id, matched, changed, skipped)."""
+    skipped = job.skipped or {"items": [], "counts": {}}
+    return {
+        "job_id": job.id,
+        "state": str(job.state),
+        "matched": job.matched,
+        "changed": job.changed,
+        "skipped": skipped["items"],
+        "skipped_counts": skipped["counts"],
+        "undo_until": undo_deadline(job).isoformat() if job.changed else None,
+    }
+
+
+def undo_deadline(job: BulkJob) -> datetime:
+    return (job.finished_at or job.created_at) + UNDO_WINDOW
