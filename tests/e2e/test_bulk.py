@@ -12,7 +12,7 @@ from tests.e2e.conftest import ARTIFACTS
 pytestmark = pytest.mark.browser
 
 ROWS = "#lead-rows tr[data-lead-id]"
-ASSIGNEE_CELL = "td:nth-child(7)"
+ASSIGNEE_CELL = "td.assignee"
 CONNECT_MS = 10_000
 UPDATE_MS = 10_000
 
