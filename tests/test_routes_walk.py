@@ -359,7 +359,6 @@ def seed(app) -> dict[str, int]:
             "config_id": config.id,
             "failed_id": failed.id,
             "event_id": event.id,
-            "token": "not-a-valid-token",
             "task_id": task.id,
             "token": notification_prefs.unsubscribe_token(staff.id, "notify_changes"),
             "export_id": export.id,
