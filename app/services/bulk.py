@@ -35,7 +35,7 @@ from app.models import (
     User,
 )
 from app.models.base import MAX_ID
-from app.services import lead_counters, lead_derived
+from app.services import lead_counters, lead_derived, lead_tasks
 from app.services.lead_selection import Selection
 from app.services.lead_workflow import TRANSITIONS, NotAllowedError, parse_status
 
@@ -259,6 +259,13 @@ def write_changes(
             .where(LEADS.c.id.in_(group))
             .values(**update_values(change.values, now))
         )
+    moves = {
+        c.lead_id: dict(c.values)["assigned_to_id"]
+        for c in changes
+        if c.values[0][0] == "assigned_to_id"
+    }
+    if moves:
+        lead_tasks.follow_assignment(moves)  # open follow-ups move with their lead
     after = counted_keys(ids)
     lead_counters.bump({key: after.get(key, 0) - before.get(key, 0) for key in before | after})
     announce(changes, {row.id: row for row in rows})

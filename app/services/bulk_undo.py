@@ -25,7 +25,7 @@ from app.models import (
     LeadInteraction,
     User,
 )
-from app.services import lead_derived
+from app.services import lead_derived, lead_tasks
 from app.services.bulk import BATCH, MILESTONES, STALE_AFTER, counter_key, undo_deadline
 
 L = FacebookLead
@@ -96,6 +96,13 @@ def put_back(job: BulkJob, actor: User, rows: list[Any]) -> None:
         sa.insert(LeadInteraction.__table__), [timeline_row(job, actor, row, now) for row in rows]
     )
     lead_derived.moved_counts((counter_key(row), counter_key(row, before(row))) for row in rows)
+    moves = {
+        row.BulkJobItem.lead_id: row.BulkJobItem.old_assigned_to_id
+        for row in rows
+        if row.assigned_to_id != row.BulkJobItem.old_assigned_to_id
+    }
+    if moves:
+        lead_tasks.follow_assignment(moves)  # and back go their open follow-ups
     ids = [row.BulkJobItem.lead_id for row in rows]
     events.publish("leads_updated", {"ids": ids}, to=events.DASHBOARD_ROOM)
     users = {row.assigned_to_id for row in rows} | {v["b_assigned_to_id"] for v in params}

@@ -4,14 +4,14 @@ undone). Requests run small jobs in place and hand large ones to the runner's "b
 
 import logging
 import time
-from collections import Counter
+from collections import defaultdict
 
 from flask import current_app
 
 from app.database import writing
 from app.extensions import db
 from app.models import BulkAction, BulkJob, BulkJobItem, FacebookLead, User
-from app.services import bulk, bulk_undo
+from app.services import bulk, bulk_undo, notifications
 from app.services.lead_selection import Selection
 
 log = logging.getLogger(__name__)
@@ -48,15 +48,20 @@ def run_undo(job_id: int, actor_id: int) -> None:
 
 
 def notify_assignees(job_id: int) -> None:
-    """Each assignee of a bulk assignment gets one digest of their new leads (DESIGN, Mail:
-    "a bulk or auto assignment job sends each assignee one digest").
-
-    Seam for the mail outbox (issue 11): when it offers an assignment digest, call it here
-    with {user id: [lead ids]}; until then only the count per assignee is logged."""
+    """Each assignee of a bulk assignment gets one digest of the leads it gave them (DESIGN,
+    Mail: "a bulk or auto assignment job sends each assignee one digest"); not the person who
+    ran it. Commits."""
+    job = db.session.get(BulkJob, job_id)
     rows = db.session.execute(
         db.select(FacebookLead.assigned_to_id, FacebookLead.id)
         .join(BulkJobItem, BulkJobItem.lead_id == FacebookLead.id)
         .where(BulkJobItem.job_id == job_id, FacebookLead.assigned_to_id.is_not(None))
+        .order_by(FacebookLead.id)
     ).all()
-    per_user = Counter(user_id for user_id, _ in rows)
-    log.info("bulk job %s: assignment digests due for %d user(s)", job_id, len(per_user))
+    by_assignee: dict[int, list[int]] = defaultdict(list)
+    for user_id, lead_id in rows:
+        if user_id != job.user_id:
+            by_assignee[user_id].append(lead_id)
+    mails = notifications.assignments_made(by_assignee, job_key=f"bulk-{job_id}")
+    db.session.commit()
+    log.info("bulk job %s: %d assignment digest(s) queued", job_id, mails)

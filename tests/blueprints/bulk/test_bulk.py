@@ -326,3 +326,40 @@ def test_the_dashboard_hears_an_undo(app, client, admin, users):
     events = {e["name"]: e["args"][0] for e in sio.get_received()}
     assert sorted(events["leads_updated"]["ids"]) == sorted(ids)
     sio.disconnect()
+
+
+def test_a_bulk_assignment_queues_one_digest_per_assignee(app, client, admin, users):
+    from app.models import OutboxMail, User
+
+    ids = add_leads(app, 4)
+    with app.app_context():
+        for name in ("ayse", "mehmet"):
+            db.session.get(User, users[name]).email = f"{name}@example.com"
+        db.session.commit()
+    spread = [users["ayse"], users["mehmet"]]
+    post(client, action="assign", user_ids=spread, ids=ids)
+    with app.app_context():
+        mails = db.session.scalars(sa.select(OutboxMail).order_by(OutboxMail.recipient)).all()
+        assert [(m.kind, m.recipient) for m in mails] == [
+            ("assignment_digest", "ayse@example.com"),
+            ("assignment_digest", "mehmet@example.com"),
+        ]
+        assert sorted(i for m in mails for i in m.params["lead_ids"]) == sorted(ids)
+
+
+def test_open_follow_ups_move_with_a_bulk_assignment_and_back_on_undo(app, client, admin, users):
+    from app.models import LeadTask
+    from app.services import lead_tasks
+
+    ids = add_leads(app, 1, assigned_to_id=users["ayse"], status=S.ASSIGNED)
+    with app.app_context():
+        lead = db.session.get(FacebookLead, ids[0])
+        due = datetime.now(UTC) + timedelta(hours=2)
+        task_id = lead_tasks.schedule(lead, due_at=due, actor=None).id
+        db.session.commit()
+    job_id = post(client, action="assign", user_id=users["mehmet"], ids=ids).get_json()["job_id"]
+    with app.app_context():
+        assert db.session.get(LeadTask, task_id).user_id == users["mehmet"]
+    client.post(f"/facebook-leads/bulk/{job_id}/undo", json={})
+    with app.app_context():
+        assert db.session.get(LeadTask, task_id).user_id == users["ayse"]
