@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.services.backups import postgres
+from app.services.backups import erasures, postgres
 from app.services.backups.artifact import (
     fernet_from,
     gunzip,
@@ -84,6 +84,7 @@ def restore_backup(
         )
     verify_checksum(artifact, manifest)
     fernet = usable_key(artifact, manifest)
+    carried = erasures.read_live()
     restore = restore_sqlite if manifest.database == "sqlite" else restore_postgres
     safety = restore(artifact, manifest, fernet, backup_first=bool(held), now=now)
     db.session.remove()
@@ -94,16 +95,16 @@ def restore_backup(
         schema_before=manifest.schema_revision or "",
         schema_after=current_revision(),
         safety_backup=safety,
-        erasures_reapplied=reapply_erasures(),
+        erasures_reapplied=reapply_erasures(carried),
         seconds=time.perf_counter() - started,
     )
 
 
-def reapply_erasures() -> int:
-    """Erase again every person a privacy tombstone names, so a restore never brings an erased
-    person back; returns how many leads. A seam: it does nothing until the privacy issue (#14)
-    adds tombstones and fills it in. Caller commits."""
-    return 0
+def reapply_erasures(carried: erasures.Carried | None = None) -> int:
+    """Erase again every person a privacy tombstone names (the backup's own, and those of the
+    replaced database), so a restore never brings an erased person back; returns how many
+    leads. Caller commits."""
+    return erasures.reapply(carried or erasures.Carried())
 
 
 def tables_with_rows() -> list[str]:

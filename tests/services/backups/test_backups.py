@@ -15,8 +15,9 @@ from alembic.migration import MigrationContext
 from cryptography.fernet import Fernet
 
 from app.extensions import db
-from app.models import Role
+from app.models import Distributor, Role
 from app.services import backups
+from app.services.privacy import erasure
 from app.services.backups.artifact import MAGIC
 from app.services.backups.manifest import code_head, manifest_path, read_snapshot
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
@@ -293,3 +294,33 @@ def test_a_backup_needs_pg_dump_and_says_how_to_install_it(migrated, tmp_path):
     assert "pg_dump was not found" in str(caught.value)
     assert "apt-get install postgresql-client-1" in str(caught.value)
     assert not list(Path(migrated.config["BACKUP_DIR"]).glob("*"))
+
+
+def test_an_erased_person_stays_erased_after_restoring_an_older_backup(migrated):
+    app = migrated
+    with app.app_context():
+        seed(30)
+        manifest, path = backups.create_backup()  # holds lead 5 (and its re-inquiry, 6)
+        person = erasure.find_person(email="lead5@example.com")
+        erasure.erase(person, reason="asked by phone")
+        db.session.commit()
+        erased_ids = {"10000005"}
+    assert lead_count(app) == 29
+
+    forced = restore(app, path, "--force")
+    assert forced.exit_code == 0, forced.output
+    rows = query(app, "SELECT meta_lead_id FROM facebook_leads")
+    assert lead_count(app) == 29 and not erased_ids & {row[0] for row in rows}
+    assert query(app, "SELECT count(*) FROM privacy_erasures") == [(1,)]
+    assert query(
+        app,
+        "SELECT count(*) FROM lead_search_terms t LEFT JOIN facebook_leads l "
+        "ON l.id = t.lead_id WHERE l.id IS NULL",
+    ) == [(0,)]
+    # And a re-poll of the erased lead is still refused after the restore.
+    with app.app_context():
+        distributor = db.session.scalar(sa.select(Distributor.id))
+        source = LeadSource(distributor, "100000000000001", FORM, None)
+        again = ingest_raw_leads([raw_lead(5)], source, now=NOW)
+        db.session.commit()
+        assert again.created == 0
