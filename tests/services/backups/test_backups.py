@@ -17,10 +17,10 @@ from cryptography.fernet import Fernet
 from app.extensions import db
 from app.models import Distributor, Role
 from app.services import backups
-from app.services.privacy import erasure
 from app.services.backups.artifact import MAGIC
 from app.services.backups.manifest import code_head, manifest_path, read_snapshot
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
+from app.services.privacy import erasure
 from tests import factories
 from tests.conftest import DATABASES
 from tests.services.backups.conftest import restore
