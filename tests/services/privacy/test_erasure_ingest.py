@@ -7,7 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, FailedLead, MetaForm, MetaWebhookEvent, SyncRun, SyncTrigger
+from app.models import (
+    FacebookLead,
+    FailedLead,
+    MetaForm,
+    MetaWebhookEvent,
+    Role,
+    SyncRun,
+    SyncTrigger,
+)
 from app.services import meta_configs, meta_health
 from app.services.privacy import erasure
 from app.tasks import sync_jobs, webhook_jobs
@@ -99,6 +107,13 @@ def test_erased_people_do_not_come_back(app, client, runner, config_id, sandbox)
     assert sum(r.erased for r in runs[:3]) == n
     db.session.expire_all()
     assert stored() == before - gone
+    # The sync health page says so, and retention's last run (none yet).
+    factories.make_user("boss", role=Role.SUPERADMIN)
+    db.session.commit()
+    client.post("/auth/login", data={"username": "boss", "password": "correct-horse"})
+    page = client.get("/admin/health").get_data(as_text=True)
+    assert "of erased people skipped" in page or "of an erased person skipped" in page
+    assert "No purge yet" in page
 
 
 def test_an_event_stored_before_the_erasure_is_dropped_without_a_fetch(
