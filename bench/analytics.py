@@ -213,7 +213,9 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict:
     if url.startswith("postgresql"):
         ensure_postgres_database(url)
     seeded = None
-    if not (args.reuse and stored_leads(url) == args.leads):
+    if args.reuse and stored_leads(url) == args.leads:
+        flask(url, "db", "upgrade")  # migrations added since it was seeded
+    else:
         empty_database(url)
         flask(url, "db", "upgrade")
         seeded = seed_history(url, args.leads)

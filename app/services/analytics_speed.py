@@ -34,6 +34,7 @@ class ResponseTimes:
     median_s: float | None
     p90_s: float | None
     within: dict[int, int]  # seconds → leads first contacted within that time
+    histogram: tuple[tuple[float, int], ...] = ()  # (response bucket, leads): percentiles
 
     def share_within(self, seconds: int) -> float | None:
         return self.within[seconds] / self.received if self.received else None
@@ -123,6 +124,7 @@ def response_times(
         median_s=percentile(histogram, 0.5),
         p90_s=percentile(histogram, 0.9),
         within=dict(zip(WITHIN_S, (int(n) for n in within), strict=True)),
+        histogram=tuple(histogram),
     )
 
 
@@ -152,20 +154,20 @@ def responses_by_staff(cohort: sa.Select) -> dict[int | None, ResponseTimes]:
     }
 
 
-def combined(parts: dict[int | None, ResponseTimes], histogram: list) -> ResponseTimes:
+def combined(parts: dict[int | None, ResponseTimes]) -> ResponseTimes:
+    """Everyone's response times from each assignee's (histograms add up)."""
     values = list(parts.values())
     within = [sum(p.within[limit] for p in values) for limit in WITHIN_S]
+    histogram: dict[float, int] = defaultdict(int)
+    for part in values:
+        for value, n in part.histogram:
+            histogram[value] += n
     return response_times(
-        sum(p.received for p in values), sum(p.contacted for p in values), within, histogram
+        sum(p.received for p in values),
+        sum(p.contacted for p in values),
+        within,
+        list(histogram.items()),
     )
-
-
-def overall_histogram(cohort: sa.Select) -> list[tuple[float, int]]:
-    bucket = histogram_bucket(response_seconds())
-    query = cohort.with_only_columns(bucket, sa.func.count()).where(
-        L.first_contacted_at.is_not(None)
-    )
-    return [(max(float(v), 0.0), int(n)) for v, n in rows(query.group_by(bucket))]
 
 
 def speed_to_lead(cohort: sa.Select, tz: str, span: tuple[datetime, datetime]) -> Speed:
@@ -180,7 +182,7 @@ def speed_to_lead(cohort: sa.Select, tz: str, span: tuple[datetime, datetime]) -
     )
     cells = week_hour_rows(cohort, L.created_at, measures, tz, span)
     return Speed(
-        overall=combined(by_staff, overall_histogram(cohort)),
+        overall=combined(by_staff),
         by_staff=by_staff,
         heatmap=[HeatCell(day, hour, *values) for (day, hour), values in sorted(cells.items())],
     )
@@ -188,7 +190,7 @@ def speed_to_lead(cohort: sa.Select, tz: str, span: tuple[datetime, datetime]) -
 
 def response_summary(cohort: sa.Select) -> ResponseTimes:
     """Overall response times only (for the previous period's comparison)."""
-    return combined(responses_by_staff(cohort), overall_histogram(cohort))
+    return combined(responses_by_staff(cohort))
 
 
 def open_not_contacted(leads: sa.Select, now: datetime) -> list[AgeBucket]:
