@@ -26,7 +26,8 @@ from app.models import (
     User,
 )
 from app.services import lead_derived, lead_tasks
-from app.services.bulk import BATCH, MILESTONES, STALE_AFTER, counter_key, undo_deadline
+from app.services.bulk import BATCH, STALE_AFTER, undo_deadline
+from app.services.bulk_writes import MILESTONES, counter_key
 
 L = FacebookLead
 LEADS = FacebookLead.__table__

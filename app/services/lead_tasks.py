@@ -7,7 +7,7 @@ way). Logging a contact attempt completes the lead's open follow-ups; closing th
 Callers commit."""
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -113,6 +113,16 @@ def complete_open(lead: FacebookLead, *, now: datetime | None = None) -> int:
         .values(done_at=now or datetime.now(UTC))
     ).rowcount
     return done
+
+
+def complete_open_of(lead_ids: Sequence[int], *, now: datetime | None = None) -> int:
+    """Mark the open follow-ups of many leads done (a bulk action closed them), set-based."""
+    return db.session.execute(
+        sa.update(T)
+        .where(T.lead_id.in_(list(lead_ids)), T.done_at.is_(None))
+        .values(done_at=now or datetime.now(UTC))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def complete(task: LeadTask, *, now: datetime | None = None) -> None:

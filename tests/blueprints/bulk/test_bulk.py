@@ -363,3 +363,21 @@ def test_open_follow_ups_move_with_a_bulk_assignment_and_back_on_undo(app, clien
     client.post(f"/facebook-leads/bulk/{job_id}/undo", json={})
     with app.app_context():
         assert db.session.get(LeadTask, task_id).user_id == users["ayse"]
+
+
+def test_closing_leads_in_bulk_completes_their_open_follow_ups(app, client, admin, users):
+    from app.models import LeadTask
+    from app.services import lead_tasks
+
+    ids = add_leads(app, 2, assigned_to_id=users["ayse"], status=S.ASSIGNED)
+    with app.app_context():
+        due = datetime.now(UTC) + timedelta(hours=2)
+        tasks = [
+            lead_tasks.schedule(db.session.get(FacebookLead, i), due_at=due, actor=None).id
+            for i in ids
+        ]
+        db.session.commit()
+    post(client, action="status", status="lost", ids=ids[:1])
+    with app.app_context():
+        done = [db.session.get(LeadTask, t).done_at is not None for t in tasks]
+    assert done == [True, False]

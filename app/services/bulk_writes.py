@@ -1,0 +1,179 @@
+"""The writing half of a bulk batch, set-based: undo items and timeline rows by INSERT …
+SELECT, one UPDATE per distinct change (milestones through `lead_derived`), counters from two
+grouped counts, open follow-ups moved or closed with their leads, one batched event."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from app import events
+from app.extensions import db
+from app.messages import english
+from app.models import (
+    BulkAction,
+    BulkJob,
+    BulkJobItem,
+    FacebookLead,
+    InteractionType,
+    LeadInteraction,
+    LeadStatus,
+    User,
+)
+from app.services import lead_counters, lead_derived, lead_tasks
+from app.services.lead_workflow import OPEN_STATUSES
+
+LEADS = FacebookLead.__table__
+ITEMS = BulkJobItem.__table__
+S = LeadStatus
+MILESTONES = ("first_contacted_at", "qualified_at", "converted_at", "lost_at")
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one lead becomes: the values to set, grouped so one UPDATE sets a group."""
+
+    lead_id: int
+    values: tuple[tuple[str, Any], ...]
+    status: str | None = None  # the new status, when it moves
+
+
+def write_changes(
+    job: BulkJob, actor: User, rows: Sequence[Any], changes: list[Change], now: datetime
+) -> None:
+    """Undo items, timeline rows and the UPDATE (each one statement per distinct change),
+    counters (from two grouped counts), events."""
+    if not changes:
+        return
+    ids = [change.lead_id for change in changes]
+    kept = (LEADS.c.id, LEADS.c.version_id + 1, LEADS.c.status, LEADS.c.assigned_to_id)
+    kept += (LEADS.c.deleted_at, *(LEADS.c[name] for name in MILESTONES))
+    db.session.execute(
+        sa.insert(ITEMS).from_select(
+            ["lead_id", "version_after", "old_status", "old_assigned_to_id", "old_deleted_at"]
+            + [f"old_{name}" for name in MILESTONES]
+            + ["job_id"],
+            sa.select(*kept, sa.literal(job.id)).where(LEADS.c.id.in_(ids)),
+        )
+    )
+    before = counted_keys(ids)
+    groups: dict[Change, list[int]] = {}
+    for change in changes:
+        groups.setdefault(replace(change, lead_id=0), []).append(change.lead_id)
+    for change, group in groups.items():
+        db.session.execute(timeline_rows(job, actor, change, group, now))
+        db.session.execute(
+            sa.update(LEADS)
+            .where(LEADS.c.id.in_(group))
+            .values(**update_values(change.values, now))
+        )
+    moves = {
+        c.lead_id: dict(c.values)["assigned_to_id"]
+        for c in changes
+        if c.values[0][0] == "assigned_to_id"
+    }
+    if moves:
+        lead_tasks.follow_assignment(moves)  # open follow-ups move with their lead
+    closed = [c.lead_id for c in changes if c.status and S(c.status) not in OPEN_STATUSES]
+    if closed:
+        lead_tasks.complete_open_of(closed, now=now)  # nothing left to follow up
+    after = counted_keys(ids)
+    lead_counters.bump({key: after.get(key, 0) - before.get(key, 0) for key in before | after})
+    announce(changes, {row.id: row for row in rows})
+
+
+def counted_keys(ids: list[int]) -> Counter:
+    """How many of these leads each counter holds (soft-deleted ones are in none)."""
+    # One expression object per key, so GROUP BY repeats the SELECT's bind parameters.
+    keys = (
+        sa.func.coalesce(LEADS.c.distributor_id, 0),
+        sa.func.coalesce(LEADS.c.assigned_to_id, 0),
+        LEADS.c.status,
+        sa.or_(LEADS.c.duplicate_of_id.is_not(None), LEADS.c.is_test),
+    )
+    query = (
+        sa.select(*keys, sa.func.count())
+        .where(LEADS.c.id.in_(ids), LEADS.c.deleted_at.is_(None))
+        .group_by(*keys)
+    )
+    return Counter({(d, a, str(s), bool(h)): n for d, a, s, h, n in db.session.execute(query)})
+
+
+def timeline_rows(
+    job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime
+) -> sa.Insert:
+    """One timeline row per lead of a group (before its UPDATE: from_status is read from the
+    lead): the status move as data, the action as a message code."""
+    code, params, text = describe(job, change)
+    kinds = {BulkAction.STATUS: InteractionType.STATUS_CHANGE}
+    kinds[BulkAction.ASSIGN] = InteractionType.ASSIGNMENT
+    moved = change.status is not None
+    table = LeadInteraction.__table__
+    columns = {
+        "lead_id": LEADS.c.id,
+        "user_id": sa.literal(actor.id),
+        "interaction_type": sa.literal(kinds.get(job.action, InteractionType.SYSTEM).value),
+        "description": sa.literal(text),
+        "from_status": LEADS.c.status if moved else sa.null(),
+        "to_status": sa.literal(change.status) if moved else sa.null(),
+        "message_code": sa.literal(code),
+        "message_params": sa.literal(params, table.c.message_params.type),
+        "created_at": sa.literal(now, table.c.created_at.type),
+    }
+    query = sa.select(*columns.values()).where(LEADS.c.id.in_(ids))
+    return sa.insert(table).from_select(list(columns), query)
+
+
+def update_values(values: tuple[tuple[str, Any], ...], now: datetime) -> dict[str, Any]:
+    """The SET clause of one group: its values, the milestones a status move sets (the one
+    derived-data rule), a version bump (single edits racing it fail their version check)."""
+    sets = {name: (now if value == "now" else value) for name, value in values}
+    if "status" in sets:
+        sets |= lead_derived.milestone_values(S(sets["status"]), now, LEADS.c)
+    return sets | {"version_id": LEADS.c.version_id + 1, "updated_at": now}
+
+
+def counter_key(row: Any, changes: dict[str, Any] | None = None) -> tuple | None:
+    values = {"deleted_at": row.deleted_at, "assigned_to_id": row.assigned_to_id}
+    values["status"] = str(row.status)
+    values |= changes or {}
+    if values["deleted_at"] is not None:
+        return None
+    hidden = row.duplicate_of_id is not None or bool(row.is_test)
+    return (row.distributor_id or 0, values["assigned_to_id"] or 0, values["status"], hidden)
+
+
+def describe(job: BulkJob, change: Change) -> tuple[str, dict[str, Any], str]:
+    """(message code, params, English text) of a change by a bulk job."""
+    values = dict(change.values)
+    params: dict[str, Any] = {"job_id": job.id}
+    if job.action is BulkAction.STATUS:
+        code = "bulk_status"
+        params["status"] = change.status
+    elif job.action is BulkAction.ASSIGN and values["assigned_to_id"] is not None:
+        code = "bulk_assigned"
+        params["user_id"] = values["assigned_to_id"]
+    elif job.action is BulkAction.ASSIGN:
+        code = "bulk_unassigned"
+    else:
+        code = "bulk_deleted" if job.action is BulkAction.DELETE else "bulk_restored"
+    return code, params, english(code, params)
+
+
+def announce(changes: list[Change], by_id: dict[int, Any]) -> None:
+    """One `leads_updated {ids}` to the dashboard and to each assignee concerned (before or
+    after), then `stats_updated`: after the commit, through the outbox."""
+    ids = [change.lead_id for change in changes]
+    rooms: dict[str, list[int]] = {}
+    for change in changes:
+        row, values = by_id[change.lead_id], dict(change.values)
+        for user_id in {row.assigned_to_id, values.get("assigned_to_id", row.assigned_to_id)}:
+            if user_id:
+                rooms.setdefault(f"user:{user_id}", []).append(change.lead_id)
+    events.publish("leads_updated", {"ids": ids}, to=events.DASHBOARD_ROOM)
+    for room, room_ids in rooms.items():
+        events.publish("leads_updated", {"ids": room_ids}, to=room)
+    events.publish("stats_updated", {}, to=[events.DASHBOARD_ROOM, *rooms])
