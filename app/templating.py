@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import phonenumbers
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
+from flask_login import current_user
 
 from app import messages
 from app.i18n import formats, labels
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_scoring, lead_tasks, meta_health
+from app.services import lead_scoring, lead_tasks, meta_health, whatsapp
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -66,6 +67,15 @@ def person_name(lead: FacebookLead) -> str:
     return formats.display_name(lead.full_name, lead.phone)
 
 
+def whatsapp_message_href(lead: FacebookLead) -> str | None:
+    """wa.me link to the lead's phone with the signed-in user's first message, from the
+    templates (read once per request)."""
+    if "wa_bodies" not in g:
+        g.wa_bodies = whatsapp.template_bodies()
+    message = whatsapp.message_for(lead, current_user, g.wa_bodies)
+    return whatsapp.whatsapp_link(lead.phone, message.text)
+
+
 def local_input(value: datetime) -> str:
     """*value* in APP_TIMEZONE as an `<input type=datetime-local>` value."""
     return formats.in_app_zone(value).strftime("%Y-%m-%dT%H:%M")
@@ -109,6 +119,8 @@ def register(app: Flask) -> None:
     app.add_template_global(messages.translated, "message")
     app.add_template_global(now_utc)
     app.add_template_global(local_input)
+    app.add_template_global(whatsapp_message_href)
+    app.add_template_global(whatsapp.PATIENT_LANGUAGES, "PATIENT_LANGUAGES")
     app.add_template_global(sorted(lead_tasks.ASKS_WHEN), "ASKS_WHEN")
     app.add_template_global(meta_health.attention_needed, "meta_attention")
     app.add_template_global(timedelta)

@@ -20,7 +20,7 @@ from app.models import (
     Role,
     WebhookEventStatus,
 )
-from app.services import lead_tasks, meta_configs, notification_prefs
+from app.services import lead_tasks, meta_configs, notification_prefs, whatsapp
 from tests import factories
 from tests.conftest import config_for, reset_schema
 
@@ -37,6 +37,7 @@ ACCEPTED = "202"
 BULK_JOBS = "to:/facebook-leads/bulk/jobs"
 DASHBOARD = "to:/facebook-leads/"
 MY_DAY = "to:/facebook-leads/my-day"  # where signing in lands
+WA_TEMPLATES = "to:/admin/whatsapp-templates"
 HEALTH = "to:/admin/health"
 SIGNED_OUT = "to:/auth/login"
 ADMIN_DISTRIBUTORS = "to:/admin/distributors"
@@ -279,6 +280,36 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": FORBIDDEN,
         "superadmin": HEALTH,
     },
+    # WhatsApp templates. An empty new-template post re-renders with errors; an empty edit post
+    # keeps the stored values (saved, back to the list); remove deletes it (walked last).
+    ("admin.whatsapp_templates", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.whatsapp_templates", "POST"): each(NOT_ALLOWED),
+    ("admin.create_whatsapp_template", "GET"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": OK,
+    },
+    ("admin.create_whatsapp_template", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": OK,
+    },
+    ("admin.edit_whatsapp_template", "GET"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": OK,
+    },
+    ("admin.edit_whatsapp_template", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": WA_TEMPLATES,
+    },
+    ("admin.remove_whatsapp_template", "GET"): each(NOT_ALLOWED),
+    ("admin.remove_whatsapp_template", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": WA_TEMPLATES,
+    },
 }
 # Anonymous may get a 200 only here (and never with lead data in it).
 PUBLIC = {"main.index", "main.healthz", "auth.login", "account.unsubscribe", "auth.forgot_password"}
@@ -350,6 +381,9 @@ def seed(app) -> dict[str, int]:
             user_id=admin.id, action=BulkAction.STATUS, params={}, selection={}, state="done"
         )
         db.session.add_all([failed, event, export, job])
+        template = whatsapp.save_template(
+            None, language="tr", treatment="", body="Merhaba {first_name}", actor=admin
+        )
         task = lead_tasks.schedule(lead, due_at=datetime.now(UTC) + timedelta(hours=1), actor=None)
         db.session.commit()
         return {
@@ -363,6 +397,7 @@ def seed(app) -> dict[str, int]:
             "token": notification_prefs.unsubscribe_token(staff.id, "notify_changes"),
             "export_id": export.id,
             "job_id": job.id,
+            "template_id": template.id,
         }
 
 

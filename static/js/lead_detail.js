@@ -47,3 +47,57 @@ if (picks) {
   pick.addEventListener("change", update);
   update();
 }
+
+// Coming back from a call, WhatsApp or an email offers "log it": the contact type is
+// remembered for this tab when its button is used, and asked about when the page is seen again.
+const logIt = document.getElementById("log-it");
+const pendingKey = `mld-contact:${leadId}`;
+const PENDING_MS = 4 * 3600 * 1000;
+
+function pendingContact() {
+  try {
+    const pending = JSON.parse(sessionStorage.getItem(pendingKey) || "null");
+    return pending && Date.now() - pending.at < PENDING_MS ? pending : null;
+  } catch {
+    return null;
+  }
+}
+
+function offerLogIt() {
+  const pending = pendingContact();
+  if (!pending || !logIt.dataset[pending.type]) return;
+  document.getElementById("log-it-text").textContent = logIt.dataset[pending.type];
+  logIt.classList.remove("d-none");
+}
+
+function closeLogIt() {
+  sessionStorage.removeItem(pendingKey);
+  logIt.classList.add("d-none");
+}
+
+if (logIt) {
+  for (const button of document.querySelectorAll("#contact-buttons [data-contact]")) {
+    button.addEventListener("click", () => {
+      sessionStorage.setItem(pendingKey, JSON.stringify({ type: button.dataset.contact, at: Date.now() }));
+      setTimeout(offerLogIt, 1500); // a desktop without a phone app never leaves the page
+    });
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") offerLogIt();
+  });
+  window.addEventListener("focus", offerLogIt);
+  document.getElementById("log-it-yes").addEventListener("click", () => {
+    const pending = pendingContact();
+    closeLogIt();
+    if (!pending) return;
+    document.getElementById("interaction_type").value = pending.type;
+    document.getElementById("work").scrollIntoView({ behavior: "smooth", block: "start" });
+    document.getElementById("result").focus();
+  });
+  document.getElementById("log-it-no").addEventListener("click", closeLogIt);
+  offerLogIt();
+}
+// A logged contact answers the question: the form's submit clears it.
+document.getElementById("interaction-form")?.addEventListener("submit", () => {
+  sessionStorage.removeItem(pendingKey);
+});

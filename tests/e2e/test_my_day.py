@@ -2,6 +2,7 @@
 call / WhatsApp / log buttons on screen, "when?" asked after a callback. Screenshots land in
 test-artifacts/e2e/."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -84,3 +85,33 @@ def test_a_callback_asks_when_and_the_follow_up_appears(browsing, live_server):
         return [(t.kind, t.due_at.astimezone(UTC).hour) for t in rows]
 
     assert live_server.in_app(stored) == [(TaskKind.CALLBACK, 15)]  # 18:00 in Istanbul
+
+
+def test_back_from_a_call_the_page_offers_to_log_it_in_one_step(browsing, live_server):
+    lead = live_server.new_lead("Log It Hasta", assign_to="ayse")
+    page = browsing.open(
+        browsing.context("ayse", viewport=PHONE), f"/facebook-leads/{lead.id}", "log-it"
+    )
+    call = page.locator("#contact-buttons [data-contact=call]")
+    expect(call).to_be_visible()
+    expect(page.locator("#contact-buttons [data-contact=whatsapp]")).to_have_attribute(
+        "href", re.compile(r"^https://wa\.me/90\d+\?text=Merhaba%20")
+    )
+    # The phone app would take over here: keep the page, as a desktop without one does.
+    call.evaluate(
+        "a => { a.addEventListener('click', e => e.preventDefault(), {once: true}); a.click(); }"
+    )
+    banner = page.locator("#log-it")
+    expect(banner).to_be_visible(timeout=5_000)
+    expect(banner).to_contain_text("Back from the call?")
+    browsing.screenshot(page, "log-it-390")
+    page.click("#log-it-yes")
+    expect(banner).to_be_hidden()
+    assert page.eval_on_selector("#interaction_type", "e => e.value") == "call"
+    assert page.evaluate("() => document.activeElement.id") == "result"
+    page.select_option("#result", "no_answer")
+    page.select_option("#follow_up", "in_1h")
+    page.locator("#interaction-form button[type=submit]").click()
+    expect(page.locator("#lead-tasks .lead-task")).to_contain_text("Try again")
+    expect(page.locator("#log-it")).to_be_hidden()  # logged: not asked again
+    no_sideways_scroll(page)

@@ -20,4 +20,5 @@ from app.blueprints.admin import (  # noqa: E402,F401  (register routes)
     mail_routes,
     meta_routes,
     privacy_routes,
+    whatsapp_routes,
 )

@@ -15,8 +15,10 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from app.forms import FlaskForm
 from app.i18n import LANGUAGE_NAMES, labels
+from app.meta.treatments import TREATMENTS
 from app.models import Role
 from app.services.accounts import MIN_PASSWORD_LENGTH
+from app.services.whatsapp import PATIENT_LANGUAGES
 
 # Accounts
 
@@ -102,3 +104,22 @@ class PersonExportForm(FlaskForm):
     def person_key(self) -> dict[str, str]:
         value = self.key.data.strip()
         return {"email": value} if "@" in value else {"phone": value}
+
+
+# WhatsApp templates
+
+
+class WhatsAppTemplateForm(FlaskForm):
+    language = SelectField(
+        _l("Patient language"),
+        choices=[SelectChoice(code, name) for code, name in PATIENT_LANGUAGES.items()],
+        validators=[DataRequired()],
+    )
+    treatment = SelectField(
+        _l("Treatment"),
+        choices=[SelectChoice("", _l("Any treatment"))]
+        + [SelectChoice(key, label) for key, label in TREATMENTS.items()],
+        validators=[Optional()],
+    )
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=1000)])
+    submit = SubmitField(_l("Save template"))
