@@ -18,7 +18,7 @@ from flask import current_app
 from app import events
 from app.database import upsert
 from app.extensions import db
-from app.models import MailStatus, OutboxMail
+from app.models import FacebookLead, MailStatus, OutboxMail, User
 
 log = logging.getLogger(__name__)
 M = MailStatus
@@ -128,6 +128,16 @@ def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]
         .execution_options(populate_existing=True)
     )
     return list(db.session.scalars(query))
+
+
+def load_related(mails: list[OutboxMail]) -> list[Any]:
+    """Load the leads and users of *mails* in two queries; hold the result while rendering,
+    so each builder's `db.session.get` finds its row in the session."""
+    lead_ids = {m.lead_id for m in mails if m.lead_id}
+    user_ids = {m.user_id for m in mails if m.user_id}
+    leads = db.session.scalars(sa.select(FacebookLead).where(FacebookLead.id.in_(lead_ids)))
+    users = db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))
+    return [*leads, *users]
 
 
 def mark_sent(mail_id: int, now: datetime | None = None) -> None:

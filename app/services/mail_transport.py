@@ -6,7 +6,7 @@ import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from types import TracebackType
 from typing import Any
 
@@ -69,7 +69,7 @@ class SmtpConnection:
             raise SendError(describe(error), connection=True) from error
         return self
 
-    def send(self, message: EmailMessage, recipient: str) -> None:
+    def send(self, message: Message, recipient: str) -> None:
         assert self.smtp is not None
         try:
             self.smtp.send_message(message, to_addrs=[recipient])

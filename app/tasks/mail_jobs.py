@@ -8,13 +8,13 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 
 from flask import current_app
 
 from app import database
 from app.extensions import db
-from app.models import MailStatus
+from app.models import MailStatus, OutboxMail
 from app.services import (  # noqa: F401 (alerts, daily_summary, notification_mails: builders)
     alerts,
     daily_summary,
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 class Prepared:
     mail_id: int
     recipient: str
-    message: EmailMessage | None  # None: nothing left to send (its lead is gone)
+    message: Message | None  # None: nothing left to send (its lead is gone)
 
 
 def send_pending(now: datetime | None = None, *, max_batches: int = 50) -> Counter[str]:
@@ -51,18 +51,23 @@ def send_pending(now: datetime | None = None, *, max_batches: int = 50) -> Count
 
 
 def claim_and_render(now: datetime | None, outcome: Counter[str]) -> list[Prepared]:
-    prepared = []
-    for mail in mail_outbox.claim_due(now, current_app.config["MAIL_BATCH"]):
-        try:
-            content = mail_render.render(mail)
-        except Exception as error:  # a bug in one template must not stop the others
-            log.exception("mail %s (%s) could not be rendered", mail.id, mail.kind)
-            mail_outbox.mark_failed(mail.id, f"render: {type(error).__name__}", permanent=False)
-            outcome["failed"] += 1
-            continue
-        message = mail_render.build_message(content, mail.recipient) if content else None
-        prepared.append(Prepared(mail.id, mail.recipient, message))
-    return prepared
+    mails = mail_outbox.claim_due(now, current_app.config["MAIL_BATCH"])
+    loaded = mail_outbox.load_related(mails)  # noqa: F841 (held: the builders' gets hit it)
+    with mail_render.links_context():
+        return [p for mail in mails if (p := prepare(mail, outcome)) is not None]
+
+
+def prepare(mail: OutboxMail, outcome: Counter[str]) -> Prepared | None:
+    """*mail* rendered and built into a message (None: it could not be rendered)."""
+    try:
+        content = mail_render.render(mail)
+    except Exception as error:  # a bug in one template must not stop the others
+        log.exception("mail %s (%s) could not be rendered", mail.id, mail.kind)
+        mail_outbox.mark_failed(mail.id, f"render: {type(error).__name__}", permanent=False)
+        outcome["failed"] += 1
+        return None
+    message = mail_render.build_message(content, mail.recipient) if content else None
+    return Prepared(mail.id, mail.recipient, message)
 
 
 def deliver(batch: list[Prepared], outcome: Counter[str], now: datetime | None) -> bool:

@@ -1,0 +1,169 @@
+"""Notifications benchmark (issue 11).
+
+(a) Ingest N fresh Graph-shaped leads (in pages of 500, one commit each, as a poll does) with
+    new-lead alerts on (ALERT_MIN_SCORE=0: every lead qualifies; three superadmins and the
+    distributor's contact receive them) against the same ingest with alerts off, measured in
+    the same run. Target: on ≤ 1.10 × off (the queueing is set based, in the insert
+    transaction; past ten a minute the rest go into one digest per recipient).
+(b) The sender: M queued single-lead mails rendered (HTML + text) and delivered to a local
+    aiosmtpd over one connection per batch. Target: ≥ 200 mails/s.
+
+Usage: .venv/bin/python bench/notifications.py [--leads 10000] [--mails 1000] [--repeat 3]
+       [--no-postgres]
+"""
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from app.extensions import db  # noqa: E402
+from app.models import FacebookLead, OutboxMail, Role  # noqa: E402
+from app.services import accounts, mail_outbox  # noqa: E402
+from app.services.meta_lead_service import LeadSource, ingest_raw_leads  # noqa: E402
+from app.tasks import mail_jobs  # noqa: E402
+from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
+from bench.ingest import generate  # noqa: E402
+from sandbox import DEFAULT_PAGE_ID  # noqa: E402
+from tests.mail_server import free_port  # noqa: E402
+
+PAGE = 500
+
+
+def fresh(raws: list[dict]) -> list[dict]:
+    """The leads as if Meta listed them minutes ago (alerts are for fresh leads only)."""
+    now = datetime.now(UTC)
+    stamp = [
+        (now - timedelta(seconds=n % 600)).strftime("%Y-%m-%dT%H:%M:%S+0000")
+        for n in range(len(raws))
+    ]
+    return [raw | {"created_time": stamp[n]} for n, raw in enumerate(raws)]
+
+
+def people() -> int:
+    """Three superadmins with addresses and a distributor with a contact; its id."""
+    for n in range(3):
+        accounts.create_user(
+            f"boss{n}", "correct-horse", role=Role.SUPERADMIN, email=f"boss{n}@example.com"
+        )
+    distributor = accounts.create_distributor("Bench", "partner@example.com", "tr")
+    db.session.commit()
+    return distributor.id
+
+
+def timed_ingest(raws: list[dict], repeat: int) -> float:
+    """Median time to ingest *raws* in pages of PAGE (one commit each) into a fresh schema."""
+    source = {}
+
+    def setup() -> None:
+        fresh_schema()
+        source["s"] = LeadSource(people(), DEFAULT_PAGE_ID, None, None)
+
+    def ingest() -> None:
+        for start in range(0, len(raws), PAGE):
+            ingest_raw_leads(raws[start : start + PAGE], source["s"])
+            db.session.commit()
+
+    return timed(ingest, repeat, setup)
+
+
+def bench_alerts(url: str, raws: list[dict], repeat: int) -> dict:
+    results = {}
+    for label, min_score in (("off", 10_000), ("on", 0)):
+        app = make_app(url, ALERT_MIN_SCORE=min_score)
+        with app.app_context():
+            results[label] = timed_ingest(raws, repeat)
+            mails = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail))
+            digested = db.session.scalars(
+                sa.select(OutboxMail.params).where(OutboxMail.kind == "new_lead_digest")
+            ).all()
+            results[f"{label}_mails_queued"] = mails
+            results[f"{label}_leads_in_digests"] = sum(len(p["lead_ids"]) for p in digested)
+            fresh_schema()
+    n = len(raws)
+    return {
+        "alerts_off_leads_per_s": n / results["off"],
+        "alerts_on_leads_per_s": n / results["on"],
+        "on_vs_off": results["on"] / results["off"],
+        "mails_queued_with_alerts_on": results["on_mails_queued"],
+        "leads_in_digests": results["on_leads_in_digests"],
+    }
+
+
+def start_smtp_process(port: int) -> subprocess.Popen:
+    """aiosmtpd in its own process (a server in this one would compete for its GIL)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}"]
+        + ["-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("aiosmtpd did not start")
+
+
+def bench_sender(url: str, raws: list[dict], count: int) -> dict:
+    port = free_port()
+    server = start_smtp_process(port)
+    app = make_app(url, MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False)
+    try:
+        with app.app_context():
+            fresh_schema()
+            source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
+            ingest_raw_leads(raws[:count], source, announce_events=False)
+            db.session.commit()
+            ids = db.session.scalars(sa.select(FacebookLead.id).limit(count)).all()
+            mail_outbox.queue_mails(
+                {
+                    "kind": "new_lead",
+                    "recipient": f"r{n}@example.com",
+                    "lead_id": lead_id,
+                    "language": "tr" if n % 2 else "en",
+                    "dedupe_key": f"bench:{n}",
+                }
+                for n, lead_id in enumerate(ids)
+            )
+            db.session.commit()
+            started = time.perf_counter()
+            outcome = mail_jobs.send_pending()
+            elapsed = time.perf_counter() - started
+            fresh_schema()
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert outcome == {"sent": len(ids)}, outcome
+    return {"mails_sent": len(ids), "sender_mails_per_s": len(ids) / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=10_000)
+    parser.add_argument("--mails", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    raws = fresh(generate(args.leads))
+    report = {}
+    for name, url in database_urls(not args.no_postgres).items():
+        report[name] = bench_alerts(url, raws, args.repeat) | bench_sender(url, raws, args.mails)
+        print(name, json.dumps(report[name], indent=2), flush=True)
+
+
+if __name__ == "__main__":
+    main()
