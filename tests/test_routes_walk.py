@@ -261,6 +261,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("account.password", "POST"): {"anonymous": LOGIN, "staff": "400", "superadmin": "400"},
     ("account.unsubscribe", "GET"): each(OK),
     ("account.unsubscribe", "POST"): each(OK),
+    ("admin.edit_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_user", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.retry_mail", "GET"): each(NOT_ALLOWED),
     ("admin.retry_mail", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
     # Privacy: superadmins only. Posted empty, the erasure form re-renders (nothing erased).

@@ -126,6 +126,28 @@ def update_profile(
     db.session.flush()
 
 
+def update_user(
+    user: User,
+    *,
+    email: str | None,
+    display_name: str | None,
+    role: Role | str,
+    language: str | None,
+) -> None:
+    """A superadmin edits *user*'s address, display name, role and language; raises
+    ValidationError, or DomainError when the last active superadmin would lose the role.
+    Caller commits."""
+    role = Role(role)
+    if user.is_superadmin and role is not Role.SUPERADMIN and user.is_active:
+        query = sa.select(User.id).where(User.role == Role.SUPERADMIN, User.is_active)
+        if len(db.session.scalars(query.with_for_update()).all()) <= 1:
+            raise DomainError(_("The last active superadmin must stay a superadmin."))
+    update_profile(user, email=email, display_name=display_name, language=language)
+    user.role = role
+    db.session.flush()
+    log.info("user %s edited (role %s)", user.id, role.value)
+
+
 def checked_email(email: str | None) -> str | None:
     """*email* as a deliverable-looking address (None for ""), or ValidationError."""
     email = (email or "").strip()

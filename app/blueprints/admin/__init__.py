@@ -20,5 +20,6 @@ from app.blueprints.admin import (  # noqa: E402,F401  (register routes)
     mail_routes,
     meta_routes,
     privacy_routes,
+    user_edit_routes,
     whatsapp_routes,
 )

@@ -68,6 +68,14 @@ class UserCreateForm(FlaskForm):
     submit = SubmitField(_l("Create user"))
 
 
+class UserEditForm(FlaskForm):
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=255)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
+    language = language_field(_l("Their browser's language"))
+    submit = SubmitField(_l("Save"))
+
+
 class UserPasswordForm(FlaskForm):
     password, confirm = new_password_fields(_l("New password"))
     submit = SubmitField(_l("Set password"))
