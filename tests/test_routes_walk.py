@@ -262,7 +262,11 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("account.unsubscribe", "GET"): each(OK),
     ("account.unsubscribe", "POST"): each(OK),
     ("admin.edit_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
-    ("admin.edit_user", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_user", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
     ("admin.retry_mail", "GET"): each(NOT_ALLOWED),
     ("admin.retry_mail", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": HEALTH},
     # Privacy: superadmins only. Posted empty, the erasure form re-renders (nothing erased).
