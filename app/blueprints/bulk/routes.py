@@ -16,10 +16,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import tasks
+from app.blueprints.access import log_access
 from app.blueprints.bulk import downloads, labels, payload
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.models import BulkJob, ExportAudit
+from app.models import AccessAction, BulkJob, ExportAudit
 from app.security import superadmin_required
 from app.services import bulk, bulk_undo, exports, lead_selection
 from app.tasks import bulk_jobs, export_jobs
@@ -67,6 +68,7 @@ def export_xlsx():
 def export(fmt: str):
     selection = lead_selection.from_request(request.args, ids=request.args.get("ids"))
     columns = exports.parse_columns(request.args.get("columns"))
+    log_access(AccessAction.EXPORT, detail={"format": fmt, "columns": len(columns)})
     if fmt != "xlsx":
         return downloads.streamed(fmt, selection, columns, bom=request.args.get("bom") == "1")
     built = downloads.xlsx(selection, columns)

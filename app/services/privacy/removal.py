@@ -15,7 +15,7 @@ LEADS = FacebookLead.__table__
 FAILED = FailedLead.__table__
 EVENTS = MetaWebhookEvent.__table__
 # Tables other issues add that hold copies of a lead (emptied of it when they exist).
-LEAD_TABLES = ("lead_tasks", "mail_outbox")
+LEAD_TABLES = ("lead_tasks", "mail_outbox", "bulk_job_items")
 # What `remove_leads` needs of each lead (a Core row or an ORM lead).
 COLUMNS = (
     LEADS.c.id,

@@ -129,3 +129,15 @@ def test_an_export_is_logged_with_its_search_text_hashed(app, users):
         db.session.commit()
         row = db.session.scalar(sa.select(AccessLog))
         assert row.action == AccessAction.EXPORT and row.detail["rows"] == 12
+
+
+def test_an_export_writes_an_access_row(app, client, auth, leads, users):
+    auth.login("ayse")
+    response = client.get("/facebook-leads/export.csv?columns=name,phone")
+    assert response.status_code == 200 and response.data  # streamed to the end
+    rows = wait_for_rows(app, 1)
+    assert [(r.user_id, r.action) for r in rows] == [(users["ayse"], AccessAction.EXPORT)]
+    assert rows[0].detail == {"format": "csv", "columns": 2}
+    auth.logout()
+    auth.login("admin")
+    assert b"/facebook-leads/exports" in client.get("/admin/privacy").data
