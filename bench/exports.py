@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +110,8 @@ def child_xlsx_bare(url: str, limit: int) -> dict:
     for row in bare_rows(url):
         if count >= limit:
             break
-        sheet.append(row)
+        # Excel holds no time zones: PostgreSQL's aware datetimes go in naive (SQLite's are text).
+        sheet.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
         count += 1
     with tempfile.TemporaryDirectory() as folder:
         workbook.save(Path(folder) / "x.xlsx")
