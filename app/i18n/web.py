@@ -162,6 +162,12 @@ def ui_strings() -> dict:
             fetched="{fetched}",
             created="{created}",
         ),
+        "taskKinds": {kind.value: str(text) for kind, text in labels.TASK_KIND.items()},
+        "taskDue": _(
+            "%(kind)s: %(name)s, due %(time)s.", kind="{kind}", name="{name}", time="{time}"
+        ),
+        "openLead": _("Open the lead"),
+        "close": _("Close"),
         "syncFailed": _(
             "Form %(form)s: failed, %(fetched)s fetched, %(created)s new.",
             form="{form}",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.errors import ValidationError
 from app.extensions import db
+from app.i18n.formats import display_name
 from app.models import FacebookLead, LeadStatus, LeadTask, TaskKind, User
 from app.models.base import MAX_ID
 from app.services.lead_service import visible_leads
@@ -202,3 +203,59 @@ def my_day(user: User, *, tz: str, now: datetime | None = None) -> MyDay:
         .limit(DAY_LIMIT)
     )
     return MyDay(list(overdue), list(today), list(new_leads))
+
+
+# How late a follow-up may be announced: after a long stop of the scheduler, older ones are
+# marked announced without a notice (nobody wants fifty pop-ups at once).
+NOTICE_WINDOW = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class DueNotice:
+    task_id: int
+    lead_id: int
+    user_id: int
+    kind: str
+    due_at: datetime
+    name: str
+
+
+def claim_due(now: datetime, *, limit: int = 200) -> tuple[int, list[DueNotice]]:
+    """Claim open follow-ups that fell due and were not announced yet (one conditional
+    UPDATE, so two schedulers never announce one twice): (how many were claimed, the notices
+    to send: those of an owner, on a lead not deleted, due within NOTICE_WINDOW). Caller
+    commits."""
+    ids = list(
+        db.session.scalars(
+            sa.select(T.id)
+            .where(T.done_at.is_(None), T.notified_at.is_(None), T.due_at <= now)
+            .order_by(T.due_at)
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return 0, []
+    claimed = db.session.scalars(
+        sa.update(T)
+        .where(T.id.in_(ids), T.notified_at.is_(None))
+        .values(notified_at=now)
+        .returning(T.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    rows = db.session.execute(
+        sa.select(T.id, T.lead_id, T.user_id, T.kind, T.due_at, FacebookLead)
+        .join(FacebookLead, FacebookLead.id == T.lead_id)
+        .where(
+            T.id.in_(claimed),
+            T.user_id.is_not(None),
+            T.due_at > now - NOTICE_WINDOW,
+            FacebookLead.deleted_at.is_(None),
+        )
+        .order_by(T.due_at)
+    ).all()
+    return len(claimed), [
+        DueNotice(
+            task_id, lead_id, user_id, kind.value, due_at, display_name(lead.full_name, lead.phone)
+        )
+        for task_id, lead_id, user_id, kind, due_at, lead in rows
+    ]

@@ -111,7 +111,7 @@ def message_for(lead: FacebookLead, coordinator: User, bodies: Bodies | None = N
     values = {
         "{first_name}": (lead.first_name or "").strip(),
         "{treatment}": treatment_name(lead.service, language),
-        "{coordinator}": coordinator.username,
+        "{coordinator}": coordinator.shown_name,
     }
     text = PLACEHOLDER_RE.sub(lambda m: values.get(m.group(0), m.group(0)), body)
     return Message(language, text, template_id)

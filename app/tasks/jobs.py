@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
 from app.services import backups, meta_configs, meta_tokens
 from app.services import daily_summary as daily_summary_service
-from app.tasks import mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
+from app.tasks import followup_jobs, mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,13 @@ def backup_database() -> None:
         log.error("job backup FAILED: %s", run.error)
     else:
         log.info("job backup: %s (%d bytes)", run.path, run.size_bytes)
+
+
+def announce_due_follow_ups() -> None:
+    """Every 30 s: tell owners about their follow-ups that fell due (socket + browser)."""
+    sent = followup_jobs.announce_due()
+    if sent:
+        log.info("job follow-ups: %d due notice(s) sent", sent)
 
 
 def send_mail() -> None:

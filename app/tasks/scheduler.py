@@ -33,6 +33,14 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
         id=jobs.process_webhook_events.__name__,
         next_run_time=now,
     )
+    scheduler.add_job(
+        run_job,
+        "interval",
+        seconds=30,
+        args=(app, jobs.announce_due_follow_ups),  # claimed per follow-up: any server may run it
+        id=jobs.announce_due_follow_ups.__name__,
+        next_run_time=now,
+    )
     for job, every, first_run in (
         (jobs.decay_scores, timedelta(hours=1), now + timedelta(hours=1)),
         (jobs.reconcile_behind, timedelta(minutes=10), now + timedelta(minutes=2)),

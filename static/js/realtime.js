@@ -41,6 +41,9 @@ export function csrfToken() {
 export function connect(handlers, onConnect) {
   const badge = document.getElementById("live-status");
   const socket = window.io({ transports: ["websocket", "polling"] });
+  // One connection a page: notices.js hears follow-ups falling due through this one.
+  window.mldSocket = socket;
+  socket.on("task_due", (data) => window.dispatchEvent(new CustomEvent("mld:task_due", { detail: data })));
   socket.on("connect", () => {
     if (badge) {
       badge.textContent = badge.dataset.connected;

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from app.models import FacebookLead, LeadTask, TaskKind
 from app.services import accounts, lead_tasks
+from app.tasks import followup_jobs
 
 pytestmark = pytest.mark.browser
 
@@ -115,3 +116,40 @@ def test_back_from_a_call_the_page_offers_to_log_it_in_one_step(browsing, live_s
     expect(page.locator("#lead-tasks .lead-task")).to_contain_text("Try again")
     expect(page.locator("#log-it")).to_be_hidden()  # logged: not asked again
     no_sideways_scroll(page)
+
+
+FAKE_NOTIFICATION = """
+window.__notified = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notified.push(title); }
+};
+"""
+
+
+def test_a_follow_up_falling_due_shows_a_notice_and_a_browser_notification(browsing, live_server):
+    lead = live_server.new_lead("Hatirlatma Hasta", assign_to="ayse")
+    due = datetime.now(UTC) + timedelta(seconds=12)
+    add_follow_up(live_server, lead.id, due - datetime.now(UTC))
+    context = browsing.context("ayse", viewport=PHONE)
+    context.add_init_script(script=FAKE_NOTIFICATION)
+    page = browsing.open(context, "/facebook-leads/my-day", "reminder")
+    browsing.wait_connected(page)
+    item = page.locator(f'#day-today [data-lead-id="{lead.id}"] [data-due]')
+    assert item.get_attribute("data-overdue") is None  # not yet
+    page.wait_for_timeout(max(0, (due - datetime.now(UTC)).total_seconds() * 1000) + 500)
+    assert live_server.in_app(followup_jobs.announce_due) >= 1
+    notice = page.locator("#task-notices .task-notice", has_text="Hatirlatma Hasta")
+    expect(notice).to_be_visible(timeout=5_000)
+    expect(notice).to_contain_text("Follow up: Hatirlatma Hasta, due")
+    expect(notice.locator("a")).to_have_attribute("href", f"/facebook-leads/{lead.id}")
+    assert any("Hatirlatma Hasta" in title for title in page.evaluate("window.__notified"))
+    expect(item).to_have_attribute("data-overdue", "true")  # turned red without a reload
+    assert "text-danger" in item.get_attribute("class")
+    red = item.evaluate("e => getComputedStyle(e).color")
+    assert red.startswith("rgb(220, 53, 69")
+    local = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:")  # Istanbul, not the browser's
+    expect(notice).to_contain_text(f"due {local}")
+    no_sideways_scroll(page)
+    browsing.screenshot(page, "reminder-390")

@@ -43,6 +43,7 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs_by_id) == {
         "refresh_jobs",
+        "announce_due_follow_ups",
         "check_tokens",
         "daily_summary",
         "backup_database",
@@ -69,6 +70,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         db.session.commit()
     refresh_jobs(app, scheduler)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "announce_due_follow_ups",
         "backup_database",
         "check_tokens",
         "daily_summary",

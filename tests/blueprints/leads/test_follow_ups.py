@@ -94,7 +94,8 @@ def test_an_overdue_follow_up_is_red_on_the_lead_and_on_the_dashboard(app, clien
     assert 'data-overdue="true"' in page and "overdue" in page
     dashboard = client.get("/facebook-leads/").get_data(as_text=True)
     assert "Next action" in dashboard
-    assert 'class="text-danger fw-semibold" data-overdue="true">Try again' in dashboard
+    assert 'class="text-danger fw-semibold" data-overdue="true" data-due=' in dashboard
+    assert "Try again ·" in dashboard
 
 
 def test_marking_a_follow_up_done_closes_it(app, client, auth, lead_id):
