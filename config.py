@@ -149,6 +149,11 @@ class Config:
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 90)  # quarantine and webhook payloads
     ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
+    # The team's working hours ("ISO weekdays HH:MM-HH:MM", in APP_TIMEZONE): they apply to
+    # staff without their own hours and to response targets while a lead is unassigned.
+    TEAM_WORK_HOURS = env_str("TEAM_WORK_HOURS", "12345 09:00-18:00")
+    # Minutes of working time to the first contact, by score band (70+, 40+, the rest).
+    RESPONSE_TARGETS = env_str("RESPONSE_TARGETS", "70:5,40:30,0:240")
     # Pages, emails and messages: tr, en or ar (ar falls back to English where untranslated).
     DEFAULT_LOCALE = env_str("DEFAULT_LOCALE", "tr")
     BABEL_DEFAULT_LOCALE = DEFAULT_LOCALE

@@ -15,6 +15,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES
 from app.models import BackupStatus, BackupTrigger, Role, SyncTrigger
+from app.routing_cli import auto_assign, routing_cli
 from app.services import (
     accounts,
     backups,
@@ -278,7 +279,9 @@ def run_scheduler() -> None:
 
 
 def register(app: Flask) -> None:
+    leads_cli.add_command(auto_assign)
     for group in (
+        routing_cli,
         users_cli,
         distributors_cli,
         meta_cli,

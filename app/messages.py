@@ -52,6 +52,16 @@ MESSAGES: dict[str, str] = {
     "bulk_deleted": N_("Deleted by bulk action #%(job_id)s."),
     "bulk_restored": N_("Restored by bulk action #%(job_id)s."),
     "bulk_undone": N_("Bulk action #%(job_id)s undone."),
+    "routed_round_robin": N_("Assigned to %(user)s by the rule “%(rule)s” (round-robin)."),
+    "routed_least_loaded": N_("Assigned to %(user)s by the rule “%(rule)s” (least open load)."),
+    "routed_reinquiry_owner": N_("Assigned to %(user)s, who has the original lead #%(lead_id)s."),
+    "rerouted_breach": N_(
+        "Re-routed to %(user)s by the rule “%(rule)s”: the response target was missed."
+    ),
+    "rerouted_deactivated": N_(
+        "Re-routed to %(user)s by the rule “%(rule)s”: the previous owner was deactivated."
+    ),
+    "response_breached": N_("The first-contact target of %(minutes)s minutes was missed."),
     # webhook events
     "no_connection": N_("No active Meta connection owns this Page or form."),
     "not_listed_yet": N_("Meta does not list this new lead yet (code %(code)s); retrying."),

@@ -12,7 +12,7 @@ from app import messages
 from app.i18n import formats, labels
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_scoring, lead_tasks, meta_health, whatsapp
+from app.services import lead_scoring, lead_tasks, meta_health, response_targets, whatsapp
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -81,6 +81,10 @@ def local_input(value: datetime) -> str:
     return formats.in_app_zone(value).strftime("%Y-%m-%dT%H:%M")
 
 
+def response_timer(lead: FacebookLead) -> response_targets.Timer | None:
+    return response_targets.timer(lead, datetime.now(UTC))
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -103,6 +107,8 @@ def register(app: Flask) -> None:
     app.add_template_filter(formats.format_ratio, "ratio")
     app.add_template_filter(formats.format_duration, "duration")
     app.add_template_global(formats.weekday_names)
+    app.add_template_filter(formats.format_until, "until")
+    app.add_template_global(response_timer)
     app.add_template_filter(person_name)
     app.add_template_global(formats.local_today)
     app.add_template_filter(labels.label)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from app.extensions import db, login_manager
 from app.models import FailedLead, MetaWebhookEvent, Role, User, WebhookEventStatus
 from app.services import meta_configs, user_sessions
+from app.services.routing import rules
 from tests import factories
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "200"))
@@ -80,11 +81,13 @@ def seed(app) -> dict[str, Any]:
         failed = FailedLead(config_id=config.id, payload={"field_data": []}, reason="no id")
         event = MetaWebhookEvent(leadgen_id="77", payload={}, status=WebhookEventStatus.FAILED)
         db.session.add_all([failed, event])
+        rule = rules.create_rule(rules.RuleInput(name="Fuzzed", staff_ids=[staff.id]))
         db.session.commit()
         return {
             "users": {"superadmin": admin.id, "staff": staff.id},
             "args": {
                 "lead_id": lead.id,
+                "rule_id": rule.id,
                 "user_id": victim.id,
                 "distributor_id": distributor.id,
                 "config_id": config.id,

@@ -21,6 +21,7 @@ from app.models import (
     WebhookEventStatus,
 )
 from app.services import lead_tasks, meta_configs, notification_prefs, whatsapp
+from app.services.routing import rules
 from tests import factories
 from tests.conftest import config_for, reset_schema
 
@@ -45,6 +46,7 @@ ADMIN_USERS = "to:/admin/users"
 ACCOUNT = "to:/account"
 LEAD_PAGE = "to:/facebook-leads/1"  # the walked lead (the first one of a fresh database)
 TWO_FACTOR_SETUP = "to:/auth/two-factor/setup"
+ADMIN_ROUTING = "to:/admin/routing"
 
 
 def each(outcome: str) -> dict[str, str]:
@@ -223,6 +225,38 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("admin.reset_password", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.reset_password", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # Routing. A bare POST moves nothing (no direction) and deletes nothing (no confirmation).
+    ("admin.routing", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.routing", "POST"): each(NOT_ALLOWED),
+    ("admin.create_rule", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.create_rule", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_rule", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.edit_rule", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_ROUTING,
+    },
+    ("admin.move_rule", "GET"): each(NOT_ALLOWED),
+    ("admin.move_rule", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_ROUTING,
+    },
+    ("admin.delete_rule", "GET"): each(NOT_ALLOWED),
+    ("admin.delete_rule", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_ROUTING,
+    },
+    ("admin.user_hours", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    # (An empty POST clears the hours: the team's hours, no limit.)
+    ("admin.user_hours", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
+    ("admin.reroute_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("admin.reroute_user", "POST"): {
     ("admin.send_reset_link", "GET"): each(NOT_ALLOWED),
     ("admin.send_reset_link", "POST"): {
         "anonymous": LOGIN,
@@ -391,8 +425,10 @@ def seed(app) -> dict[str, int]:
             None, language="tr", treatment="", body="Merhaba {first_name}", actor=admin
         )
         task = lead_tasks.schedule(lead, due_at=datetime.now(UTC) + timedelta(hours=1), actor=None)
+        rule = rules.create_rule(rules.RuleInput(name="Walk", staff_ids=[staff.id]))
         db.session.commit()
         return {
+            "rule_id": rule.id,
             "lead_id": lead.id,
             "distributor_id": distributor.id,
             "user_id": staff.id,

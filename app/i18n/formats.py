@@ -144,3 +144,13 @@ def title_word(word: str, turkish: bool) -> str:
     if turkish:  # the dotless ı and dotted İ are letters of their own in Turkish
         rest = rest.replace("I", "ı").replace("İ", "i")
     return word[0] + rest.lower()
+
+
+def format_until(value: datetime, now: datetime | None = None) -> str:
+    """How far *value* is from now, with its direction: "in 4 min", "12 min ago"."""
+    now = now or datetime.now(UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_timedelta(
+        value - now, add_direction=True, format="short", threshold=0.85, locale=locale()
+    )

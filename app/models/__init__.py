@@ -18,6 +18,7 @@ from app.models.privacy import (
     PrivacyTombstone,
     TombstoneKind,
 )
+from app.models.routing import ResponseTarget, RoutingRule, RoutingRuleStaff, RoutingStrategy
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.two_factor import AppSetting, RecoveryCode, TrustedDevice, UserTwoFactor
 from app.models.user import Role, User
@@ -56,7 +57,11 @@ __all__ = [
     "PrivacyRun",
     "PrivacyTombstone",
     "RecoveryCode",
+    "ResponseTarget",
     "Role",
+    "RoutingRule",
+    "RoutingRuleStaff",
+    "RoutingStrategy",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",

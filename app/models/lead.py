@@ -12,6 +12,7 @@ from app.models.base import UTCDateTime, str_enum, utcnow
 if TYPE_CHECKING:
     from app.models.distributor import Distributor
     from app.models.interaction import LeadInteraction
+    from app.models.routing import ResponseTarget
     from app.models.user import User
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
@@ -125,6 +126,7 @@ class FacebookLead(db.Model):
     distributor: Mapped["Distributor | None"] = relationship()
     assigned_to: Mapped["User | None"] = relationship()
     duplicate_of: Mapped["FacebookLead | None"] = relationship(remote_side=[id])
+    response_target: Mapped["ResponseTarget | None"] = relationship(viewonly=True)
     interactions: WriteOnlyMapped["LeadInteraction"] = relationship(
         back_populates="lead", passive_deletes=True, order_by="LeadInteraction.created_at.desc()"
     )

@@ -1,5 +1,5 @@
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -37,6 +37,14 @@ class User(UserMixin, db.Model):
     notify_browser: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing: working hours in APP_TIMEZONE (ISO weekdays "12345"; no times = any time of
+    # those days; no days = the team's hours), away until a moment, and at most this many
+    # open leads (None = no limit).
+    work_days: Mapped[str | None] = mapped_column(sa.String(7))
+    work_start: Mapped[time | None] = mapped_column(sa.Time)
+    work_end: Mapped[time | None] = mapped_column(sa.Time)
+    away_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    capacity: Mapped[int | None]
 
     # Not a column: the sign-in (`user_sessions`) this request runs under, as the cookie names
     # it ("<session id>:<secret>"); set when the user is loaded from the cookie or signs in.

@@ -130,10 +130,22 @@ def added_rows(
     lead_search.index_leads(rows)
     lead_counters.bump(
         Counter(
-            (distributor_id or 0, 0, S.NEW.value, bool(row["is_test"]) or row["id"] in links)
+            (
+                distributor_id or 0,
+                row.get("assigned_to_id") or 0,
+                row.get("status") or S.NEW.value,
+                bool(row["is_test"]) or row["id"] in links,
+            )
             for row in rows
         )
     )
+
+
+def log_system_rows(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Timeline rows written by the system for many leads at once (routing, breaches):
+    `lead_interactions` column dicts with a message code + params. Caller commits."""
+    if rows:
+        db.session.execute(sa.insert(LeadInteraction.__table__), list(rows))
 
 
 def moved_counts(moves: Iterable[tuple[lead_counters.Key | None, lead_counters.Key | None]]):

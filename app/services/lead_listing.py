@@ -20,6 +20,7 @@ LIST_OPTIONS = (
     defer(L.consent_responses),
     selectinload(L.distributor),
     selectinload(L.assigned_to),
+    selectinload(L.response_target),
 )
 MAX_PAGE = 1_000_000
 MAX_RECENT = 100

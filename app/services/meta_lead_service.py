@@ -28,9 +28,11 @@ from app.services import (
     lead_quarantine,
     lead_scoring,
     notifications,
+    response_targets,
 )
 from app.services.lead_quarantine import Failure
 from app.services.privacy import tombstones
+from app.services.routing import assign
 
 log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
@@ -105,9 +107,11 @@ def ingest_raw_leads(
     result.failed = len(failures) - dropped
     plan = lead_duplicates.plan_duplicates(rows, source.distributor_id)
     first = [row for row in rows if row["meta_lead_id"] not in plan.waiting]
+    routed = assign.route_new_rows(first, now)
     inserted = insert_chunks(first, source, result)
     if waiting := [row for row in rows if row["meta_lead_id"] in plan.waiting]:
         lead_duplicates.resolve_waiting(waiting, plan, {r.meta_lead_id: r.id for r in inserted})
+        routed |= assign.route_new_rows(waiting, now)
         inserted += insert_chunks(waiting, source, result)
     result.created = len(inserted)
     result.created_ids = [row.id for row in inserted]
@@ -115,9 +119,12 @@ def ingest_raw_leads(
     links = {row.id: row.duplicate_of_id for row in inserted if row.duplicate_of_id}
     lead_duplicates.log_reinquiries(links, now)
     result.reinquiries = len(links)
-    new_rows = index_and_count(inserted, rows, links, source)
+    new_rows = stored_rows(inserted, rows)
+    lead_derived.added_rows(new_rows, links, source.distributor_id)
+    owners = record_routing(inserted, routed, links, now)
+    response_targets.add_targets(new_rows, owners, now)
     if announce_events:
-        announce(inserted, source)
+        announce(inserted, source, owners)
         fresh = [row for row in new_rows if row["id"] not in links]  # re-inquiries: no alert
         notifications.new_leads_stored(fresh, source.distributor_id)
     return result
@@ -265,27 +272,38 @@ def insert_chunks(
     return inserted
 
 
-def index_and_count(
-    inserted: Sequence[sa.Row],
-    rows: list[dict[str, Any]],
-    links: dict[int, int],
-    source: LeadSource,
-) -> list[dict[str, Any]]:
-    """Search terms and status counters for the new leads (same transaction); returns the
-    new leads' column dicts with their ids."""
+def stored_rows(inserted: Sequence[sa.Row], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The column dicts of the rows actually inserted, with their ids."""
     by_lead_id = {row["meta_lead_id"]: row for row in rows}
-    new_rows = [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
-    lead_derived.added_rows(new_rows, links, source.distributor_id)
-    return new_rows
+    return [by_lead_id[r.meta_lead_id] | {"id": r.id} for r in inserted]
 
 
-def announce(inserted: Sequence[sa.Row], source: LeadSource) -> None:
-    """Queue `lead_created` per new lead and one `stats_updated` (sent after commit)."""
+def record_routing(
+    inserted: Sequence[sa.Row],
+    routed: dict[str, assign.Routed],
+    links: dict[int, int],
+    now: datetime,
+) -> dict[int, assign.Routed]:
+    """Timeline rows for the leads routed as they were stored; lead id → Routed."""
+    by_id = {row.id: routed[row.meta_lead_id] for row in inserted if row.meta_lead_id in routed}
+    lead_derived.log_system_rows(assign.timeline_rows(by_id, links, now))
+    return by_id
+
+
+def announce(
+    inserted: Sequence[sa.Row], source: LeadSource, owners: dict[int, assign.Routed] | None = None
+) -> None:
+    """Queue `lead_created` per new lead (to the dashboard and its owner, when routed) and
+    one `stats_updated` (sent after commit)."""
+    owners = owners or {}
     for row in inserted:
+        rooms: str | list[str] = events.DASHBOARD_ROOM
+        if row.id in owners:
+            rooms = [events.DASHBOARD_ROOM, f"user:{owners[row.id].user_id}"]
         events.publish(
             "lead_created",
             {"id": row.id, "distributor_id": source.distributor_id, "form_id": source.form_id},
-            to=events.DASHBOARD_ROOM,
+            to=rooms,
         )
     if inserted:
         events.publish("stats_updated", {"created": len(inserted)}, to=events.DASHBOARD_ROOM)

@@ -15,7 +15,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.services import job_leases
-from app.tasks import jobs, privacy_jobs
+from app.tasks import jobs, privacy_jobs, routing_jobs
 
 log = logging.getLogger(__name__)
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 15 * 60}
@@ -48,6 +48,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
         (jobs.check_tokens, timedelta(days=1), now + timedelta(minutes=1)),
         (jobs.backup_database, timedelta(hours=1), now + timedelta(minutes=5)),  # daily when due
         (privacy_jobs.purge_retention, timedelta(days=1), now + timedelta(minutes=30)),
+        (routing_jobs.check_response_targets, timedelta(minutes=1), now + timedelta(seconds=30)),
     ):
         scheduler.add_job(
             run_job,

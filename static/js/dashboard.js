@@ -80,11 +80,17 @@ async function onLeadsUpdated(data) {
   for (const id of fresh.slice(0, PAGE_SIZE)) await onLeadCreated({ id });
 }
 
+// A missed response target: the row comes back red (routing may also have moved the lead).
+function onSlaBreached(data) {
+  return onLeadUpdated({ id: data.id, assigned_to_id: data.assigned_to_id });
+}
+
 connect({
   lead_created: onLeadCreated,
   lead_updated: onLeadUpdated,
   leads_updated: onLeadsUpdated,
   stats_updated: onStatsUpdated,
   bulk_progress: onBulkProgress,
+  sla_breached: onSlaBreached,
 });
 keepTimesCurrent();

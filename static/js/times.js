@@ -32,5 +32,37 @@ export function refreshTimes(root = document) {
 }
 
 export function keepTimesCurrent() {
-  setInterval(() => refreshTimes(), 30_000);
+  refreshTimers();
+  setInterval(() => {
+    refreshTimes();
+    refreshTimers();
+  }, 15_000);
+}
+
+// Response-target timers (`.response-timer[data-due]`): "in 4 min" / "3 min ago" and their
+// colour (ok, soon = the last quarter of the target, late) follow the clock.
+export function until(date, now = Date.now()) {
+  const seconds = (date.getTime() - now) / 1000;
+  const format = new Intl.RelativeTimeFormat(pageLanguage(), { style: "short", numberingSystem: "latn" });
+  for (const [unit, size] of UNITS) {
+    const value = Math.abs(seconds) / size;
+    if (value >= THRESHOLD || unit === "second") {
+      return format.format(Math.sign(seconds || 1) * Math.max(1, Math.round(value)), unit);
+    }
+  }
+  return "";
+}
+
+export function refreshTimers(root = document, now = Date.now()) {
+  for (const element of root.querySelectorAll(".response-timer[data-due]")) {
+    const due = new Date(element.dataset.due);
+    if (Number.isNaN(due.getTime())) continue;
+    const left = (due.getTime() - now) / 1000;
+    const quarter = Number(element.dataset.minutes || 0) * 60 * 0.25;
+    const state = left <= 0 ? "late" : left < quarter ? "soon" : "ok";
+    element.classList.remove("ok", "soon", "late");
+    element.classList.add(state);
+    const text = element.querySelector(".timer-text");
+    if (text) text.textContent = until(due, now);
+  }
 }

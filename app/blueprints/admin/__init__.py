@@ -20,6 +20,7 @@ from app.blueprints.admin import (  # noqa: E402,F401  (register routes)
     mail_routes,
     meta_routes,
     privacy_routes,
+    routing_routes,
     user_edit_routes,
     whatsapp_routes,
 )

@@ -12,6 +12,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import Distributor, Role, User
 from app.services import accounts, password_reset, two_factor
+from app.services.routing import reroute
 
 
 @bp.context_processor
@@ -141,6 +142,8 @@ def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     if ConfirmForm().validate_on_submit() and set_user_active(user, False):
         flash(_("%(name)s is deactivated and signed out.", name=user.username), "success")
+        if reroute.count_open_leads(user.id):  # offer to give their open leads to others
+            return redirect(url_for(".reroute_user", user_id=user.id), 303)
     return see_other(".users")
 
 

@@ -2,22 +2,30 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
     EmailField,
+    HiddenField,
+    IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
+    TimeField,
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import FlaskForm
 from app.i18n import LANGUAGE_NAMES, labels
 from app.meta.treatments import TREATMENTS
-from app.models import Role
+from app.models import Role, RoutingStrategy
 from app.services.accounts import MIN_PASSWORD_LENGTH
+from app.services.routing.rules import MAX_CAPACITY
 from app.services.whatsapp import PATIENT_LANGUAGES
 
 # Accounts
@@ -131,3 +139,67 @@ class WhatsAppTemplateForm(FlaskForm):
     )
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=1000)])
     submit = SubmitField(_l("Save template"))
+
+
+# Routing
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+STRATEGY_CHOICES = [
+    SelectChoice(RoutingStrategy.ROUND_ROBIN.value, _l("Round-robin (take turns)")),
+    SelectChoice(RoutingStrategy.LEAST_LOADED.value, _l("Least open load")),
+]
+
+
+class RoutingRuleForm(FlaskForm):
+    """A routing rule; the route fills the staff, distributor, treatment and language
+    choices. Checks beyond shape are the service's (an impossible rule)."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    strategy = SelectField(_l("How to share the leads"), choices=STRATEGY_CHOICES)
+    staff = MultiCheckboxField(_l("Give the leads to"), coerce=int)
+    distributor_id = SelectField(_l("Distributor"), validators=[Optional()])
+    form_id = StringField(_l("Meta form id"), validators=[Optional(), Length(max=64)])
+    treatment = SelectField(_l("Treatment"), validators=[Optional()])
+    country_code = StringField(_l("Country (ISO code)"), validators=[Optional(), Length(max=2)])
+    language = SelectField(_l("Language of the patient"), validators=[Optional()])
+    score_min = IntegerField(_l("Score at least"), validators=[Optional(), NumberRange(0, 100)])
+    score_max = IntegerField(_l("Score at most"), validators=[Optional(), NumberRange(0, 100)])
+    capacity = IntegerField(
+        _l("At most this many open leads each"),
+        validators=[Optional(), NumberRange(min=1, max=MAX_CAPACITY)],
+    )
+    include_backlog = BooleanField(_l("Also route old leads on auto-assign"))
+    reroute_on_breach = BooleanField(_l("Re-route once when the response target is missed"))
+    is_active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save rule"))
+
+
+class UserHoursForm(FlaskForm):
+    """A person's working hours, away-until and capacity (in APP_TIMEZONE)."""
+
+    work_days = MultiCheckboxField(_l("Working days"), coerce=int)
+    work_start = TimeField(_l("From"), validators=[Optional()])
+    work_end = TimeField(_l("To"), validators=[Optional()])
+    away_until = DateTimeLocalField(_l("Away until"), validators=[Optional()])
+    capacity = IntegerField(
+        _l("At most this many open leads"),
+        validators=[Optional(), NumberRange(min=0, max=MAX_CAPACITY)],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+class MoveForm(FlaskForm):
+    direction = HiddenField(validators=[AnyOf(["up", "down"])])
+
+
+class DeleteForm(FlaskForm):
+    """A delete button: acts only with its own hidden `confirm=delete` (a bare POST does not)."""
+
+    confirm = HiddenField(default="delete", validators=[AnyOf(["delete"])])

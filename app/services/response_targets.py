@@ -1,0 +1,214 @@
+"""First-contact targets: a fresh lead must get a call, WhatsApp or email within a time set
+by its score band (70+: 5 min, 40+: 30 min, else 4 h; RESPONSE_TARGETS), counted in the
+working hours of its owner (the team's while unassigned). Missed targets are stored (a
+breach: analytics counts them), announced to the superadmins, and re-routed once when the
+rule that routed the lead says so."""
+
+import functools
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app import events, messages
+from app.extensions import db
+from app.models import FacebookLead, ResponseTarget, RoutingRule, User
+from app.services import lead_derived, work_hours
+from app.services.lead_workflow import OPEN_STATUSES
+from app.services.routing import assign, reroute
+
+log = logging.getLogger(__name__)
+LEADS = FacebookLead.__table__
+TARGETS = ResponseTarget.__table__
+RULES = RoutingRule.__table__
+SOON = 0.25  # the last quarter of the time left: "about to be missed"
+
+
+@functools.lru_cache(maxsize=8)
+def parse_bands(text: str) -> tuple[tuple[int, int], ...]:
+    """'70:5,40:30,0:240' → ((70, 5), (40, 30), (0, 240)), highest score first."""
+    bands = []
+    for part in text.split(","):
+        low, _, minutes = part.strip().partition(":")
+        bands.append((int(low), int(minutes)))
+    return tuple(sorted(bands, reverse=True))
+
+
+def target_minutes(score: int | None) -> int:
+    """The working minutes a lead of *score* has until its first contact."""
+    bands = parse_bands(current_app.config["RESPONSE_TARGETS"])
+    return next((m for low, m in bands if (score or 0) >= low), bands[-1][1])
+
+
+def add_targets(
+    rows: Sequence[Mapping[str, Any]], routed: Mapping[int, assign.Routed], now: datetime
+) -> int:
+    """Targets for freshly stored leads (column dicts with `id`), set-based. Re-inquiries,
+    test leads and leads stored long after Meta got them have none. Caller commits."""
+    fresh = [
+        r for r in rows
+        if not r["is_test"] and not r.get("duplicate_of_id") and assign.is_fresh(r, now)
+    ]  # fmt: skip
+    if not fresh:
+        return 0
+    schedules = owner_schedules({r.get("assigned_to_id") for r in fresh} - {None})
+    team = work_hours.team_schedule()
+    due_at = functools.cache(
+        lambda owner, minutes: work_hours.add_working_minutes(
+            schedules.get(owner, team), now, minutes
+        )
+    )
+    values = []
+    for row in fresh:
+        minutes = target_minutes(row["score"])
+        decision = routed.get(row["id"])
+        values.append(
+            {
+                "lead_id": row["id"],
+                "rule_id": decision.rule_id if decision else None,
+                "target_minutes": minutes,
+                "started_at": now,
+                "due_at": due_at(row.get("assigned_to_id"), minutes),
+            }
+        )
+    db.session.execute(sa.insert(TARGETS), values)
+    return len(values)
+
+
+def owner_schedules(user_ids: set[int]) -> dict[int, work_hours.Schedule]:
+    if not user_ids:
+        return {}
+    users = db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))
+    return {u.id: work_hours.user_schedule(u) for u in users}
+
+
+@dataclass
+class BreachResult:
+    breached: int = 0
+    rerouted: int = 0
+
+
+def overdue_query(now: datetime, size: int) -> sa.Select:
+    """Targets due by *now*, not yet breached, whose lead is open and was never contacted."""
+    return (
+        sa.select(
+            TARGETS.c.lead_id,
+            TARGETS.c.target_minutes,
+            TARGETS.c.rule_id,
+            TARGETS.c.rerouted_at,
+            *reroute.ROW_COLUMNS[1:],
+        )
+        .join(LEADS, LEADS.c.id == TARGETS.c.lead_id)
+        .where(
+            TARGETS.c.breached_at.is_(None),
+            TARGETS.c.due_at <= now,
+            LEADS.c.first_contacted_at.is_(None),
+            LEADS.c.deleted_at.is_(None),
+            LEADS.c.status.in_([s.value for s in OPEN_STATUSES]),
+        )
+        .order_by(TARGETS.c.due_at)
+        .limit(size)
+    )
+
+
+def record_breaches(now: datetime, size: int = 500) -> BreachResult:
+    """Flag one batch of missed targets (each once: a conditional UPDATE), write their
+    timeline rows, tell the superadmins, and re-route those whose rule says so. Caller
+    commits (the job, per batch)."""
+    rows = [dict(r._mapping, id=r.lead_id) for r in db.session.execute(overdue_query(now, size))]
+    if not rows:
+        return BreachResult()
+    flagged = set(flag(rows, now))
+    rows = [r for r in rows if r["id"] in flagged]
+    lead_derived.log_system_rows([breach_row(r, now) for r in rows])
+    announce(rows)
+    return BreachResult(breached=len(rows), rerouted=reroute_once(rows, now))
+
+
+def flag(rows: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+    flagged: list[int] = []
+    for owner in {r["assigned_to_id"] for r in rows}:
+        ids = [r["id"] for r in rows if r["assigned_to_id"] == owner]
+        done = db.session.execute(
+            sa.update(TARGETS)
+            .where(TARGETS.c.lead_id.in_(ids), TARGETS.c.breached_at.is_(None))
+            .values(breached_at=now, breached_user_id=owner)
+            .returning(TARGETS.c.lead_id)
+        )
+        flagged.extend(done.scalars())
+    return flagged
+
+
+def breach_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    params = {"minutes": row["target_minutes"]}
+    return {
+        "lead_id": row["id"],
+        "user_id": None,
+        "interaction_type": "system",
+        "description": messages.english("response_breached", params),
+        "from_status": None,
+        "to_status": None,
+        "message_code": "response_breached",
+        "message_params": params,
+        "created_at": now,
+    }
+
+
+def announce(rows: Sequence[Mapping[str, Any]]) -> None:
+    """`sla_breached` to the superadmins' dashboard room and to each owner (after commit)."""
+    for row in rows:
+        payload = {"id": row["id"], "assigned_to_id": row["assigned_to_id"],
+                   "minutes": row["target_minutes"]}  # fmt: skip
+        rooms = [events.DASHBOARD_ROOM]
+        if row["assigned_to_id"]:
+            rooms.append(f"user:{row['assigned_to_id']}")
+        events.publish("sla_breached", payload, to=rooms)
+    log.info("response targets missed: %d lead(s)", len(rows))
+
+
+def reroute_once(rows: Sequence[Mapping[str, Any]], now: datetime) -> int:
+    """Re-route the breached leads whose routing rule asks for it, once each."""
+    rerouting = set(
+        db.session.scalars(
+            sa.select(RULES.c.id).where(RULES.c.reroute_on_breach, RULES.c.is_active)
+        )
+    )
+    due = [r for r in rows if r["rule_id"] in rerouting and r["rerouted_at"] is None]
+    if not due:
+        return 0
+    moved = reroute.move(due, assign.route_rows(due, now, reroute=True), "rerouted_breach", now)
+    if moved:
+        db.session.execute(
+            sa.update(TARGETS).where(TARGETS.c.lead_id.in_(moved)).values(rerouted_at=now)
+        )
+    return len(moved)
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A lead's response timer as the pages show it: due at, and ok / soon / late."""
+
+    due_at: datetime
+    minutes: int
+    state: str
+
+    @property
+    def due_iso(self) -> str:
+        return self.due_at.isoformat()
+
+
+def timer(lead: FacebookLead, now: datetime) -> Timer | None:
+    """The running timer of *lead* (None once contacted, closed, or without a target)."""
+    target = lead.response_target
+    if target is None or lead.first_contacted_at is not None or lead.status not in OPEN_STATUSES:
+        return None
+    left = (target.due_at - now).total_seconds()
+    if target.breached_at is not None or left <= 0:
+        state = "late"
+    else:
+        state = "soon" if left < SOON * target.target_minutes * 60 else "ok"
+    return Timer(target.due_at, target.target_minutes, state)

@@ -1,0 +1,268 @@
+"""Routing a page of leads at once: as they are stored (inside the ingest transaction, before
+the insert) and for the unassigned backlog (`flask leads auto-assign`).
+
+Each rule's round-robin cursor is advanced with a conditional UPDATE (`WHERE cursor = what we
+read`); if another process moved it first, the page is routed again from fresh numbers, so two
+processes never hand out the same turn and a lead is written with one owner."""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from app import messages
+from app.extensions import db
+from app.models import FacebookLead, LeadCounter, LeadStatus, RoutingRule, User
+from app.services import work_hours
+from app.services.lead_workflow import OPEN_STATUSES
+from app.services.routing import rules as rules_service
+from app.services.routing.engine import Candidate, pick
+
+log = logging.getLogger(__name__)
+LEADS = FacebookLead.__table__
+RULES = RoutingRule.__table__
+COUNTERS = LeadCounter.__table__
+# Only leads stored within this long of their Meta time are routed as they arrive.
+FRESH = timedelta(hours=24)
+CURSOR_ATTEMPTS = 8
+
+
+class CursorMoved(Exception):
+    """Another process advanced a rule's cursor since we read it."""
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Who got a lead, by which rule, and why (a timeline row says so)."""
+
+    user_id: int
+    username: str
+    rule_id: int | None
+    rule_name: str | None
+    reason: str  # round_robin | least_loaded | reinquiry_owner
+
+
+@dataclass
+class Plan:
+    """The rules in order, everyone they name as Candidates (loads shared between rules),
+    who is present now, and each rule's cursor as read."""
+
+    rules: list[RoutingRule]
+    staff: dict[int, Candidate]
+    names: dict[int, str]
+    present: dict[int, bool]
+    cursors: dict[int, int]
+
+
+def is_fresh(row: Mapping[str, Any], now: datetime) -> bool:
+    """Stored within 24 h of its Meta time (a backfill or a late listing is not)."""
+    created = row.get("meta_created_at")
+    if created is None:
+        return True
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return created >= now - FRESH
+
+
+def route_rows(
+    rows: Sequence[Mapping[str, Any]],
+    now: datetime,
+    *,
+    backlog: bool = False,
+    reroute: bool = False,
+) -> list[Routed | None]:
+    """Decide an owner for each lead (its column values); None = nobody (unassigned).
+
+    Fresh leads meet every active rule; older ones only rules that route the backlog, and
+    only when *backlog* (auto-assign). *reroute*: every lead is taken as fresh and goes to
+    someone other than its `assigned_to_id`. Advances the cursors; the caller writes."""
+    if not rows or not db.session.scalar(sa.select(RULES.c.id).where(RULES.c.is_active).limit(1)):
+        return [None] * len(rows)
+    for _attempt in range(CURSOR_ATTEMPTS):
+        plan = load_plan(now)
+        decisions, cursors = decide(rows, plan, now, backlog=backlog, reroute=reroute)
+        try:
+            with db.session.begin_nested():
+                claim_cursors(plan.cursors, cursors)
+        except CursorMoved:
+            continue
+        for rule in plan.rules:  # the UPDATE bypassed the ORM: reload the cursor when read
+            db.session.expire(rule, ["cursor"])
+        return decisions
+    log.warning("routing gave up on a page of %d leads: cursors kept moving", len(rows))
+    return [None] * len(rows)
+
+
+def load_plan(now: datetime) -> Plan:
+    active = list(
+        db.session.scalars(
+            sa.select(RoutingRule)
+            .where(RoutingRule.is_active)
+            .order_by(RoutingRule.position, RoutingRule.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    user_ids = {member.user_id for rule in active for member in rule.staff}
+    users = list(db.session.scalars(sa.select(User).where(User.id.in_(user_ids))))
+    loads = open_loads(user_ids)
+    team = work_hours.team_schedule()
+    staff = {
+        u.id: Candidate(
+            u.id, u.is_active, u.away_until, work_hours.schedule_of(u, team), u.capacity,
+            loads.get(u.id, 0),
+        )
+        for u in users
+    }  # fmt: skip
+    return Plan(
+        rules=active,
+        staff=staff,
+        names={u.id: u.username for u in users},
+        present={uid: c.present(now) for uid, c in staff.items()},
+        cursors={rule.id: rule.cursor for rule in active},
+    )
+
+
+def open_loads(user_ids: Iterable[int]) -> dict[int, int]:
+    """Open leads per user, from the status counters (re-inquiries and test leads aside)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    query = (
+        sa.select(COUNTERS.c.assigned_to_id, sa.func.sum(COUNTERS.c.n))
+        .where(
+            COUNTERS.c.assigned_to_id.in_(ids),
+            COUNTERS.c.status.in_([s.value for s in OPEN_STATUSES]),
+            COUNTERS.c.hidden.is_(False),
+        )
+        .group_by(COUNTERS.c.assigned_to_id)
+    )
+    return {user_id: int(n or 0) for user_id, n in db.session.execute(query)}
+
+
+def decide(
+    rows: Sequence[Mapping[str, Any]], plan: Plan, now: datetime, *, backlog: bool, reroute: bool
+) -> tuple[list[Routed | None], dict[int, int]]:
+    cursors = dict(plan.cursors)
+    decisions: list[Routed | None] = []
+    for row in rows:
+        fresh = reroute or is_fresh(row, now)
+        if not fresh and not backlog:
+            decisions.append(None)
+            continue
+        avoid = row.get("assigned_to_id") if reroute else None
+        decisions.append(choose(row, plan, cursors, fresh=fresh, avoid=avoid))
+    return decisions, cursors
+
+
+def choose(
+    row: Mapping[str, Any],
+    plan: Plan,
+    cursors: dict[int, int],
+    *,
+    fresh: bool,
+    avoid: int | None = None,
+) -> Routed | None:
+    """The first matching rule with someone able to take the lead decides (overlapping
+    rules fall through to the next when nobody in the first can); never *avoid*."""
+    for rule in plan.rules:
+        if not (fresh or rule.include_backlog) or not rules_service.matches(rule, row):
+            continue
+        members = [plan.staff[m.user_id] for m in rule.staff if m.user_id in plan.staff]
+        present = [plan.present[c.user_id] and c.user_id != avoid for c in members]
+        index, cursors[rule.id] = pick(
+            rule.strategy, members, cursors[rule.id], present, rule.capacity
+        )
+        if index is not None:
+            user_id = members[index].user_id
+            return Routed(user_id, plan.names[user_id], rule.id, rule.name, rule.strategy.value)
+    return None
+
+
+def claim_cursors(read: Mapping[int, int], moved: Mapping[int, int]) -> None:
+    """Store the advanced cursors, each only if still what we read (else CursorMoved)."""
+    for rule_id, cursor in moved.items():
+        if cursor == read[rule_id]:
+            continue
+        done = db.session.execute(
+            sa.update(RULES)
+            .where(RULES.c.id == rule_id, RULES.c.cursor == read[rule_id])
+            .values(cursor=cursor)
+        )
+        if done.rowcount != 1:
+            raise CursorMoved
+
+
+def owners_of(lead_ids: Iterable[int], now: datetime) -> dict[int, tuple[int, str]]:
+    """The owner of each lead who can take one more now (active and not away)."""
+    ids = list(set(lead_ids))
+    if not ids:
+        return {}
+    query = (
+        sa.select(LEADS.c.id, User.id, User.username)
+        .join(User, User.id == LEADS.c.assigned_to_id)
+        .where(
+            LEADS.c.id.in_(ids),
+            User.is_active,
+            sa.or_(User.away_until.is_(None), User.away_until <= now),
+        )
+    )
+    return {lead_id: (user_id, name) for lead_id, user_id, name in db.session.execute(query)}
+
+
+def route_new_rows(rows: list[dict[str, Any]], now: datetime) -> dict[str, Routed]:
+    """Set the owner on new lead rows before they are inserted: a fresh re-inquiry goes to
+    the original's owner when they can take it; other fresh leads by the rules. Meta test
+    leads are never routed. Returns meta_lead_id → Routed for the timeline."""
+    fresh = [r for r in rows if not r["is_test"] and is_fresh(r, now)]
+    repeats = [r for r in fresh if r.get("duplicate_of_id")]
+    firsts = [r for r in fresh if not r.get("duplicate_of_id")]
+    routed: dict[str, Routed] = {}
+    owners = owners_of((r["duplicate_of_id"] for r in repeats), now)
+    for row in repeats:
+        if owner := owners.get(row["duplicate_of_id"]):
+            routed[row["meta_lead_id"]] = Routed(*owner, None, None, "reinquiry_owner")
+    for row, decision in zip(firsts, route_rows(firsts, now), strict=True):
+        if decision is not None:
+            routed[row["meta_lead_id"]] = decision
+    for row in fresh:
+        if decision := routed.get(row["meta_lead_id"]):
+            row["assigned_to_id"] = decision.user_id
+            row["status"] = LeadStatus.ASSIGNED.value
+    return routed
+
+
+def timeline_rows(
+    routed: Mapping[int, Routed], originals: Mapping[int, int | None], now: datetime
+) -> list[dict[str, Any]]:
+    """`lead_interactions` rows for automatic assignments (lead id → Routed)."""
+    rows = []
+    for lead_id, decision in routed.items():
+        code = f"routed_{decision.reason}"
+        params: dict[str, Any] = {"user": decision.username, "rule": decision.rule_name}
+        if decision.reason == "reinquiry_owner":
+            params = {"user": decision.username, "lead_id": originals.get(lead_id)}
+        rows.append(
+            {
+                "lead_id": lead_id,
+                "user_id": None,
+                "interaction_type": "assignment",
+                "description": messages.english(code, params),
+                "from_status": LeadStatus.NEW.value,
+                "to_status": LeadStatus.ASSIGNED.value,
+                "message_code": code,
+                "message_params": params,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def by_user(routed: Mapping[int, Routed]) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for lead_id, decision in routed.items():
+        grouped[decision.user_id].append(lead_id)
+    return grouped

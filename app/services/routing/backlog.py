@@ -1,0 +1,110 @@
+"""`flask leads auto-assign`: route the unassigned backlog a page at a time, set-based.
+
+Each owner's leads are written by one conditional UPDATE (`WHERE assigned_to_id IS NULL AND
+status = 'new'`), so a lead someone assigned meanwhile keeps that owner: never two."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app import events
+from app.extensions import db
+from app.models import FacebookLead, LeadStatus
+from app.services import lead_derived
+from app.services.routing import assign
+
+LEADS = FacebookLead.__table__
+PAGE = 5000
+COLUMNS = (
+    LEADS.c.id,
+    LEADS.c.distributor_id,
+    LEADS.c.meta_form_id,
+    LEADS.c.service,
+    LEADS.c.country_code,
+    LEADS.c.score,
+    LEADS.c.meta_created_at,
+)
+
+
+@dataclass
+class PageResult:
+    seen: int = 0
+    assigned: int = 0
+    last_id: int = 0
+
+
+def unassigned_page(after_id: int, size: int = PAGE) -> list[dict]:
+    """The next unassigned new leads (not re-inquiries, test leads or deleted) by id."""
+    query = (
+        sa.select(*COLUMNS)
+        .where(
+            LEADS.c.id > after_id,
+            LEADS.c.assigned_to_id.is_(None),
+            LEADS.c.status == LeadStatus.NEW.value,
+            LEADS.c.deleted_at.is_(None),
+            LEADS.c.duplicate_of_id.is_(None),
+            LEADS.c.is_test.is_(False),
+        )
+        .order_by(LEADS.c.id)
+        .limit(size)
+    )
+    return [dict(row._mapping) for row in db.session.execute(query)]
+
+
+def assign_backlog_page(after_id: int, now: datetime, size: int = PAGE) -> PageResult:
+    """Route one page of the backlog (fresh leads by every rule, older ones by the rules that
+    take the backlog). Caller commits (the CLI, once per page)."""
+    rows = unassigned_page(after_id, size)
+    result = PageResult(seen=len(rows), last_id=rows[-1]["id"] if rows else after_id)
+    decisions = assign.route_rows(rows, now, backlog=True)
+    routed = {row["id"]: d for row, d in zip(rows, decisions, strict=True) if d is not None}
+    written = write_owners(routed, now)
+    routed = {lead_id: routed[lead_id] for lead_id in written}
+    distributors = {row["id"]: row["distributor_id"] or 0 for row in rows}
+    lead_derived.moved_counts(
+        (
+            (distributors[i], 0, "new", False),
+            (distributors[i], routed[i].user_id, "assigned", False),
+        )
+        for i in routed
+    )
+    lead_derived.log_system_rows(assign.timeline_rows(routed, {}, now))
+    announce(routed)
+    result.assigned = len(routed)
+    return result
+
+
+def write_owners(routed: dict[int, assign.Routed], now: datetime) -> list[int]:
+    """Give each owner their leads if still unassigned; the ids actually written."""
+    written: list[int] = []
+    for user_id, lead_ids in assign.by_user(routed).items():
+        for start in range(0, len(lead_ids), 1000):
+            chunk = lead_ids[start : start + 1000]
+            done = db.session.execute(
+                sa.update(LEADS)
+                .where(
+                    LEADS.c.id.in_(chunk),
+                    LEADS.c.assigned_to_id.is_(None),
+                    LEADS.c.status == LeadStatus.NEW.value,
+                )
+                .values(
+                    assigned_to_id=user_id,
+                    status=LeadStatus.ASSIGNED.value,
+                    version_id=LEADS.c.version_id + 1,
+                    updated_at=now,
+                )
+                .returning(LEADS.c.id)
+            )
+            written.extend(done.scalars())
+    return written
+
+
+def announce(routed: dict[int, assign.Routed]) -> None:
+    """`leads_updated {ids}` to the dashboard and to each new owner (after commit)."""
+    if not routed:
+        return
+    events.publish("leads_updated", {"ids": sorted(routed)}, to=events.DASHBOARD_ROOM)
+    for user_id, lead_ids in assign.by_user(routed).items():
+        events.publish("leads_updated", {"ids": sorted(lead_ids)}, to=f"user:{user_id}")
+    events.publish("stats_updated", {}, to=events.DASHBOARD_ROOM)
