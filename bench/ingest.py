@@ -5,6 +5,9 @@
     plus a bare SQLAlchemy Core `executemany` of the resulting rows.
 (b) End to end: `flask meta sync` (a real subprocess) of N leads served by the Meta sandbox
     over HTTP, into an empty database.
+(c) Routing on against off (issue 13: at most 10 % more ingest time): N fresh leads (received
+    in the last 12 hours) ingested with two routing rules over five staff, against the same
+    leads with no rules, in one batch and in pages of 100. Both store response targets.
 
 Usage: .venv/bin/python bench/ingest.py [--leads 10000] [--repeat 3] [--no-postgres]
 """
@@ -25,6 +28,7 @@ from app.extensions import db  # noqa: E402
 from app.meta.normalize import normalize_lead  # noqa: E402
 from app.services import accounts, meta_configs  # noqa: E402
 from app.services.meta_lead_service import LEADS, LeadSource, ingest_raw_leads  # noqa: E402
+from app.services.routing import rules  # noqa: E402
 from bench.common import database_urls, fresh_schema, make_app, timed  # noqa: E402
 from sandbox import (  # noqa: E402
     DEFAULT_PAGE_ID,
@@ -35,11 +39,12 @@ from sandbox import (  # noqa: E402
 )
 
 
-def generate(count: int) -> list[dict]:
+def generate(count: int, spread_days: float = 30) -> list[dict]:
     state = SandboxState(leads_per_form=0)
     forms = state.form_ids()
     for index, form_id in enumerate(forms):
-        state.add_bulk(form_id, count // len(forms) + (1 if index < count % len(forms) else 0))
+        size = count // len(forms) + (1 if index < count % len(forms) else 0)
+        state.add_bulk(form_id, size, spread_days=spread_days)
     return [lead for form_id in forms for lead in state.leads_of(form_id)]
 
 
@@ -96,6 +101,51 @@ def bench_ingest(url: str, raws: list[dict], repeat: int) -> dict:
     }
 
 
+def add_rules() -> None:
+    """Five staff on shift at any hour; a German-speaking rule, then everyone else."""
+    staff = [accounts.create_user(f"staff{i}", "correct-horse-battery") for i in range(5)]
+    db.session.flush()
+    rules.create_rule(
+        rules.RuleInput(name="German", staff_ids=[u.id for u in staff[:2]], language="de")
+    )
+    rules.create_rule(
+        rules.RuleInput(name="Everyone", staff_ids=[u.id for u in staff], strategy="least_loaded")
+    )
+    db.session.commit()
+
+
+def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
+    """Ingest time with routing rules against none (same fresh leads, same run)."""
+    app = make_app(url, TEAM_WORK_HOURS="1234567")
+    source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
+    n = len(raws)
+    with app.app_context():
+
+        def ingest_once() -> None:
+            assert ingest_raw_leads(raws, source, announce_events=False).created == n
+            db.session.commit()
+
+        def ingest_pages() -> None:
+            for start in range(0, n, 100):
+                ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
+                db.session.commit()
+
+        def with_rules() -> None:
+            fresh_schema()
+            add_rules()
+
+        figures = {}
+        for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
+            off = timed(run, repeat, fresh_schema)
+            on = timed(run, repeat, with_rules)
+            figures[name] = {"off_s": off, "on_s": on, "overhead": on / off - 1}
+        routed = db.session.scalar(
+            db.select(db.func.count()).select_from(LEADS).where(LEADS.c.assigned_to_id.is_not(None))
+        )
+        fresh_schema()
+    return {"routing": figures, "routed": routed}
+
+
 def bench_sync(url: str, count: int) -> dict:
     """`flask meta sync` of *count* sandbox leads over HTTP into an empty database."""
     state = SandboxState(leads_per_form=0)
@@ -147,9 +197,11 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
     raws = generate(args.leads)
+    fresh = generate(args.leads, spread_days=0.5)
     results = {}
     for name, url in database_urls(not args.no_postgres).items():
         figures = bench_ingest(url, raws, args.repeat) | bench_sync(url, args.leads)
+        figures |= bench_routing(url, fresh, args.repeat)
         results[name] = figures
         print(
             f"[{name}] (a) {args.leads:,} leads: "
@@ -164,6 +216,13 @@ def main() -> None:
         )
         for line in figures["cli_summary"]:
             print(f"[{name}]     {line}")
+        for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
+            r = figures["routing"][how]
+            print(
+                f"[{name}] (c) routing {args.leads:,} fresh leads, {label}: on {r['on_s']:.2f} s, "
+                f"off {r['off_s']:.2f} s, overhead {r['overhead']:+.1%} (target <= +10%); "
+                f"{figures['routed']:,} routed"
+            )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "ingest.json").write_text(json.dumps(results, indent=2))

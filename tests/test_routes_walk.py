@@ -425,7 +425,8 @@ def seed(app) -> dict[str, int]:
             None, language="tr", treatment="", body="Merhaba {first_name}", actor=admin
         )
         task = lead_tasks.schedule(lead, due_at=datetime.now(UTC) + timedelta(hours=1), actor=None)
-        rule = rules.create_rule(rules.RuleInput(name="Walk", staff_ids=[staff.id]))
+        # The rule names the superadmin: the walk deactivates `ayse` before it edits the rule.
+        rule = rules.create_rule(rules.RuleInput(name="Walk", staff_ids=[admin.id]))
         db.session.commit()
         return {
             "rule_id": rule.id,

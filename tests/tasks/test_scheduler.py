@@ -46,12 +46,14 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "announce_due_follow_ups",
         "check_tokens",
         "daily_summary",
+        "check_response_targets",
         "backup_database",
         "decay_scores",
         "process_webhook_events",
         "purge_retention",
         "reconcile_behind",
         "deep_sweep",
+        "purge_retention",
         "send_mail",
         f"sync_meta_config:{config_ids[0]}",
     }
@@ -72,6 +74,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
     assert sorted(job.id for job in scheduler.get_jobs()) == [
         "announce_due_follow_ups",
         "backup_database",
+        "check_response_targets",
         "check_tokens",
         "daily_summary",
         "decay_scores",

@@ -17,7 +17,16 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.forms import FlaskForm
@@ -196,10 +205,10 @@ class UserHoursForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    direction = HiddenField(validators=[AnyOf(["up", "down"])])
+    direction = HiddenField(validators=[InputRequired(), AnyOf(["up", "down"])])
 
 
 class DeleteForm(FlaskForm):
     """A delete button: acts only with its own hidden `confirm=delete` (a bare POST does not)."""
 
-    confirm = HiddenField(default="delete", validators=[AnyOf(["delete"])])
+    confirm = HiddenField(default="delete", validators=[InputRequired(), AnyOf(["delete"])])

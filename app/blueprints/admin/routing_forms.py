@@ -6,21 +6,24 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import get_day_names
-from flask import current_app
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from app.blueprints.admin.forms import RoutingRuleForm, UserHoursForm
 from app.meta.treatments import TREATMENTS
-from app.models import User
+from app.models import RoutingRule, User
 from app.services import accounts
 from app.services.routing import availability, rules
 
 ANY = _l("Any")
 
 
-def fill_rule_choices(form: RoutingRuleForm) -> RoutingRuleForm:
+def fill_rule_choices(form: RoutingRuleForm, rule: RoutingRule | None = None) -> RoutingRuleForm:
+    """The form's choices; editing, the rule's staff unless the post names them."""
+    if rule is not None and not request.form:
+        form.staff.data = [member.user_id for member in rule.staff]
     form.staff.choices = [SelectChoice(u.id, u.username) for u in accounts.list_staff()]
     form.distributor_id.choices = [SelectChoice("", ANY)] + [
         SelectChoice(str(d.id), d.name) for d in accounts.list_distributors()

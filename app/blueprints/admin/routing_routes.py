@@ -47,7 +47,7 @@ def create_rule():
 @bp.route("/routing/<int:rule_id>/edit", methods=["GET", "POST"])
 def edit_rule(rule_id: int):
     rule = db.get_or_404(RoutingRule, rule_id)
-    form = fill_rule_choices(RoutingRuleForm(obj=rule, staff=[m.user_id for m in rule.staff]))
+    form = fill_rule_choices(RoutingRuleForm(obj=rule), rule)
     if form.validate_on_submit():
         try:
             rules.update_rule(rule, rule_input(form))

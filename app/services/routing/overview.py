@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from babel.dates import get_day_names
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, RoutingRule, User
@@ -71,7 +72,10 @@ def state_of(user: User, load: int, team: work_hours.Schedule, now: datetime) ->
 def hours_text(schedule: work_hours.Schedule) -> str:
     """'Mon, Tue, Wed, Thu, Fri 09:00–18:00' in the current language."""
     names = get_day_names("abbreviated", locale=get_locale() or "en")
-    days = ", ".join(names[d - 1] for d in sorted(schedule.days))
+    if len(schedule.days) == 7:
+        days = _("every day")
+    else:
+        days = ", ".join(names[d - 1] for d in sorted(schedule.days))
     if schedule.start.hour == schedule.start.minute == 0 and schedule.end in (None,):
         return days
     end = schedule.end.strftime("%H:%M") if schedule.end else "24:00"

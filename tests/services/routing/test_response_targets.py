@@ -88,9 +88,8 @@ def test_a_routed_lead_is_counted_in_its_owner_hours(app, source, staff):
 
 def test_old_leads_test_leads_and_reinquiries_get_no_target(source):
     ingest(source, [1], FRIDAY_LATE, minutes_ago=60 * 30)
-    test_lead = fresh_raw(2, FRIDAY_LATE, phone="0532 0000002")
-    test_lead["is_test"] = True  # Meta's "test lead" flag
-    ingest_raw_leads([test_lead], source, now=FRIDAY_LATE)
+    test_lead = fresh_raw(2, FRIDAY_LATE, phone="0532 0000002", email="test@meta.com")
+    ingest_raw_leads([test_lead], source, now=FRIDAY_LATE)  # Meta's test tool
     ingest_raw_leads([fresh_raw(3, FRIDAY_LATE, phone="0532 0000003")], source, now=FRIDAY_LATE)
     ingest_raw_leads([fresh_raw(4, FRIDAY_LATE, phone="0532 0000003")], source, now=FRIDAY_LATE)
     db.session.commit()
