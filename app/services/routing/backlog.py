@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app import events
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_derived
+from app.services import lead_derived, lead_tasks
 from app.services.routing import assign
 
 LEADS = FacebookLead.__table__
@@ -61,6 +61,7 @@ def assign_backlog_page(after_id: int, now: datetime, size: int = PAGE) -> PageR
     routed = {row["id"]: d for row, d in zip(rows, decisions, strict=True) if d is not None}
     written = write_owners(routed, now)
     routed = {lead_id: routed[lead_id] for lead_id in written}
+    lead_tasks.follow_assignment({i: d.user_id for i, d in routed.items()})
     distributors = {row["id"]: row["distributor_id"] or 0 for row in rows}
     lead_derived.moved_counts(
         (

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app import events, messages
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, User
-from app.services import lead_derived
+from app.services import lead_derived, lead_tasks
 from app.services.lead_workflow import OPEN_STATUSES
 from app.services.routing import assign
 from app.services.routing.backlog import COLUMNS
@@ -81,6 +81,7 @@ def move(
     moved: list[int] = []
     for (old, new), ids in groups.items():
         moved.extend(write_owner(ids, old, new, now))
+    lead_tasks.follow_assignment({i: routed[i].user_id for i in moved})  # follow-ups move too
     lead_derived.moved_counts(counter_moves(by_id, routed, moved))
     lead_derived.log_system_rows(timeline(by_id, routed, moved, code, now))
     announce(by_id, routed, moved)

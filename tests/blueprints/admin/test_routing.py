@@ -1,13 +1,14 @@
 """`/admin/routing`: rules listed, added, edited, ordered and deleted; working hours; the
 re-route offered on deactivation (superadmins only; the route walk covers the roles)."""
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, LeadStatus, RoutingRule, User
+from app.models import FacebookLead, LeadStatus, LeadTask, RoutingRule, User
+from app.services import lead_tasks
 from app.services.routing import rules
 from tests import factories
 from tests.blueprints.admin.test_accounts import location_path, text_of
@@ -118,8 +119,12 @@ def test_working_hours_away_and_capacity_are_saved_in_local_time(app, client, ad
 def test_deactivating_someone_with_open_leads_offers_to_reroute_them(app, client, admin):
     make_rule(app, "All", [admin["ayse"], admin["mehmet"]])
     with app.app_context():
-        for _ in range(3):
+        leads = [
             factories.make_lead(assigned_to_id=admin["ayse"], status=LeadStatus.CONTACTED)
+            for _ in range(3)
+        ]
+        due = datetime.now(UTC) + timedelta(hours=1)
+        lead_tasks.schedule(leads[0], due_at=due, actor=None)  # a follow-up moves with its lead
         db.session.commit()
     response = client.post(f"/admin/users/{admin['ayse']}/deactivate")
     assert location_path(response) == f"/admin/users/{admin['ayse']}/reroute"
@@ -132,6 +137,7 @@ def test_deactivating_someone_with_open_leads_offers_to_reroute_them(app, client
             sa.select(FacebookLead.assigned_to_id, FacebookLead.status)
         ).all()
         assert set(owners) == {(admin["mehmet"], LeadStatus.CONTACTED)}
+        assert db.session.scalars(sa.select(LeadTask.user_id)).all() == [admin["mehmet"]]
 
 
 def test_staff_cannot_reach_the_routing_pages(client, auth, users):
