@@ -13,12 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import ngettext
 
 from app import events, messages
 from app.extensions import db
-from app.models import FacebookLead, ResponseTarget, RoutingRule, User
-from app.services import lead_derived, work_hours
+from app.models import FacebookLead, OutboxMail, ResponseTarget, RoutingRule, User
+from app.services import alerts, lead_derived, work_hours
 from app.services.lead_workflow import OPEN_STATUSES
+from app.services.mail_render import Built, builder
 from app.services.routing import assign, reroute
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ LEADS = FacebookLead.__table__
 TARGETS = ResponseTarget.__table__
 RULES = RoutingRule.__table__
 SOON = 0.25  # the last quarter of the time left: "about to be missed"
+MAIL_MAX_LEADS = 50  # lead links in one breach mail
 
 
 @functools.lru_cache(maxsize=8)
@@ -126,6 +129,7 @@ def record_breaches(now: datetime, size: int = 500) -> BreachResult:
     rows = [r for r in rows if r["id"] in flagged]
     lead_derived.log_system_rows([breach_row(r, now) for r in rows])
     announce(rows)
+    mail_superadmins(rows)
     return BreachResult(breached=len(rows), rerouted=reroute_once(rows, now))
 
 
@@ -168,6 +172,31 @@ def announce(rows: Sequence[Mapping[str, Any]]) -> None:
             rooms.append(f"user:{row['assigned_to_id']}")
         events.publish("sla_breached", payload, to=rooms)
     log.info("response targets missed: %d lead(s)", len(rows))
+
+
+def mail_superadmins(rows: Sequence[Mapping[str, Any]]) -> None:
+    """One mail per batch of breaches to each superadmin with an address (lead ids only)."""
+    ids = sorted(r["id"] for r in rows)
+    event = f"{ids[0]}-{ids[-1]}:{len(ids)}"
+    alerts.queue_to_superadmins("sla_breached", event, {"lead_ids": ids[:MAIL_MAX_LEADS],
+                                                       "count": len(ids)})  # fmt: skip
+
+
+@builder("sla_breached")
+def build_breach_mail(mail: OutboxMail) -> Built:
+    ids = mail.params.get("lead_ids") or []
+    still = db.session.scalars(
+        sa.select(LEADS.c.id).where(LEADS.c.id.in_(ids), LEADS.c.deleted_at.is_(None))
+    ).all()
+    if not still:
+        return None  # erased or deleted since
+    count = mail.params.get("count", len(ids))
+    subject = ngettext(
+        "[Meta Lead Desk] %(num)s lead missed its first-contact target",
+        "[Meta Lead Desk] %(num)s leads missed their first-contact target",
+        count,
+    )
+    return subject, {"lead_ids": sorted(still), "count": count}
 
 
 def reroute_once(rows: Sequence[Mapping[str, Any]], now: datetime) -> int:

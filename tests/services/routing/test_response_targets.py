@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from app import events
 from app.extensions import db
-from app.models import FacebookLead, LeadInteraction, ResponseTarget, User
-from app.services import lead_workflow, response_targets, work_hours
+from app.models import FacebookLead, LeadInteraction, OutboxMail, ResponseTarget, Role, User
+from app.services import accounts, lead_workflow, mail_render, response_targets, work_hours
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
 from app.services.routing import rules
 from app.tasks import routing_jobs
@@ -158,3 +158,19 @@ def test_working_minutes_between_match_the_stored_target(app, source):
     team = work_hours.team_schedule()
     spent = work_hours.working_minutes_between(team, target.started_at, target.due_at)
     assert spent == pytest.approx(target.target_minutes)
+
+
+def test_superadmins_get_one_mail_per_batch_of_breaches(source):
+    admin = accounts.create_user("boss", "correct-horse", role=Role.SUPERADMIN)
+    admin.email = "boss@example.com"
+    ingest(source, [1, 2], FRIDAY_LATE)
+    due = max(t.due_at for t in db.session.scalars(sa.select(ResponseTarget)))
+    response_targets.record_breaches(due)
+    db.session.commit()
+    mails = db.session.scalars(sa.select(OutboxMail)).all()
+    assert [(m.kind, m.recipient) for m in mails] == [("sla_breached", "boss@example.com")]
+    content = mail_render.render(mails[0])
+    assert "2 leads missed their first-contact target" in content.subject
+    assert "/facebook-leads/1" in content.text and "/facebook-leads/2" in content.text
+    response_targets.record_breaches(due)  # nothing new: no second mail
+    assert len(db.session.scalars(sa.select(OutboxMail)).all()) == 1
