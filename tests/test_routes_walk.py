@@ -257,6 +257,10 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("admin.reroute_user", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("admin.reroute_user", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": ADMIN_USERS,
+    },
     ("admin.send_reset_link", "GET"): each(NOT_ALLOWED),
     ("admin.send_reset_link", "POST"): {
         "anonymous": LOGIN,
