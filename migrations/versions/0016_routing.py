@@ -1,7 +1,7 @@
 """routing rules, staff working hours and capacity, response targets
 
 Revision ID: 0016
-Revises: 0019
+Revises: 0013
 Create Date: 2026-12-02 02:10:00.000000
 
 New tables for the rules (`routing_rules`, `routing_rule_staff`) and the first-contact targets
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0016"
-down_revision = "0019"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
