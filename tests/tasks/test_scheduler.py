@@ -53,7 +53,6 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "purge_retention",
         "reconcile_behind",
         "deep_sweep",
-        "purge_retention",
         "send_mail",
         f"sync_meta_config:{config_ids[0]}",
     }
