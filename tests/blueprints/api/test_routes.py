@@ -265,4 +265,5 @@ def test_the_sixth_api_call_within_the_limit_is_429_json(client, admin):
     response = client.get(f"{API}/leads")
     assert response.status_code == 429
     error = response.get_json()["error"]
-    assert error["code"] == "too_many_requests" and "5 per 1 hour" in error["message"]
+    assert error["code"] == "too_many_requests" and 3500 < error["retry_after"] <= 3601
+    assert error["message"] == "Too many attempts. Try again in 60 minutes."
