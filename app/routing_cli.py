@@ -4,7 +4,7 @@ import time
 from datetime import UTC, datetime
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
 
 from app.errors import ValidationError
@@ -80,6 +80,7 @@ def list_rules() -> None:
 
 
 @click.command("auto-assign")
+@with_appcontext
 @click.option("--page", type=int, default=backlog.PAGE, help="Leads per transaction.")
 def auto_assign(page: int) -> None:
     """Route the unassigned backlog by the rules (committed a page at a time)."""

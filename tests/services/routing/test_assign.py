@@ -218,3 +218,10 @@ def test_cli_adds_and_lists_rules(app, staff, runner):
         args=["routing", "add-rule", "X", "--strategy", "round_robin", "--staff", "ghost"]
     )
     assert bad.exit_code == 1 and "No user named 'ghost'" in bad.output
+
+
+def test_auto_assign_runs_as_its_own_command(app):
+    # No application context around it, as from a shell: the command pushes its own.
+    out = app.test_cli_runner().invoke(args=["leads", "auto-assign"])
+    assert out.exit_code == 0, out.output
+    assert "Assigned 0 of 0" in out.output
