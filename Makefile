@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
+# The suite runs on every core (pytest-xdist, one test file per worker at a time, each worker
+# with its own PostgreSQL database); PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 I18N := app/translations
 # Also read by tests/test_i18n.py, which extracts the same way.
