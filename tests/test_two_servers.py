@@ -6,7 +6,6 @@ is fetched by one of them only."""
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import redis
 import requests
 import socketio
 import sqlalchemy as sa
@@ -30,6 +28,8 @@ from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, sign_body, webhook_chan
 from sandbox.webhooks import webhook_payload
 from tests import factories
 from tests.conftest import config_for, reset_schema
+from tests.events.test_redis_queue import redis_available
+from tests.mail_server import free_port
 from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,13 +37,6 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 pytestmark = pytest.mark.postgres
-
-
-def redis_available() -> bool:
-    try:
-        return redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        return False
 
 
 needs_services = pytest.mark.skipif(
@@ -64,12 +57,6 @@ def database_url():
     yield url.set(database=name).render_as_string(hide_password=False)
     with closing(psycopg.connect(admin, autocommit=True)) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(env: dict, port: int, log: Path) -> subprocess.Popen:

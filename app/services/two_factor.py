@@ -5,7 +5,6 @@ A code is accepted once: the step it belongs to is stored and no code of that st
 earlier one is taken again. Secrets are encrypted like Meta tokens; recovery codes and device
 secrets are kept as SHA-256 hashes. Superadmins must use it once the policy switch is on."""
 
-import hashlib
 import hmac
 import io
 import secrets
@@ -23,6 +22,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.models import AppSetting, RecoveryCode, TrustedDevice, User, UserTwoFactor
 from app.models.base import MAX_ID
+from app.services.user_sessions import digest  # the one SHA-256 of a secret
 
 STEP_S = 30
 SKEW_STEPS = 1
@@ -41,10 +41,6 @@ class Enrolment:
     secret: str
     uri: str
     qr_svg: str
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def get_record(user: User) -> UserTwoFactor | None:
