@@ -1,6 +1,7 @@
 """Role checks, sign-in loading, request guards and response headers shared by every blueprint."""
 
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 
@@ -24,6 +25,8 @@ HOST_RE = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 # Raw bodies read (and signed) as bytes, and the development sandbox, are left as they come.
 UNCHECKED_BLUEPRINTS = {"webhooks", "meta_sandbox_control", "meta_sandbox_graph"}
 NUL = "\x00"
+RENEWED = "_renewed"  # when the sign-in cookie was last re-signed (epoch seconds)
+RENEW_SECONDS = 60
 
 
 class IdConverter(IntegerConverter):
@@ -99,12 +102,18 @@ def connect_sources() -> str:
 
 
 def renew_sign_in_cookie(response):
-    """Re-sign the cookie of a signed-in visitor on every response. Flask refuses a cookie
+    """Re-sign the cookie of a signed-in visitor at most once a minute. Flask refuses a cookie
     signed longer than PERMANENT_SESSION_LIFETIME ago, so this makes that the idle timeout.
     (Not a permanent session: it would end with the browser no more, and Flask-Login's
-    "strong" protection would only mark a cookie seen from another address as not fresh.)"""
-    if "_user_id" in session:
-        session.modified = True
+    "strong" protection would only mark a cookie seen from another address as not fresh.)
+    Not on every response: a live page's background fetch, sent with the cookie of a moment
+    ago, would set that older cookie back and drop what the request beside it had just put in
+    the session (the "Logged." message after a form post went missing this way)."""
+    if "_user_id" not in session:
+        return response
+    now = int(time.time())
+    if session.modified or now - session.get(RENEWED, 0) >= RENEW_SECONDS:
+        session[RENEWED] = now
     return response
 
 

@@ -6,9 +6,11 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
+from app import security
 from app.extensions import db
 from app.models import UserSession
 from config import Config
+from tests import factories
 from tests.conftest import AuthActions
 
 DASHBOARD = "/facebook-leads/"
@@ -53,15 +55,43 @@ def test_logging_out_on_one_device_keeps_the_others(app, client, auth, users):
     assert sent_to_login(client.get(DASHBOARD))
 
 
-def test_the_session_cookie_ends_with_the_browser_and_is_re_signed_by_each_request(
-    client, auth, users
+def test_the_session_cookie_ends_with_the_browser_and_is_re_signed_once_a_minute(
+    client, auth, users, monkeypatch
 ):
     auth.login()
+    client.get(DASHBOARD)  # the first page also stores the CSRF token in the session
     first = client.get_cookie("session")
     assert first.expires is None  # not kept on disk past the browser session
     time.sleep(1.1)  # the signature's time stamp has a resolution of one second
     client.get(DASHBOARD)
+    assert client.get_cookie("session").value == first.value  # signed a moment ago: left alone
+    later = time.time() + security.RENEW_SECONDS
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    client.get(DASHBOARD)
     assert client.get_cookie("session").value != first.value
+
+
+def test_a_background_fetch_with_an_older_cookie_keeps_a_message_just_flashed(
+    app, client, auth, users
+):
+    """A live page fetches a row while a form post beside it flashes "Logged.": the fetch,
+    sent with the cookie of a moment before, must not set that cookie back."""
+    auth.login()
+    with app.app_context():
+        lead_id = factories.make_lead().id
+        db.session.commit()
+    before = cookie_of(client)
+    response = client.post(
+        f"/facebook-leads/{lead_id}/interactions",
+        data={"interaction_type": "note", "description": "Called back."},
+    )
+    assert response.status_code in (302, 303)
+    with_message = cookie_of(client)
+    background = replay(app, before).get(f"/facebook-leads/{lead_id}/row")
+    assert background.status_code == 200
+    assert "session=" not in background.headers.get("Set-Cookie", "")
+    assert cookie_of(client) == with_message
+    assert "Logged." in client.get(f"/facebook-leads/{lead_id}").get_data(as_text=True)
 
 
 def test_a_cookie_replayed_from_another_browser_is_anonymous(app, client, auth, users):
