@@ -8,7 +8,7 @@ Callers commit."""
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,15 +39,23 @@ DAY_LIMIT = 100
 
 @dataclass(frozen=True)
 class MyDay:
-    """What one user should do today, in order: overdue, due today, new leads of theirs."""
+    """What one user should do today, in order: overdue, due today, new leads of theirs,
+    response targets about to be missed."""
 
     overdue: list[LeadTask]
     today: list[LeadTask]
     new_leads: list[FacebookLead]
+    at_risk: list[FacebookLead] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.today or self.new_leads)
+        return not (self.overdue or self.today or self.new_leads or self.at_risk)
+
+    def with_at_risk(self, leads: list[FacebookLead]) -> "MyDay":
+        """This day with its leads about to miss a target; listed there, not as new too."""
+        risky = {lead.id for lead in leads}
+        fresh = [lead for lead in self.new_leads if lead.id not in risky]
+        return replace(self, new_leads=fresh, at_risk=leads)
 
 
 def due_from_pick(pick: str, at: str | None, *, now: datetime, tz: str) -> datetime:

@@ -8,17 +8,19 @@ import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import ngettext
+from sqlalchemy.orm import contains_eager
 
 from app import events, messages
 from app.extensions import db
 from app.models import FacebookLead, OutboxMail, ResponseTarget, RoutingRule, User
 from app.services import alerts, lead_derived, work_hours
+from app.services.lead_service import visible_leads
 from app.services.lead_workflow import OPEN_STATUSES
 from app.services.mail_render import Built, builder
 from app.services.routing import assign, reroute
@@ -228,6 +230,30 @@ class Timer:
     @property
     def due_iso(self) -> str:
         return self.due_at.isoformat()
+
+
+def at_risk(user: User, now: datetime, *, limit: int = 100) -> list[FacebookLead]:
+    """*user*'s leads whose first-contact target is about to be missed or missed, soonest
+    first ("My day"); a superadmin's include the unassigned ones nobody else will call."""
+    longest = max(minutes for _low, minutes in parse_bands(current_app.config["RESPONSE_TARGETS"]))
+    owners = FacebookLead.assigned_to_id == user.id
+    if user.is_superadmin:
+        owners = sa.or_(owners, FacebookLead.assigned_to_id.is_(None))
+    query = (
+        visible_leads(user)
+        .join(ResponseTarget, ResponseTarget.lead_id == FacebookLead.id)
+        .where(
+            owners,
+            FacebookLead.first_contacted_at.is_(None),
+            FacebookLead.status.in_(OPEN_STATUSES),
+            ResponseTarget.due_at < now + timedelta(minutes=SOON * longest),
+        )
+        .options(contains_eager(FacebookLead.response_target))
+        .order_by(ResponseTarget.due_at, FacebookLead.id)
+        .limit(limit)
+    )
+    leads = db.session.scalars(query).unique()
+    return [lead for lead in leads if (clock := timer(lead, now)) and clock.state != "ok"]
 
 
 def timer(lead: FacebookLead, now: datetime) -> Timer | None:

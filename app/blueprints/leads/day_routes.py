@@ -1,18 +1,22 @@
 """ "My day": what the signed-in user should do today, and where signing in lands."""
 
+from datetime import UTC, datetime
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.leads.routes import bp
 from app.extensions import db
-from app.services import accounts, lead_tasks
+from app.services import accounts, lead_tasks, response_targets
 
 
 @bp.get("/my-day")
 @login_required
 def my_day():
-    day = lead_tasks.my_day(current_user, tz=current_app.config["APP_TIMEZONE"])
+    now = datetime.now(UTC)
+    day = lead_tasks.my_day(current_user, tz=current_app.config["APP_TIMEZONE"], now=now)
+    day = day.with_at_risk(response_targets.at_risk(current_user, now))
     return render_template(
         "leads/my_day.html", day=day, start_page=accounts.start_page(current_user)
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import FacebookLead, User
+from app.models import FacebookLead, ResponseTarget, User
 from app.services import lead_tasks, lead_workflow
 from tests import factories
 
@@ -112,3 +112,62 @@ def test_my_day_in_turkish(client, auth, users, day):
     client.get(MY_DAY, query_string={"lang": "tr"})  # sets the language, then redirects
     page = client.get(MY_DAY).get_data(as_text=True)
     assert "Günüm" in page and "Gecikmiş takipler" in page and "Hemen ara" in page
+
+
+def target_for(lead: FacebookLead, *, due_in: timedelta, minutes: int = 30) -> None:
+    now = datetime.now(UTC)
+    db.session.add(
+        ResponseTarget(
+            lead_id=lead.id,
+            target_minutes=minutes,
+            started_at=now - timedelta(minutes=minutes) + due_in,
+            due_at=now + due_in,
+        )
+    )
+
+
+def test_my_day_lists_response_targets_about_to_be_missed_last_with_their_timer(
+    app, client, auth, users
+):
+    """Soonest first; a lead with time to spare, one already called and another's lead are
+    not there; a lead listed here is not listed as new as well; a superadmin also sees the
+    unassigned ones."""
+    with app.app_context():
+        admin = db.session.get(User, users["admin"])
+        ayse, mehmet = (db.session.get(User, users[name]) for name in ("ayse", "mehmet"))
+        leads = {}
+        for name, owner, due_in in (
+            ("Late", ayse, timedelta(minutes=-3)),
+            ("Close", ayse, timedelta(minutes=4)),
+            ("Spare", ayse, timedelta(minutes=25)),
+            ("Called", ayse, timedelta(minutes=2)),
+            ("Others", mehmet, timedelta(minutes=2)),
+            ("Nobodys", None, timedelta(minutes=1)),
+        ):
+            lead = factories.make_lead(first_name=name, last_name="Demir")
+            if owner:
+                lead_workflow.assign(lead, owner, actor=admin)
+            target_for(lead, due_in=due_in)
+            leads[name] = lead
+        leads["Called"].first_contacted_at = datetime.now(UTC)
+        db.session.commit()
+    auth.login("ayse")
+    page = client.get(MY_DAY).get_data(as_text=True)
+    assert page.index('id="day-new"') < page.index('id="day-at-risk"')
+    risky = section(page, "day-at-risk")
+    assert risky.index("Late Demir") < risky.index("Close Demir")
+    assert 'response-timer late' in risky and 'response-timer soon' in risky
+    assert "Spare Demir" not in risky and "Called Demir" not in risky
+    assert "Others Demir" not in page and "Nobodys Demir" not in page
+    new = section(page, "day-new")
+    assert "Spare Demir" in new and "Late Demir" not in new and "Close Demir" not in new
+    assert 'href="tel:+90' in risky and "#work" in risky
+    auth.logout()
+    auth.login("admin")
+    risky = section(client.get(MY_DAY).get_data(as_text=True), "day-at-risk")
+    assert "Nobodys Demir" in risky and "Late Demir" not in risky
+
+
+def test_my_day_without_targets_at_risk_says_so(client, auth, users):
+    auth.login("ayse")
+    assert "No first contact is about to be late." in client.get(MY_DAY).get_data(as_text=True)
