@@ -9,6 +9,8 @@ from typing import Any
 
 from flask_babel import gettext
 
+from app.i18n.labels import status_label
+
 
 def N_(text: str) -> str:
     """Mark *text* for message extraction; it is translated where it is shown."""
@@ -79,4 +81,7 @@ def translated(code: str | None, params: Mapping[str, Any] | None, fallback: str
     """The message in the current locale; *fallback* (the stored text) for unknown codes."""
     if not code or code not in MESSAGES:
         return fallback or ""
-    return gettext(MESSAGES[code], **dict(params or {}))
+    values = dict(params or {})
+    if "status" in values:  # stored as its code ("lost"): shown as the reader's word for it
+        values["status"] = status_label(values["status"])
+    return gettext(MESSAGES[code], **values)

@@ -23,15 +23,18 @@ from app.models import (
     FacebookLead,
     InteractionType,
     LeadInteraction,
+    LeadStatus,
     User,
 )
 from app.services import lead_derived, lead_tasks
 from app.services.bulk import BATCH, STALE_AFTER, undo_deadline
 from app.services.bulk_writes import MILESTONES, counter_key
+from app.services.lead_workflow import OPEN_STATUSES
 
 L = FacebookLead
 LEADS = FacebookLead.__table__
 Item = BulkJobItem
+S = LeadStatus
 UNDOABLE = (BulkState.DONE, BulkState.INTERRUPTED)
 
 
@@ -60,7 +63,7 @@ def undo_batch(job: BulkJob, actor: User, after_lead_id: int) -> int | None:
     lead id handled, None when none was left. Caller commits."""
     query = (
         sa.select(Item, L.version_id, L.distributor_id, L.duplicate_of_id, L.is_test)
-        .add_columns(L.status, L.assigned_to_id, L.deleted_at)
+        .add_columns(L.status, L.assigned_to_id, L.deleted_at, L.updated_at)
         .join(L, L.id == Item.lead_id)
         .where(Item.job_id == job.id, Item.lead_id > after_lead_id)
         .order_by(Item.lead_id)
@@ -104,6 +107,12 @@ def put_back(job: BulkJob, actor: User, rows: list[Any]) -> None:
     }
     if moves:
         lead_tasks.follow_assignment(moves)  # and back go their open follow-ups
+    # The job closed their follow-ups at the moment it changed them (nobody has since).
+    lead_tasks.reopen_closed_at(
+        (row.BulkJobItem.lead_id, row.updated_at)
+        for row in rows
+        if S(row.BulkJobItem.old_status) in OPEN_STATUSES and S(row.status) not in OPEN_STATUSES
+    )
     ids = [row.BulkJobItem.lead_id for row in rows]
     events.publish("leads_updated", {"ids": ids}, to=events.DASHBOARD_ROOM)
     users = {row.assigned_to_id for row in rows} | {v["b_assigned_to_id"] for v in params}

@@ -42,6 +42,7 @@ STATE_LABELS = {
     "cut": _l("Stopped early"),
     "building": _l("Being built"),
     "ready": _l("Ready"),
+    "failed": _l("Failed"),
 }
 
 

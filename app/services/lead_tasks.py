@@ -134,6 +134,23 @@ def complete_open_of(lead_ids: Sequence[int], *, now: datetime | None = None) ->
     ).rowcount
 
 
+def reopen_closed_at(closed: Iterable[tuple[int, datetime]]) -> int:
+    """Reopen the follow-ups a bulk change closed, given (lead id, the time it closed them):
+    its undo. A follow-up done at another moment (by hand) stays done."""
+    by_time: dict[datetime, list[int]] = {}
+    for lead_id, at in closed:
+        by_time.setdefault(at, []).append(lead_id)
+    return sum(
+        db.session.execute(
+            sa.update(T)
+            .where(T.lead_id.in_(lead_ids), T.done_at == at)
+            .values(done_at=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        for at, lead_ids in by_time.items()
+    )
+
+
 def complete(task: LeadTask, *, now: datetime | None = None) -> None:
     """Mark one follow-up done (idempotent)."""
     if task.done_at is None:

@@ -31,21 +31,29 @@ def build_xlsx(audit_id: int, selection: Selection, header: list[str], language:
     if audit is None or user is None:
         return
     path = export_path(audit_id)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    prune(path.parent)
     tz = current_app.config["APP_TIMEZONE"]
-    with force_locale(language or None):
-        rows = exports.Counted(
-            exports.iter_rows(user, selection, audit.columns, tz), exports.XLSX_MAX_ROWS
-        )
-        exports.write_xlsx(iter(rows), header, path)
-    path.chmod(0o600)
-    db.session.commit()
+    rows = exports.Counted(
+        exports.iter_rows(user, selection, audit.columns, tz), exports.XLSX_MAX_ROWS
+    )
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        prune(path.parent)
+        with force_locale(language or None):
+            exports.write_xlsx(iter(rows), header, path)
+        path.chmod(0o600)
+        state = "ready"
+    except Exception:  # a full disk, a bad EXPORT_DIR: the owner is told, not left waiting
+        log.exception("export %s failed after %d rows", audit_id, rows.count)
+        if path.is_file():
+            path.unlink()
+        state = "failed"
+    db.session.rollback()
     with writing():
-        exports.finish_export(audit_id, rows.count, "ready")
-        events.publish("export_ready", {"id": audit_id}, to=f"user:{user.id}")
+        exports.finish_export(audit_id, rows.count, state)
+        events.publish("export_ready", {"id": audit_id, "state": state}, to=f"user:{user.id}")
         db.session.commit()
-    log.info("export %s: %d rows in %.1fs", audit_id, rows.count, time.perf_counter() - started)
+    log.info("export %s: %s, %d rows in %.1fs", audit_id, state, rows.count,
+             time.perf_counter() - started)  # fmt: skip
 
 
 def prune(folder: Path) -> None:

@@ -105,3 +105,18 @@ def test_every_status_interaction_and_result_has_a_label():
     assert set(labels.LEAD_STATUS) == set(LeadStatus)
     assert set(labels.INTERACTION) == set(InteractionType)
     assert set(labels.RESULT) == set(RESULTS)
+
+
+def test_a_stored_message_names_its_status_in_the_readers_words(in_language):
+    """A bulk change's timeline row keeps the status as its code; each reader sees their word."""
+    from app import messages
+
+    params = {"status": "lost", "job_id": 7}
+    with in_language("tr"):
+        shown = messages.translated("bulk_status", params, None)
+        assert "Kaybedildi" in shown and "lost" not in shown and "#7" in shown
+    with in_language("en"):
+        assert messages.translated("bulk_status", params, None) == (
+            "Status changed to Lost by bulk action #7."
+        )
+    assert messages.english("bulk_status", params) == "Status changed to lost by bulk action #7."

@@ -84,6 +84,8 @@ def download(export_id: int):
     if audit is None or audit.user_id != current_user.id or audit.format != "xlsx":
         abort(404)
     path = export_jobs.export_path(audit.id)
+    if audit.state == "failed":
+        return render_template("bulk/export_building.html", audit=audit), 500
     if audit.state != "ready" or not path.exists():
         return render_template("bulk/export_building.html", audit=audit), 202
     return send_file(

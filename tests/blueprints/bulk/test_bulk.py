@@ -381,3 +381,34 @@ def test_closing_leads_in_bulk_completes_their_open_follow_ups(app, client, admi
     with app.app_context():
         done = [db.session.get(LeadTask, t).done_at is not None for t in tasks]
     assert done == [True, False]
+
+
+def test_undo_of_closing_leads_reopens_the_follow_ups_it_closed_only(app, client, admin, users):
+    """The undo reopens what the bulk change closed; a follow-up done by hand before stays
+    done, and so do those of a lead someone changed since (not undone)."""
+    from app.models import LeadTask
+    from app.services import lead_tasks
+
+    ids = add_leads(app, 3, assigned_to_id=users["ayse"], status=S.ASSIGNED)
+    with app.app_context():
+        due = datetime.now(UTC) + timedelta(hours=2)
+        open_tasks = [
+            lead_tasks.schedule(db.session.get(FacebookLead, i), due_at=due, actor=None).id
+            for i in ids
+        ]
+        by_hand = lead_tasks.schedule(db.session.get(FacebookLead, ids[0]), due_at=due, actor=None)
+        lead_tasks.complete(by_hand, now=datetime.now(UTC) - timedelta(minutes=5))
+        by_hand_id = by_hand.id
+        db.session.commit()
+    job_id = post(client, action="status", status="lost", ids=ids).get_json()["job_id"]
+    with app.app_context():
+        assert all(db.session.get(LeadTask, t).done_at for t in open_tasks)
+        lead = db.session.get(FacebookLead, ids[2])
+        lead.city = "İzmir"  # someone changed it meanwhile: its version moved on
+        db.session.commit()
+    client.post(f"/facebook-leads/bulk/{job_id}/undo", json={})
+    with app.app_context():
+        done = [db.session.get(LeadTask, t).done_at is not None for t in open_tasks]
+        assert done == [False, False, True]
+        assert db.session.get(LeadTask, by_hand_id).done_at is not None
+        assert leads(app, ids[:2]) == {i: (S.ASSIGNED, users["ayse"], False) for i in ids[:2]}

@@ -50,3 +50,39 @@ def test_a_large_xlsx_is_built_in_the_background_then_downloaded(app, client, ad
     assert sorted(row[0].value for row in sheet.iter_rows(min_row=2)) == ["=C", "A", "B"]
     with app.app_context():
         assert db.session.get(ExportAudit, audit_id).rows == 3
+
+
+def test_a_background_export_that_fails_says_so_and_keeps_its_audit_row(
+    app, client, admin, tmp_path
+):
+    """EXPORT_DIR cannot be made (a file stands in its way): the owner is told, the audit row
+    says failed, and the download page explains instead of waiting for ever."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    app.config["EXPORT_DIR"] = str(blocker / "exports")
+    for name in ("A", "B", "C"):
+        add_lead(app, first_name=name)
+    events = socketio_events(app, client)
+    assert client.get("/facebook-leads/export.xlsx?columns=name").status_code == 202
+    with app.app_context():
+        audit_id = db.session.scalars(sa.select(ExportAudit.id)).one()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with app.app_context():
+            state = db.session.get(ExportAudit, audit_id).state
+        if state != "building":
+            break
+        time.sleep(0.1)
+    assert state == "failed"
+    page = client.get(f"/facebook-leads/exports/{audit_id}/download")
+    assert page.status_code == 500
+    assert "could not be built" in page.get_data(as_text=True)
+    assert "Failed" in client.get("/facebook-leads/exports").get_data(as_text=True)
+    received = [e for e in events.get_received() if e["name"] == "export_ready"]
+    assert received and received[-1]["args"][0] == {"id": audit_id, "state": "failed"}
+
+
+def socketio_events(app, client):
+    from app.extensions import socketio
+
+    return socketio.test_client(app, flask_test_client=client)
