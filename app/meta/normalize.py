@@ -16,6 +16,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 from app.meta.text import clean, scrub_json
 from app.meta.treatments import treatment_key
 
+E164 = phonenumbers.PhoneNumberFormat.E164
 ID_RE = re.compile(r"^[0-9A-Za-z_.:-]{1,64}$")
 DIGITS_RE = re.compile(r"\d{1,3}")
 # A strict plain-ASCII subset of valid addresses, checked first because email-validator is
@@ -208,13 +209,15 @@ def contact(answers: dict[str, str], default_region: str) -> dict[str, str | Non
     )
     country = optional(answers.get("country"), LIMITS["place"])
     email = normalize_email(answers.get("email") or answers.get("work_email"))
-    phone = normalize_phone(raw_phone, region_for(country, default_region), email_region(email))
+    number = parse_phone(raw_phone, region_for(country, default_region), email_region(email))
+    phone = phonenumbers.format_number(number, E164) if number else None
+    region = phonenumbers.region_code_for_number(number) if number else None
     return {
         "email": email,
         "phone": phone,
         "phone_raw": optional(raw_phone, LIMITS["name"]),
         "country": country,
-        "country_code": country_code(phone, country),
+        "country_code": country_code(phone, country, region=region),
         "city": optional(answers.get("city"), LIMITS["place"]),
     }
 
@@ -228,10 +231,14 @@ def phone_region(phone: str) -> str | None:
         return None
 
 
-def country_code(phone: str | None, country: str | None) -> str | None:
-    """Where the patient is, as an ISO code: from the phone, else from the form's country
-    answer when it names one we know (never guessed from the default region)."""
-    region = phone_region(phone) if phone else None
+def country_code(
+    phone: str | None, country: str | None, *, region: str | None = None
+) -> str | None:
+    """Where the patient is, as an ISO code: from the phone (its *region* when the caller
+    has parsed it already), else from the form's country answer when it names one we know
+    (never guessed from the default region)."""
+    if region is None and phone:
+        region = phone_region(phone)
     if region and region != "001":
         return region
     named = region_for(country, "") if country else ""
@@ -271,7 +278,15 @@ def email_region(email: str | None) -> str | None:
 
 
 def normalize_phone(value: str | None, region: str, hint: str | None = None) -> str | None:
-    """E.164 for a valid number, else None (the raw text is kept in phone_raw).
+    """E.164 for a valid number, else None (the raw text is kept in phone_raw)."""
+    number = parse_phone(value, region, hint)
+    return phonenumbers.format_number(number, E164) if number else None
+
+
+def parse_phone(
+    value: str | None, region: str, hint: str | None = None
+) -> phonenumbers.PhoneNumber | None:
+    """The valid number *value* means, else None.
 
     Tries the lead's country (or the default region), then the digits as an international
     number when the `+` was left off (`447700900123`), then the *hint* region (from the
@@ -290,7 +305,7 @@ def normalize_phone(value: str | None, region: str, hint: str | None = None) -> 
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(number):
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return number
     return None
 
 
