@@ -11,10 +11,15 @@ growing steps (up to 100 ms) and poll. Other processes still wait through busy_t
 
 import contextlib
 import contextvars
+import enum
+import functools
+import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, request
@@ -121,6 +126,40 @@ def upsert(table: sa.Table):
     """`INSERT` of the session's dialect that knows `ON CONFLICT` (SQLite and PostgreSQL)."""
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def insert_many(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows (dicts with the same keys) in one statement. On PostgreSQL they
+    travel as one JSON parameter expanded by `jsonb_to_recordset`: psycopg's executemany
+    costs a round trip per row, which made thousands of timeline rows slower than the
+    change they record. Elsewhere a plain executemany. Caller commits."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(sa.insert(table), list(rows))
+        return
+    payload = json.dumps(list(rows), default=json_value, separators=(",", ":"))
+    db.session.execute(recordset_insert(table, tuple(rows[0])), {"rows": payload})
+
+
+@functools.lru_cache(maxsize=32)
+def recordset_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
+    dialect = postgresql.dialect()
+    names = ", ".join(columns)
+    typed = ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
+    return sa.text(
+        f"INSERT INTO {table.name} ({names}) SELECT {names} "
+        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed})"
+    )
+
+
+def json_value(value: Any) -> Any:
+    """A value of a row as JSON for `jsonb_to_recordset` (times as ISO 8601, enums as codes)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def empty_database() -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.database import insert_many
 from app.extensions import db
 from app.models import FacebookLead, LeadInteraction, LeadStatus
 from app.services import lead_counters, lead_scoring, lead_search
@@ -144,8 +145,7 @@ def added_rows(
 def log_system_rows(rows: Sequence[Mapping[str, Any]]) -> None:
     """Timeline rows written by the system for many leads at once (routing, breaches):
     `lead_interactions` column dicts with a message code + params. Caller commits."""
-    if rows:
-        db.session.execute(sa.insert(LeadInteraction.__table__), list(rows))
+    insert_many(LeadInteraction.__table__, rows)
 
 
 def moved_counts(moves: Iterable[tuple[lead_counters.Key | None, lead_counters.Key | None]]):

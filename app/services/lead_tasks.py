@@ -160,10 +160,21 @@ def complete(task: LeadTask, *, now: datetime | None = None) -> None:
 
 def follow_assignment(moves: Mapping[int, int | None]) -> int:
     """Move the open follow-ups of each lead (lead id → new assignee id, None = unassigned)
-    to its new assignee: one UPDATE per distinct assignee. Returns the rows moved."""
+    to its new assignee: one UPDATE per distinct assignee, for the leads that have one
+    (found first by one range read: most moved leads have none). Returns the rows moved."""
+    if not moves:
+        return 0
+    having = set(
+        db.session.scalars(
+            sa.select(T.lead_id.distinct()).where(
+                T.lead_id.between(min(moves), max(moves)), T.done_at.is_(None)
+            )
+        )
+    )
     by_owner: dict[int | None, list[int]] = {}
     for lead_id, owner in moves.items():
-        by_owner.setdefault(owner, []).append(lead_id)
+        if lead_id in having:
+            by_owner.setdefault(owner, []).append(lead_id)
     moved = 0
     for owner, lead_ids in by_owner.items():
         for start in range(0, len(lead_ids), 500):

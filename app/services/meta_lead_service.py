@@ -3,14 +3,13 @@
 Poll sync, webhook fetches, seeding and benchmarks all come through `ingest_raw_leads`.
 """
 
-import enum
 import functools
 import json
 import logging
 import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, IntegrityError
 
 from app import events
-from app.database import upsert
+from app.database import json_value, upsert
 from app.extensions import db
 from app.meta.normalize import normalize_lead
 from app.models import FacebookLead, LeadStatus, MetaApiConfig
@@ -210,7 +209,7 @@ def execute_insert(rows: list[dict[str, Any]]) -> list[sa.Row]:
     if db.session.get_bind().dialect.name != "postgresql":
         return list(db.session.execute(insert_statement(), rows))
     columns = tuple(rows[0])
-    payload = json.dumps(rows, default=json_default, separators=(",", ":"))
+    payload = json.dumps(rows, default=json_value, separators=(",", ":"))
     return list(db.session.execute(recordset_insert(columns), {"rows": payload}))
 
 
@@ -225,14 +224,6 @@ def recordset_insert(columns: tuple[str, ...]) -> sa.TextClause:
         f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed}) "
         f"ON CONFLICT (meta_lead_id) DO NOTHING RETURNING {returned}"
     ).columns(*RETURNED)
-
-
-def json_default(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return value.value
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def insert_rows(

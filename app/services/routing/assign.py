@@ -8,7 +8,7 @@ processes never hand out the same turn and a lead is written with one owner."""
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,14 @@ class Plan:
     names: dict[int, str]
     present: dict[int, bool]
     cursors: dict[int, int]
+    members: dict[int, list[Candidate]] = field(default_factory=dict)
+
+    def members_of(self, rule: RoutingRule) -> list[Candidate]:
+        """The rule's staff as Candidates, in its order (read once a plan, not once a lead)."""
+        if rule.id not in self.members:
+            named = (m.user_id for m in rule.staff)
+            self.members[rule.id] = [self.staff[uid] for uid in named if uid in self.staff]
+        return self.members[rule.id]
 
 
 def is_fresh(row: Mapping[str, Any], now: datetime) -> bool:
@@ -171,7 +179,7 @@ def choose(
     for rule in plan.rules:
         if not (fresh or rule.include_backlog) or not rules_service.matches(rule, row):
             continue
-        members = [plan.staff[m.user_id] for m in rule.staff if m.user_id in plan.staff]
+        members = plan.members_of(rule)
         present = [plan.present[c.user_id] and c.user_id != avoid for c in members]
         index, cursors[rule.id] = pick(
             rule.strategy, members, cursors[rule.id], present, rule.capacity
