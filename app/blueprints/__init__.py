@@ -10,7 +10,10 @@ def register(app: Flask) -> None:
     from app.blueprints.api.routes import bp as api_bp
     from app.blueprints.auth.routes import bp as auth_bp
     from app.blueprints.bulk.routes import bp as bulk_bp
-    from app.blueprints.leads import day_routes  # noqa: F401  (My day, on the leads blueprint)
+    from app.blueprints.leads import (
+        day_routes,  # noqa: F401  (My day, on the leads blueprint)
+        view_routes,  # noqa: F401  (saved views, on the same)
+    )
     from app.blueprints.leads.routes import bp as leads_bp
     from app.blueprints.main import bp as main_bp
     from app.blueprints.scoring.routes import bp as scoring_bp

@@ -19,6 +19,7 @@ from app.models.privacy import (
     TombstoneKind,
 )
 from app.models.routing import ResponseTarget, RoutingRule, RoutingRuleStaff, RoutingStrategy
+from app.models.saved_view import SavedView
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.two_factor import AppSetting, RecoveryCode, TrustedDevice, UserTwoFactor
 from app.models.user import Role, User
@@ -62,6 +63,7 @@ __all__ = [
     "RoutingRule",
     "RoutingRuleStaff",
     "RoutingStrategy",
+    "SavedView",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",

@@ -121,6 +121,26 @@ def load_leads(ids: list[int]) -> list[FacebookLead]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def neighbours(
+    user: User, filters: LeadFilters, lead: FacebookLead, tz: str = "UTC"
+) -> tuple[int | None, int | None]:
+    """(previous, next) ids around *lead* in the list *filters* select for *user*, in the
+    list's order (the lead itself need not match: it may have changed since)."""
+    name, descending = SORTS[filters.sort]
+    column, value = getattr(L, name), getattr(lead, name)
+    later = sa.or_(column < value, sa.and_(column == value, L.id < lead.id))
+    earlier = sa.or_(column > value, sa.and_(column == value, L.id > lead.id))
+    if not descending:
+        later, earlier = earlier, later
+    back = sa.asc if descending else sa.desc
+    query = filtered_leads(user, filters, tz).with_only_columns(L.id)
+    following = db.session.scalar(query.where(later).limit(1))
+    previous = db.session.scalar(
+        query.where(earlier).order_by(None).order_by(back(column), back(L.id)).limit(1)
+    )
+    return previous, following
+
+
 def recent_leads(user: User, limit: int = 20) -> list[FacebookLead]:
     """The newest visible leads, *limit* held within 1…MAX_RECENT."""
     query = filtered_leads(user, LeadFilters()).limit(min(max(limit, 1), MAX_RECENT))

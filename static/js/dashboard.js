@@ -9,7 +9,8 @@ const PAGE_SIZE = 50;
 let unseen = 0;
 
 function rowUrl(id) {
-  return rows ? rows.dataset.rowUrl.replace(/\/0\/row$/, `/${id}/row`) : null;
+  // The list's filter goes along, so the row's link opens the lead within this list.
+  return rows ? rows.dataset.rowUrl.replace(/\/0\/row$/, `/${id}/row`) + window.location.search : null;
 }
 
 function flash(row) {

@@ -64,3 +64,9 @@ class InteractionForm(FlaskForm):
     follow_up_at = StringField(_l("At"), validators=[Optional(), Length(max=16)])
     version_id = IntegerField(validators=[Optional()])
     submit = SubmitField(_l("Log it"))
+
+
+class SaveViewForm(FlaskForm):
+    name = StringField(_l("View name"), validators=[DataRequired(), Length(max=80)])
+    query = HiddenField()
+    submit = SubmitField(_l("Save view"))

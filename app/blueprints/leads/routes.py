@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from app.blueprints.access import log_access
 from app.blueprints.leads import actions
-from app.blueprints.leads.forms import AssignForm, InteractionForm, StatusForm
+from app.blueprints.leads.forms import AssignForm, InteractionForm, SaveViewForm, StatusForm
 from app.extensions import db
 from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
@@ -27,6 +27,7 @@ from app.services import (
     lead_tasks,
     lead_work,
     lead_workflow,
+    saved_views,
 )
 from app.services.lead_filters import LeadFilters
 from app.services.privacy import consent
@@ -53,6 +54,9 @@ def index():
         pagination=pagination,
         next_actions=lead_tasks.next_actions(lead.id for lead in pagination.items),
         filters=filters,
+        list_args=filters.to_args(),
+        views=saved_views.built_in_views() + saved_views.list_views(current_user),
+        view_form=SaveViewForm(query=saved_views.filter_query(request.args)),
         stats=lead_stats.lead_stats(current_user, tz),
         distributors=accounts.list_distributors(),
         staff=accounts.list_staff(),
@@ -66,9 +70,13 @@ def index():
 def detail(lead_id: int):
     lead = visible_lead_or_404(lead_id)
     log_access(AccessAction.VIEW, lead.id)
+    filters = LeadFilters.from_args(request.args)  # the list this lead was opened from
+    tz = current_app.config["APP_TIMEZONE"]
     return render_template(
         "leads/detail.html",
         lead=lead,
+        list_args=filters.to_args(),
+        neighbours=lead_listing.neighbours(current_user, filters, lead, tz),
         interactions=lead_service.list_interactions(lead),
         duplicates=lead_service.list_duplicates(current_user, lead),
         status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
@@ -141,4 +149,7 @@ def row(lead_id: int):
     """The dashboard row of one lead, for the live dashboard to insert or replace."""
     lead = visible_lead_or_404(lead_id)
     next_actions = lead_tasks.next_actions([lead.id])
-    return render_template("leads/_row.html", lead=lead, next_actions=next_actions)
+    list_args = LeadFilters.from_args(request.args).to_args()
+    return render_template(
+        "leads/_row.html", lead=lead, next_actions=next_actions, list_args=list_args
+    )
