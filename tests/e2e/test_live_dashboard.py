@@ -191,7 +191,7 @@ def test_screenshots_for_ui_review(browsing, live_server):
     wait_live(dashboard)
     shots.append(browsing.screenshot(dashboard, "admin-dashboard"))
     no_match = browsing.open(admin, "/facebook-leads/?q=zzzqqq", "admin-no-match")
-    expect(no_match.locator("h2")).to_have_text("No leads match these filters")
+    expect(no_match.locator(".card-body h2")).to_have_text("No leads match these filters")
     shots.append(browsing.screenshot(no_match, "admin-dashboard-no-match"))
 
     lead = live_server.new_lead(assign_to="ayse")
@@ -208,7 +208,7 @@ def test_screenshots_for_ui_review(browsing, live_server):
     shots.append(browsing.screenshot(staff, "staff-dashboard"))
     empty = browsing.open(browsing.context("zeynep"), "/facebook-leads/", "staff-empty")
     wait_live(empty)
-    expect(empty.locator("h2")).to_have_text("No leads assigned to you yet")
+    expect(empty.locator(".card-body h2")).to_have_text("No leads assigned to you yet")
     shots.append(browsing.screenshot(empty, "staff-dashboard-empty"))
 
     for path in shots:
