@@ -1,6 +1,8 @@
 """Command line for analytics: `flask analytics report` (the page's report as a file)."""
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -9,7 +11,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models import Role, User
-from app.services import analytics, analytics_report
+from app.services import analytics, analytics_mail, analytics_report
 from app.services.analytics_period import PRESETS
 
 analytics_cli = AppGroup("analytics", help="Funnel, speed to lead, staff and sources.")
@@ -36,6 +38,25 @@ def report(period: str, date_from: str | None, date_to: str | None, ext: str, ou
     )
     out.write_bytes(body)
     click.echo(f"{out}: {chosen.start} – {chosen.end}, {len(body):,} bytes")
+
+
+@analytics_cli.command("send-reports")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Local day (default today).")
+@click.option(
+    "--only", type=click.Choice(analytics_mail.CADENCES), help="Send this report now, due or not."
+)
+@click.option("--dry-run", is_flag=True, help="Print the mails instead of queueing them.")
+def send_reports(day, only: str | None, dry_run: bool) -> None:
+    """Queue the weekly (Mondays) and monthly (the 1st) report mails due on DATE."""
+    zone = ZoneInfo(current_app.config["APP_TIMEZONE"])
+    today = day.date() if day else datetime.now(zone).date()
+    if dry_run:
+        for address, content in analytics_mail.preview(today, only):
+            click.echo(f"To: {address}\nSubject: {content.subject}\n\n{content.text}\n")
+        return
+    count = analytics_mail.queue_reports(today, only)
+    db.session.commit()
+    click.echo(f"{count} report mail(s) queued for {today.isoformat()}")
 
 
 def register(app: Flask) -> None:

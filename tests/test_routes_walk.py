@@ -157,6 +157,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("scoring.dashboard", "POST"): each(NOT_ALLOWED),
     ("analytics.index", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("analytics.index", "POST"): each(NOT_ALLOWED),
+    ("analytics.report_mails", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
+    ("analytics.report_mails", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": "to:/facebook-leads/analytics/report-mails",
+    },
     ("analytics.report_csv", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},
     ("analytics.report_csv", "POST"): each(NOT_ALLOWED),
     ("analytics.report_xlsx", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": OK},

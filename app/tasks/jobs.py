@@ -3,10 +3,13 @@
 import logging
 import time
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
-from app.services import backups, meta_configs, meta_tokens
+from app.services import analytics_mail, backups, meta_configs, meta_tokens
 from app.services import daily_summary as daily_summary_service
 from app.tasks import followup_jobs, mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
 
@@ -95,6 +98,14 @@ def daily_summary() -> None:
     """08:00 local: queue yesterday's summary to everyone who wants it (once a day each)."""
     count = daily_summary_service.queue_daily_summaries(daily_summary_service.yesterday())
     log.info("job daily summary: queued for %d recipient(s)", count)
+
+
+def analytics_reports() -> None:
+    """07:00 local: queue the weekly (Mondays) and monthly (the 1st) report mails."""
+    today = datetime.now(ZoneInfo(current_app.config["APP_TIMEZONE"])).date()
+    count = analytics_mail.queue_reports(today)
+    if count:
+        log.info("job analytics reports: queued %d mail(s)", count)
 
 
 def check_all_tokens() -> dict[str, int]:

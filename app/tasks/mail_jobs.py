@@ -15,8 +15,9 @@ from flask import current_app
 from app import database
 from app.extensions import db
 from app.models import MailStatus, OutboxMail
-from app.services import (  # noqa: F401 (alerts, daily_summary, notification_mails: builders)
+from app.services import (  # noqa: F401 (alerts, analytics_mail, daily_summary…: builders)
     alerts,
+    analytics_mail,
     daily_summary,
     mail_outbox,
     mail_render,

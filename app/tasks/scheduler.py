@@ -58,14 +58,15 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
             id=job.__name__,
             next_run_time=first_run,
         )
-    scheduler.add_job(
-        run_job,
-        "cron",
-        hour=8,
-        timezone=app.config["APP_TIMEZONE"],
-        args=(app, claimed(jobs.daily_summary, timedelta(days=1))),
-        id=jobs.daily_summary.__name__,
-    )
+    for job, hour in ((jobs.daily_summary, 8), (jobs.analytics_reports, 7)):
+        scheduler.add_job(
+            run_job,
+            "cron",
+            hour=hour,
+            timezone=app.config["APP_TIMEZONE"],
+            args=(app, claimed(job, timedelta(days=1))),
+            id=job.__name__,
+        )
     scheduler.add_job(
         wake_mail_sender, "interval", seconds=30, args=(app,), id="send_mail", next_run_time=now
     )

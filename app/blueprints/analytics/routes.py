@@ -1,12 +1,17 @@
 """The analytics page (superadmins): the period's funnel, speed to lead, staff, sources and
 trends; its downloads."""
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
+from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.blueprints.analytics.charts import chart_data, filter_choices, source_label
+from app.blueprints.analytics.forms import ReportMailsForm
+from app.errors import ValidationError
+from app.extensions import db
 from app.security import superadmin_required
-from app.services import analytics, analytics_report
+from app.services import analytics, analytics_mail, analytics_report
 
 bp = Blueprint("analytics", __name__, url_prefix="/facebook-leads")
 
@@ -25,6 +30,27 @@ def index():
         choices=filter_choices(result),
         source_label=source_label,
     )
+
+
+@bp.route("/analytics/report-mails", methods=["GET", "POST"])
+@superadmin_required
+def report_mails():
+    settings = analytics_mail.current_settings()
+    form = ReportMailsForm(
+        recipients="\n".join(settings.recipients), weekly=settings.weekly, monthly=settings.monthly
+    )
+    if form.validate_on_submit():
+        try:
+            analytics_mail.save_settings(
+                form.recipients.data, weekly=form.weekly.data, monthly=form.monthly.data
+            )
+        except ValidationError as error:
+            form.recipients.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Report mails saved."), "success")
+            return redirect(url_for(".report_mails"), 303)
+    return render_template("analytics/report_mails.html", form=form, settings=settings)
 
 
 @bp.get("/analytics/report.csv")
