@@ -46,6 +46,7 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "announce_due_follow_ups",
         "check_tokens",
         "daily_summary",
+        "analytics_reports",
         "check_response_targets",
         "backup_database",
         "decay_scores",
@@ -71,6 +72,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         db.session.commit()
     refresh_jobs(app, scheduler)
     assert sorted(job.id for job in scheduler.get_jobs()) == [
+        "analytics_reports",
         "announce_due_follow_ups",
         "backup_database",
         "check_response_targets",
