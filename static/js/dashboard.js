@@ -24,12 +24,19 @@ function announce() {
   banner.classList.remove("d-none");
 }
 
+// An empty list renders its table hidden beside the empty-state card: the first row shows it.
+function showTable() {
+  document.getElementById("lead-table")?.classList.remove("d-none");
+  document.getElementById("lead-empty")?.classList.add("d-none");
+}
+
 async function onLeadCreated(data) {
   if (!rows || rows.dataset.liveInsert !== "true") return announce();
   if (rows.querySelector(`tr[data-lead-id="${Number(data.id)}"]`)) return;
   const row = await fetchRow(rowUrl(Number(data.id)));
   if (!row) return;
   rows.prepend(row);
+  showTable();
   flash(row);
   while (rows.children.length > PAGE_SIZE) rows.lastElementChild.remove();
 }

@@ -1,0 +1,44 @@
+"""What the first walk-through found (issue 14, item 3), in a real browser: a staff member's
+first lead arrives live on an empty list; a note typed while someone else changed the lead is
+kept, with what changed, and can be sent again."""
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import Role
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+ROWS = "#lead-rows tr[data-lead-id]"
+CONNECT_MS = 10_000
+ARRIVAL_MS = 5_000
+
+
+def make_staff(live_server, username: str) -> None:
+    def run() -> int:
+        user = factories.make_user(username, role=Role.STAFF)
+        db.session.commit()
+        return user.id
+
+    live_server.users[username] = live_server.in_app(run)
+
+
+def test_staff_with_no_leads_sees_the_first_assignment_live(browsing, live_server):
+    make_staff(live_server, "newcomer")
+    page = browsing.open(browsing.context("newcomer"), "/facebook-leads/", "newcomer-empty")
+    expect(page.locator("#live-status")).to_have_text("Live", timeout=CONNECT_MS)
+    browsing.mark(page)
+    empty = page.get_by_text("No leads assigned to you yet")
+    expect(empty).to_be_visible()
+    expect(page.locator(ROWS)).to_have_count(0)
+
+    lead = live_server.new_lead("First Lead Patient", assign_to="newcomer")
+
+    top = page.locator(ROWS).first
+    expect(top).to_have_attribute("data-lead-id", str(lead.id), timeout=ARRIVAL_MS)
+    expect(top.locator(".lead-name")).to_have_text(lead.name)
+    expect(top).to_be_visible()
+    expect(empty).to_be_hidden()
+    browsing.assert_not_reloaded(page)
