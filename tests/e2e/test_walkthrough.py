@@ -42,3 +42,31 @@ def test_staff_with_no_leads_sees_the_first_assignment_live(browsing, live_serve
     expect(top).to_be_visible()
     expect(empty).to_be_hidden()
     browsing.assert_not_reloaded(page)
+
+
+def test_note_typed_while_someone_else_changed_the_lead_is_kept(browsing, live_server):
+    lead = live_server.new_lead("Conflict Note Patient", assign_to="ayse")
+    page = browsing.open(browsing.context("ayse"), f"/facebook-leads/{lead.id}", "ayse-note")
+    note = "Called her, she wants the March dates and a price for 4,000 grafts"
+    page.select_option("#interaction_type", "call")
+    page.select_option("#result", "reached")
+    page.fill("#description", note)
+
+    # Meanwhile the superadmin moves the lead to someone else and back: the page's version is stale.
+    live_server.assign(lead.id, "mehmet")
+    live_server.assign(lead.id, "ayse")
+    page.click("#interaction-form [type=submit]")
+
+    conflict = page.locator("#conflict-panel")
+    expect(conflict).to_be_visible()
+    expect(conflict).to_contain_text("changed by someone else")
+    expect(conflict.locator("li")).to_have_count(2)  # the two assignments, by admin
+    expect(conflict).to_contain_text("admin")
+    expect(page.locator("#description")).to_have_value(note)
+    expect(page.locator("#interaction_type")).to_have_value("call")
+    expect(page.locator("#result")).to_have_value("reached")
+
+    page.click("#interaction-form [type=submit]")  # send it again, now on the current version
+    expect(page.locator(".alert-success")).to_contain_text("Logged.")
+    expect(page.locator("#conflict-panel")).to_have_count(0)
+    expect(page.get_by_text(note)).to_be_visible()

@@ -70,18 +70,29 @@ def index():
 def detail(lead_id: int):
     lead = visible_lead_or_404(lead_id)
     log_access(AccessAction.VIEW, lead.id)
+    return render_detail(lead)
+
+
+def render_detail(lead, kept=None, seen: int | None = None):
+    """The lead page; *kept* is a refused post's form data, put back into the work form, and
+    the timeline rows newer than *seen* (the newest one the poster had) are what changed."""
     filters = LeadFilters.from_args(request.args)  # the list this lead was opened from
     tz = current_app.config["APP_TIMEZONE"]
+    interactions = lead_service.list_interactions(lead)
+    changes = [i for i in interactions if i.id > seen] if kept is not None and seen else []
     return render_template(
         "leads/detail.html",
         lead=lead,
         list_args=filters.to_args(),
         neighbours=lead_listing.neighbours(current_user, filters, lead, tz),
-        interactions=lead_service.list_interactions(lead),
+        interactions=interactions,
+        conflict=kept is not None,
+        changes=changes,
+        kept=kept or {},
         duplicates=lead_service.list_duplicates(current_user, lead),
         status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
         assign_form=actions.assign_form(lead),
-        interaction_form=InteractionForm(version_id=lead.version_id),
+        interaction_form=InteractionForm(formdata=kept, meta={"csrf": False}),
         open_tasks=lead_tasks.list_open(lead),
         next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
@@ -128,7 +139,15 @@ def add_interaction(lead_id: int):
     data = actions.read(InteractionForm, ("interaction_type",), actions.WORK_FIELDS)
     step = actions.work_step(data)
     tz = current_app.config["APP_TIMEZONE"]
-    lead_work.work_lead(lead, step, actor=current_user, tz=tz)
+    try:
+        lead_work.work_lead(lead, step, actor=current_user, tz=tz)
+    except lead_workflow.StaleLeadError:
+        if request.is_json:
+            raise
+        # Someone else changed the lead meanwhile: keep what was typed, show what changed.
+        db.session.rollback()
+        lead = visible_lead_or_404(lead_id)
+        return render_detail(lead, kept=request.form, seen=request.form.get("seen", type=int)), 409
     db.session.commit()
     return actions.respond(lead, _("Logged."), status=201)
 
