@@ -11,7 +11,7 @@ PYTEST_ARGS ?= -n auto --dist loadfile
 
 I18N := app/translations
 # Also read by tests/test_i18n.py, which extracts the same way.
-BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --add-location=file --sort-output --no-wrap -c TRANSLATORS:
+BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k Nn_:1,2 --add-location=file --sort-output --no-wrap -c TRANSLATORS:
 
 .PHONY: run test serve setup lint bench clean i18n
 

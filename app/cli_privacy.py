@@ -6,6 +6,7 @@ import json
 import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -42,7 +43,15 @@ def erase(email: str | None, phone: str | None, lead_id: int | None, reason: str
         for line in erasure.summary(person):
             click.echo(_("lead %(id)s, received %(received)s", **line))
         if not yes:
-            click.confirm(_("Erase %(count)s lead(s)?", count=len(person.leads)), abort=True)
+            click.confirm(
+                ngettext(
+                    "Erase %(count)s lead?",
+                    "Erase %(count)s leads?",
+                    len(person.leads),
+                    count=len(person.leads),
+                ),
+                abort=True,
+            )
         record = erasure.erase(person, reason=reason, channel="cli")
         erased = {"id": record.id, "count": record.leads}
         db.session.commit()
@@ -50,7 +59,14 @@ def erase(email: str | None, phone: str | None, lead_id: int | None, reason: str
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     erasure.after_commit()
-    click.echo(_("Erasure %(id)s: %(count)s lead(s) erased.", **erased))
+    click.echo(
+        ngettext(
+            "Erasure %(id)s: %(count)s lead erased.",
+            "Erasure %(id)s: %(count)s leads erased.",
+            erased["count"],
+            **erased,
+        )
+    )
     click.echo(
         _("Exports and backups made before an erasure are out of reach: delete or let them expire.")
     )

@@ -5,9 +5,9 @@ translate them (`translated`), logs and the CLI use the English text (`english`)
 Params hold numbers, codes and Meta's own words, never lead data (names, answers)."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from app.i18n.labels import status_label
 
@@ -17,7 +17,20 @@ def N_(text: str) -> str:
     return text
 
 
-MESSAGES: dict[str, str] = {
+class Plural(NamedTuple):
+    """A message whose words follow a number: its singular, its plural, and the param counted."""
+
+    singular: str
+    plural: str
+    counted: str
+
+
+def Nn_(singular: str, plural: str, counted: str) -> Plural:  # noqa: N802 (gettext style)
+    """Mark a plural message for extraction (the Makefile's `-k Nn_:1,2`)."""
+    return Plural(singular, plural, counted)
+
+
+MESSAGES: dict[str, str | Plural] = {
     # Meta's answers, in plain words with what to do about them
     "meta_auth": N_("Meta refused the token (code %(code)s): paste a new Page access token."),
     "meta_throttled": N_(
@@ -31,7 +44,11 @@ MESSAGES: dict[str, str] = {
     "meta_unreadable": N_("Meta sent an answer that could not be read (%(reason)s)."),
     # what was wrong with a page of leads (the checkpoint stays put; the next run reads again)
     "page_data_not_list": N_("A page of leads from Meta was not a list; it is read again."),
-    "page_entries_unusable": N_("%(count)s entries on a page from Meta were not leads."),
+    "page_entries_unusable": Nn_(
+        "%(count)s entry on a page from Meta was not a lead.",
+        "%(count)s entries on a page from Meta were not leads.",
+        "count",
+    ),
     "paging_cut_short": N_("Meta's list of leads stopped early; the rest is read again."),
     "paging_next_missing": N_("Meta's list of leads left out a link to the next page."),
     "leads_quarantined": N_("Leads kept raw because they could not be stored: %(count)s."),
@@ -63,25 +80,43 @@ MESSAGES: dict[str, str] = {
     "rerouted_deactivated": N_(
         "Re-routed to %(user)s by the rule “%(rule)s”: the previous owner was deactivated."
     ),
-    "response_breached": N_("The first-contact target of %(minutes)s minutes was missed."),
+    "response_breached": Nn_(
+        "The first-contact target of %(minutes)s minute was missed.",
+        "The first-contact target of %(minutes)s minutes was missed.",
+        "minutes",
+    ),
     # webhook events
     "no_connection": N_("No active Meta connection owns this Page or form."),
     "not_listed_yet": N_("Meta does not list this new lead yet (code %(code)s); retrying."),
-    "gave_up": N_("Gave up after %(attempts)s attempts."),
+    "gave_up": Nn_(
+        "Gave up after %(attempts)s attempt.", "Gave up after %(attempts)s attempts.", "attempts"
+    ),
 }
 
 
 def english(code: str, params: Mapping[str, Any] | None = None) -> str:
     """The message in English (logs, the CLI, the plain-text columns kept beside the code)."""
-    template = MESSAGES.get(code)
-    return code if template is None else template % dict(params or {})
+    template, values = MESSAGES.get(code), dict(params or {})
+    if isinstance(template, Plural):
+        template = template.singular if count_of(template, values) == 1 else template.plural
+    return code if template is None else template % values
+
+
+def count_of(message: Plural, params: Mapping[str, Any]) -> int:
+    try:
+        return int(params.get(message.counted, 0))
+    except (TypeError, ValueError):
+        return 0
 
 
 def translated(code: str | None, params: Mapping[str, Any] | None, fallback: str | None) -> str:
     """The message in the current locale; *fallback* (the stored text) for unknown codes."""
     if not code or code not in MESSAGES:
         return fallback or ""
-    values = dict(params or {})
+    template, values = MESSAGES[code], dict(params or {})
     if "status" in values:  # stored as its code ("lost"): shown as the reader's word for it
         values["status"] = status_label(values["status"])
-    return gettext(MESSAGES[code], **values)
+    if isinstance(template, Plural):
+        n = count_of(template, values)
+        return ngettext(template.singular, template.plural, n, **values)
+    return gettext(template, **values)

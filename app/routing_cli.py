@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import click
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -95,8 +96,10 @@ def auto_assign(page: int) -> None:
             break
     seconds = time.perf_counter() - started
     click.echo(
-        _(
-            "Assigned %(assigned)s of %(seen)s unassigned lead(s) in %(s)ss.",
+        ngettext(
+            "Assigned %(assigned)s of %(seen)s unassigned lead in %(s)ss.",
+            "Assigned %(assigned)s of %(seen)s unassigned leads in %(s)ss.",
+            seen,
             assigned=assigned,
             seen=seen,
             s=f"{seconds:.1f}",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.crypto import TokenDecryptError, decrypt_token, encrypt_token, mask_token, rotate_token
 from app.errors import ValidationError
@@ -52,7 +53,14 @@ def validate_config_input(
         raise ValidationError(_("Form ids are numeric."))
     taken = db.session.scalars(sa.select(MetaForm.form_id).where(MetaForm.form_id.in_(form_ids)))
     if taken_ids := list(taken):
-        raise ValidationError(_("Form(s) already connected: %(ids)s.", ids=", ".join(taken_ids)))
+        raise ValidationError(
+            ngettext(
+                "Form already connected: %(ids)s.",
+                "Forms already connected: %(ids)s.",
+                len(taken_ids),
+                ids=", ".join(taken_ids),
+            )
+        )
     if not token.strip() or len(token) > 1024:
         raise ValidationError(_("The access token is missing or too long."))
     validate_settings(interval, version)

@@ -5,7 +5,7 @@ import json
 from datetime import UTC, datetime
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.blueprints.admin import bp
@@ -33,7 +33,15 @@ def erase_person(lead_id: int):
         count = record.leads
         db.session.commit()
         erasure.after_commit()
-        flash(_("Erased %(count)s lead(s) of this person.", count=count), "success")
+        flash(
+            ngettext(
+                "Erased %(count)s lead of this person.",
+                "Erased %(count)s leads of this person.",
+                count,
+                count=count,
+            ),
+            "success",
+        )
         return redirect(url_for("admin.privacy"), 303)
     rows = erasure.summary(person)
     return render_template("admin/privacy_erase.html", lead=lead, rows=rows, form=form)
