@@ -1,0 +1,44 @@
+"""What the first walk-through found, on the server-rendered pages (issue 14, item 3)."""
+
+import re
+
+from app.extensions import db
+from tests import factories
+
+DETAILS = re.compile(r"<details\b.*?</details>", re.S)
+
+
+def test_raw_question_keys_and_meta_ids_sit_behind_a_details_toggle(app, client, auth, users):
+    with app.app_context():
+        lead = factories.make_lead(
+            first_name="Ayşe",
+            campaign_id="120200000000001",
+            campaign_name="Hair TR Spring",
+            adset_id="120200000000002",
+            ad_id="120200000000003",
+            meta_form_id="310000000000004",
+            meta_page_id="100000000000005",
+            meta_lead_id="1234567890123456",
+            form_data=[{"name": "which_treatment_are_you_interested_in?", "values": ["FUE"]}],
+            assigned_to_id=users["ayse"],
+        )
+        db.session.commit()
+        lead_id = lead.id
+    auth.login("ayse")
+    text = client.get(f"/facebook-leads/{lead_id}").get_data(as_text=True)
+    outside = DETAILS.sub("", text)
+    hidden = "".join(DETAILS.findall(text))
+    raw = (
+        "120200000000001",
+        "120200000000002",
+        "120200000000003",
+        "310000000000004",
+        "100000000000005",
+        "1234567890123456",
+        "which_treatment_are_you_interested_in?",
+    )
+    for value in raw:
+        assert value not in outside, value
+        assert value in hidden, value
+    assert "Hair TR Spring" in outside  # the names people read stay in view
+    assert "Which treatment are you interested in" in outside
