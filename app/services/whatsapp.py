@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from app.errors import ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
+from app.i18n.formats import display_name
 from app.meta.treatments import TREATMENTS
 from app.models import FacebookLead, User, WhatsAppTemplate
 from app.models.base import MAX_ID
@@ -109,7 +110,7 @@ def message_for(lead: FacebookLead, coordinator: User, bodies: Bodies | None = N
         found = pick_body(bodies, language, lead.service)
     template_id, body = found if found is not None else (None, DEFAULTS[language])
     values = {
-        "{first_name}": (lead.first_name or "").strip(),
+        "{first_name}": display_name((lead.first_name or "").strip(), lead.phone),
         "{treatment}": treatment_name(lead.service, language),
         "{coordinator}": coordinator.shown_name,
     }

@@ -106,3 +106,14 @@ def test_the_link_carries_the_text_for_a_normalised_phone_only(app_ctx):
     assert parse_qs(parts.query)["text"] == ["Merhaba & hoş geldiniz?"]
     assert whatsapp.whatsapp_link("0532 123", "x") is None
     assert whatsapp.whatsapp_link("javascript:alert(1)", "x") is None
+
+
+def test_an_all_capital_first_name_is_greeted_in_name_case(admin):
+    """Issue 14, item 3: "Merhaba İLKER" reads as shouting; Turkish rules for a +90 phone."""
+    turkish = lead_from("TR", first_name="IŞIL", phone="+905321234567")
+    assert whatsapp.message_for(turkish, admin).text.startswith("Merhaba Işıl, ")
+    german = lead_from("DE", first_name="JONAS", phone="+4915112345678")
+    assert whatsapp.message_for(german, admin).text.startswith("Hallo Jonas, ")
+    stored = lead_from("GB", first_name="ANNE")
+    whatsapp.message_for(stored, admin)
+    assert stored.first_name == "ANNE"  # the stored value is unchanged
