@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app import messages
 from app.i18n import formats, labels
+from app.meta.email_typos import suggested_email
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
 from app.services import lead_scoring, lead_tasks, meta_health, response_targets, whatsapp
@@ -110,6 +111,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(formats.format_until, "until")
     app.add_template_global(response_timer)
     app.add_template_filter(person_name)
+    app.add_template_filter(suggested_email)
     app.add_template_global(formats.local_today)
     app.add_template_filter(labels.label)
     app.add_template_filter(labels.status_label)

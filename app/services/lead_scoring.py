@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.meta.email_typos import suggested_email
 from app.models import FacebookLead, LeadInteraction
 
 # The lead columns the score reads (rescoring loads just these).
@@ -117,7 +118,9 @@ def score_values(
 
 def contact_points(values: Mapping[str, Any], rules: ScoringRules) -> int:
     points = rules.phone_points if values.get("phone") else 0
-    points += rules.email_points if values.get("email") else 0
+    if values.get("email"):  # a likely-mistyped domain (gmail.con) may never reach them
+        typo = suggested_email(values["email"]) is not None
+        points += rules.email_points // 2 if typo else rules.email_points
     has_full_name = values.get("first_name") and values.get("last_name")
     return points + (rules.name_points if has_full_name else 0)
 

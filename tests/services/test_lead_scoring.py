@@ -59,6 +59,13 @@ def test_contact_points_are_phone_12_email_10_full_name_8(values, points):
     assert breakdown_of(values)["contact"] == points
 
 
+@pytest.mark.parametrize("email", ["ayse@gmail.con", "ayse@hotmial.com", "ayse@yahooo.com"])
+def test_a_likely_mistyped_email_earns_half_the_email_points(email):
+    """Issue 14, item 3: a mail to gmail.con never arrives; it is not full contact."""
+    assert breakdown_of({"email": email})["contact"] == 5
+    assert breakdown_of({"email": "ayse@gmail.com"})["contact"] == 10
+
+
 # --- freshness ------------------------------------------------------------------------------
 
 

@@ -42,3 +42,15 @@ def test_raw_question_keys_and_meta_ids_sit_behind_a_details_toggle(app, client,
         assert value in hidden, value
     assert "Hair TR Spring" in outside  # the names people read stay in view
     assert "Which treatment are you interested in" in outside
+
+
+def test_a_likely_mistyped_email_is_flagged_with_the_intended_address(app, client, auth, users):
+    with app.app_context():
+        typo = factories.make_lead(email="ayse@gmail.con", assigned_to_id=users["ayse"]).id
+        right = factories.make_lead(email="elif@gmail.com", assigned_to_id=users["ayse"]).id
+        db.session.commit()
+    auth.login("ayse")
+    text = client.get(f"/facebook-leads/{typo}").get_data(as_text=True)
+    assert 'id="email-typo"' in text
+    assert "Did they mean ayse@gmail.com?" in text
+    assert 'id="email-typo"' not in client.get(f"/facebook-leads/{right}").get_data(as_text=True)
