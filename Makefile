@@ -1,4 +1,5 @@
 # Meta Lead Desk: `make run` serves the demo, `make test` runs the suite.
+# Another port: `PORT=5001 make run` (the demo's sign-in lines are printed once it serves).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -17,8 +18,7 @@ BABEL_EXTRACT := -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k Nn_:
 
 run: setup
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed demo
-	@echo "Open http://$(HOST):$(PORT)/ and sign in with the superadmin above."
+	$(BIN)/flask seed demo --quiet
 	META_SANDBOX=1 SCHEDULER_ENABLED=1 META_GRAPH_URL=http://$(HOST):$(PORT)/_sandbox/graph \
 		META_APP_SECRET=$${META_APP_SECRET:-demo-sandbox-app-secret} META_APP_ID=900000000000001 \
 		HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py

@@ -7,6 +7,8 @@ Meta sandbox (top-level `sandbox/`, never imported by `app/`): `flask seed demo`
 META_SANDBOX=1 the fake Graph API and its lead timer."""
 
 import os
+import socket
+import sys
 
 from app import create_app
 from app.extensions import socketio
@@ -21,8 +23,27 @@ if app.config["ENV_NAME"] != "production":
     mount(app)
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (werkzeug would fail with its own words)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
+    if port_taken(host, port):
+        sys.exit(
+            f"Port {port} on {host} is already in use (another `make run`, or another program).\n"
+            f"Choose another port: PORT={port + 1} make run"
+        )
     if app.config["ENV_NAME"] != "production":
+        from sandbox.mount import announce_sign_in
+
         start_demo(app, host, port)
+        announce_sign_in(app, host, port)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -18,11 +18,14 @@ seed_cli = AppGroup("seed", help="Demo data.")
 @click.option(
     "--leads", "lead_count", default=0, show_default=True, help="Also bulk-insert N leads."
 )
-def seed_demo(lead_count: int) -> None:
+@click.option(
+    "--quiet", is_flag=True, help="Do not print the sign-in lines (`make run` prints them)."
+)
+def seed_demo(lead_count: int, quiet: bool) -> None:
     """Create the demo distributor, sandbox config, superadmin and staff (idempotent)."""
     summary = demo.seed_demo(Path(current_app.instance_path))
     db.session.commit()
-    for line in summary.lines:
+    for line in [] if quiet else summary.lines:
         click.echo(line)
     if lead_count:
         started = time.perf_counter()

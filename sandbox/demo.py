@@ -46,6 +46,18 @@ def seed_demo(instance_dir: Path) -> DemoSummary:
     return summary
 
 
+def sign_in_lines(instance_dir: Path) -> list[str]:
+    """ "Demo superadmin: admin / …" for each demo user whose password is still the one kept in
+    instance/ (what `make run` prints once the server is up)."""
+    lines = []
+    for username, role in DEMO_USERS:
+        path = instance_dir / f"demo_{username}_password"
+        user = accounts.get_user_by_username(username)
+        if path.exists() and user is not None and user.check_password(path.read_text().strip()):
+            lines.append(f"Demo {role.value}: {username} / {path.read_text().strip()}")
+    return lines
+
+
 def demo_config(distributor) -> MetaApiConfig:
     form = db.session.scalar(
         db.select(MetaForm).join(MetaForm.config).where(MetaApiConfig.page_id == DEFAULT_PAGE_ID)
