@@ -35,4 +35,5 @@ def rotate_token(ciphertext: str) -> str:
 
 
 def mask_token(token: str) -> str:
-    return f"…{token[-4:]}" if len(token) > 8 else "…"
+    """`EAAG…x9Qz`: the first and last four characters of a long token (Meta's are 150+)."""
+    return f"{token[:4]}…{token[-4:]}" if len(token) >= 40 else "…"

@@ -27,6 +27,8 @@ class MetaApiConfig(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     distributor_id: Mapped[int] = mapped_column(sa.ForeignKey("distributors.id"), index=True)
     page_id: Mapped[str] = mapped_column(sa.String(64))
+    # The Page's name as Graph gave it when the connection was made or last checked.
+    page_name: Mapped[str | None] = mapped_column(sa.String(255))
     access_token_encrypted: Mapped[str] = mapped_column(sa.Text)
     graph_api_version: Mapped[str | None] = mapped_column(sa.String(16))
     fetch_interval_minutes: Mapped[int] = mapped_column(default=5)

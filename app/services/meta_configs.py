@@ -1,5 +1,6 @@
 """Meta Page connections: creating them, reading their tokens, building their client."""
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,9 +13,10 @@ from flask_babel import ngettext
 from app.crypto import TokenDecryptError, decrypt_token, encrypt_token, mask_token, rotate_token
 from app.errors import ValidationError
 from app.extensions import db
-from app.meta.client import GraphClient
+from app.meta.client import GraphClient, GraphError
 from app.models import ConfigStatus, Distributor, MetaApiConfig, MetaForm
 
+log = logging.getLogger(__name__)
 ID_RE = re.compile(r"^\d{1,64}$")
 VERSION_RE = re.compile(r"^v\d{1,3}\.\d$")
 
@@ -147,11 +149,31 @@ def validate_settings(interval: int, version: str | None) -> None:
 
 
 def masked_token(config: MetaApiConfig) -> str:
-    """The stored token as `…last4`, for display only."""
+    """A hint of the stored token, for display only: `EAAG…x9Qz` for a Meta-sized token (its
+    first and last four of 150+), or just its length for a short one (a few characters of it
+    would read as a word, "…oken", and give away a tenth of it)."""
     try:
-        return mask_token(read_token(config))
+        token = read_token(config)
     except TokenDecryptError:
         return _("(unreadable: check TOKEN_ENCRYPTION_KEYS)")
+    if len(token) >= 40:
+        return mask_token(token)
+    return ngettext("set, %(num)s character", "set, %(num)s characters", len(token))
+
+
+def remember_page_name(config: MetaApiConfig, client: GraphClient) -> str | None:
+    """Ask Graph for the Page's name and keep it on the connection; None (and the name kept
+    from before) when Graph cannot say. Caller commits."""
+    try:
+        name = client.get_page(config.page_id).get("name")
+    except GraphError as error:
+        log.info("config %s: page name not read (code %s)", config.id, error.code)
+        return None
+    if isinstance(name, str) and name.strip():
+        config.page_name = name.strip()[:255]
+        db.session.flush()
+        return config.page_name
+    return None
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ def create_config():
                 interval_minutes=form.interval.data,
                 graph_version=form.graph_version.data or None,
             )
+            meta_configs.remember_page_name(config, meta_configs.build_client(config))
             db.session.commit()
             flash(_("Connection saved. Now pick the lead forms to sync."), "success")
             return redirect(url_for(".config_forms", config_id=config.id), 303)
@@ -118,7 +119,9 @@ def discover_forms(config_id: int):
     if not form.validate_on_submit():
         return redirect(url_for(".config_forms", config_id=config.id), 303)
     try:
-        discovered = meta_configs.discover_forms(config, meta_configs.build_client(config))
+        client = meta_configs.build_client(config)
+        discovered = meta_configs.discover_forms(config, client)
+        meta_configs.remember_page_name(config, client)
     except GraphError as error:
         return render_template(
             "admin/config_forms.html",
@@ -157,7 +160,10 @@ def test_config(config_id: int):
     config = config_or_404(config_id)
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for(".configs"), 303)
-    checks = meta_checks.test_connection(config, meta_configs.build_client(config))
+    client = meta_configs.build_client(config)
+    checks = meta_checks.test_connection(config, client)
+    if meta_configs.remember_page_name(config, client):
+        db.session.commit()
     return render_template(
         "admin/config_test.html", config=config, checks=checks, confirm=ConfirmForm()
     )

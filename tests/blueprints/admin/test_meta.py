@@ -20,6 +20,7 @@ from app.models import (
 from app.services import meta_configs
 from app.tasks import jobs, mail_jobs
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN, SANDBOX_APP_ID
+from sandbox.state import DEFAULT_PAGE_NAME
 from tests import factories
 from tests.sandbox.fixtures import SANDBOX_APP_SECRET
 
@@ -96,7 +97,41 @@ def test_connecting_a_page_stores_the_token_encrypted_and_never_shows_it(app, ad
     assert DEFAULT_PAGE_TOKEN not in dump
     for path in ("/admin/configs", f"/admin/configs/{config_id}/edit"):
         page = admin.get(path).get_data(as_text=True)
-        assert DEFAULT_PAGE_TOKEN not in page and "…" + DEFAULT_PAGE_TOKEN[-4:] in page
+        assert DEFAULT_PAGE_TOKEN not in page
+        assert "…oken" not in page  # no fragment of a short token reads as a word (issue 14)
+        assert f"set, {len(DEFAULT_PAGE_TOKEN)} characters" in page
+
+
+def test_the_connections_list_names_the_page_from_graph(app, admin, sandbox):
+    """Issue 14, item 3: the Page by its name (Graph's page info, read when the connection is
+    made and again when it is tested), its id folded into the details."""
+    with app.app_context():
+        distributor = factories.make_distributor("MSH")
+        db.session.commit()
+        distributor_id = distributor.id
+    admin.post(
+        "/admin/configs/new",
+        data={
+            "distributor_id": distributor_id,
+            "page_id": DEFAULT_PAGE_ID,
+            "token": DEFAULT_PAGE_TOKEN,
+            "interval": 5,
+            "is_active": "y",
+        },
+    )
+    with app.app_context():
+        config = db.session.scalar(sa.select(MetaApiConfig))
+        assert config.page_name == DEFAULT_PAGE_NAME
+        config.page_name = None  # as connections made before this change
+        db.session.commit()
+        config_id = config.id
+    page = admin.get("/admin/configs").get_data(as_text=True)
+    assert f"<bdi>{DEFAULT_PAGE_NAME}</bdi>" not in page
+    admin.post(f"/admin/configs/{config_id}/test")
+    page = admin.get("/admin/configs").get_data(as_text=True)
+    assert f"<bdi>{DEFAULT_PAGE_NAME}</bdi>" in page
+    details = page[page.index("<details") : page.index("</details>")]
+    assert DEFAULT_PAGE_ID in details
 
 
 def test_editing_without_a_token_keeps_it_and_a_new_token_clears_needs_reauth(
