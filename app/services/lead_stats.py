@@ -65,12 +65,26 @@ class LeadStats:
     total: int
     unassigned_new: int
     today: int
+    capped: tuple[str, ...] = ()  # statuses whose count reached COUNT_CAP ("50,000+")
+    filtered: bool = False  # counted under filters other than the status
 
 
-def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
-    """Status cards: counts per status (no duplicates or test leads), unassigned, today's."""
-    rows = db.session.execute(counters_query(user).where(LeadCounter.hidden.is_(False))).all()
-    by_status = {s.value: 0 for s in LeadStatus} | {status: int(n or 0) for status, n in rows}
+def lead_stats(user: User, tz: str = "UTC", filters: LeadFilters | None = None) -> LeadStats:
+    """Status cards: counts per status (no duplicates or test leads), unassigned, today's.
+    With *filters*, each card counts the leads those filters match in its status (the status
+    filter aside), so the cards add up to the dashboard's "N matching": exact from the counters
+    when they can answer, else a count capped at COUNT_CAP."""
+    others = replace(filters or LeadFilters(), statuses=(), sort="received")
+    capped: tuple[str, ...] = ()
+    if others.active:
+        counted = {
+            s.value: count_leads(user, replace(others, statuses=(s.value,)), tz) for s in LeadStatus
+        }
+        by_status = {status: n for status, (n, _) in counted.items()}
+        capped = tuple(status for status, (_, exact) in counted.items() if not exact)
+    else:
+        rows = db.session.execute(counters_query(user).where(LeadCounter.hidden.is_(False))).all()
+        by_status = {s.value: 0 for s in LeadStatus} | {st: int(n or 0) for st, n in rows}
     unassigned = 0
     if user.is_superadmin:
         unassigned = (
@@ -85,7 +99,8 @@ def lead_stats(user: User, tz: str = "UTC") -> LeadStats:
         )
     local_today = datetime.now(ZoneInfo(tz)).date()
     today = count_leads(user, replace(LeadFilters(), date_from=local_today), tz)[0]
-    return LeadStats(by_status, sum(by_status.values()), int(unassigned), today)
+    total = sum(by_status.values())
+    return LeadStats(by_status, total, int(unassigned), today, capped, others.active)
 
 
 def count_failed_leads() -> int:

@@ -63,11 +63,29 @@ async function onLeadUpdated(data) {
   }
 }
 
-async function onStatsUpdated() {
-  const stats = await getJSON("/facebook-leads/api/stats");
+// The cards count under the page's filters (the same query as "N matching"). Filtered counts
+// that the counters cannot answer cost a query each: refreshed at most every 10 s.
+const cards = document.getElementById("stat-cards");
+const STATS_EVERY_MS = 10_000;
+let statsAt = 0;
+let statsTimer = null;
+
+function onStatsUpdated() {
+  if (cards?.dataset.filtered !== "true") return refreshStats();
+  if (statsTimer) return;
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    refreshStats();
+  }, Math.max(0, statsAt + STATS_EVERY_MS - Date.now()));
+}
+
+async function refreshStats() {
+  statsAt = Date.now();
+  const stats = await getJSON(`/facebook-leads/api/stats${window.location.search}`);
+  const capped = new Set(stats.capped || []);
   for (const [status, count] of Object.entries(stats.by_status)) {
     const cell = document.querySelector(`[data-stat="${status}"]`);
-    if (cell) cell.textContent = formatNumber(count);
+    if (cell) cell.textContent = formatNumber(count) + (capped.has(status) ? "+" : "");
   }
   const today = document.querySelector('[data-stat="today"]');
   if (today) today.textContent = formatNumber(stats.today);

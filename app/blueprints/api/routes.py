@@ -23,7 +23,9 @@ limiter.shared_limit(lambda: current_app.config["API_RATE_LIMIT"], scope="api")(
 @bp.get("/stats")
 @login_required
 def stats():
-    return jsonify(asdict(lead_stats.lead_stats(current_user, current_app.config["APP_TIMEZONE"])))
+    """The status cards; with the dashboard's filter parameters, the cards of that filter."""
+    tz, filters = current_app.config["APP_TIMEZONE"], LeadFilters.from_args(request.args)
+    return jsonify(asdict(lead_stats.lead_stats(current_user, tz, filters)))
 
 
 @bp.get("/recent")

@@ -57,7 +57,7 @@ def index():
         list_args=filters.to_args(),
         views=saved_views.built_in_views() + saved_views.list_views(current_user),
         view_form=SaveViewForm(query=saved_views.filter_query(request.args)),
-        stats=lead_stats.lead_stats(current_user, tz),
+        stats=lead_stats.lead_stats(current_user, tz, filters),
         distributors=accounts.list_distributors(),
         staff=accounts.list_staff(),
         treatments=TREATMENTS,

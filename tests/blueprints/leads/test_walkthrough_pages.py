@@ -54,3 +54,50 @@ def test_a_likely_mistyped_email_is_flagged_with_the_intended_address(app, clien
     assert 'id="email-typo"' in text
     assert "Did they mean ayse@gmail.com?" in text
     assert 'id="email-typo"' not in client.get(f"/facebook-leads/{right}").get_data(as_text=True)
+
+
+def card(text: str, status: str) -> int:
+    found = re.search(rf'data-stat="{status}"[^>]*>([\d,]+)<', text)
+    assert found, status
+    return int(found.group(1).replace(",", ""))
+
+
+def matching(text: str) -> int:
+    found = re.search(r'id="lead-total"[^>]*>\s*([\d,]+)\+? matching', text)
+    assert found
+    return int(found.group(1).replace(",", ""))
+
+
+def test_the_status_cards_follow_the_filters_like_the_matching_count(app, client, auth, users):
+    with app.app_context():
+        for status, service, score in (
+            ("new", "hair_transplant", 80),
+            ("new", "hair_transplant", 20),
+            ("contacted", "hair_transplant", 75),
+            ("new", "dental_implants", 90),
+            ("lost", "hair_transplant", 90),
+        ):
+            factories.make_lead(status=status, service=service, score=score)
+        db.session.commit()
+    auth.login("admin")
+    everything = client.get("/facebook-leads/").get_data(as_text=True)
+    assert (card(everything, "new"), card(everything, "lost")) == (3, 1)
+
+    # Filters the counters cannot answer (treatment, score): counted, and they agree.
+    text = client.get("/facebook-leads/?service=hair_transplant&score_min=50").get_data(
+        as_text=True
+    )
+    assert matching(text) == 3
+    assert (card(text, "new"), card(text, "contacted"), card(text, "lost")) == (1, 1, 1)
+    assert sum(card(text, s) for s in ("new", "assigned", "contacted", "lost")) == matching(text)
+
+    # A status filter keeps every card (each says what picking it would match).
+    text = client.get("/facebook-leads/?service=hair_transplant&status=new").get_data(
+        as_text=True
+    )
+    assert matching(text) == card(text, "new") == 2
+    assert card(text, "lost") == 1
+
+    # The live refresh asks with the same filters.
+    stats = client.get("/facebook-leads/api/stats?service=hair_transplant&score_min=50").json
+    assert stats["by_status"]["new"] == 1 and stats["total"] == 3
