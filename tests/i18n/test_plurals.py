@@ -15,6 +15,7 @@ NEVER_ONE = {
     "Password must be at least %(count)s characters.",
     "At least %(count)s characters.",
     "Select at most %(count)s leads by id; use a filter for more.",
+    "At most %(count)s recipients.",
     "Type %(count)s to delete %(count)s leads.",
     "Type %(count)s to confirm.",
     "The link works once, for %(minutes)s minutes. If you did not ask, ignore this mail: "
