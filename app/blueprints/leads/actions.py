@@ -1,6 +1,7 @@
 """Shared plumbing of the lead action routes: read a form post or a JSON body, answer both."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from app.extensions import db
 from app.models import FacebookLead, User
 from app.models.base import MAX_ID
 from app.services import accounts, lead_work
-from app.urls import safe_next
+from app.urls import referrer_path, safe_next
 
 
 def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, Any]:
@@ -87,5 +88,13 @@ def respond(lead: FacebookLead, message: str, status: int = 200):
     if request.is_json:
         return jsonify(lead_summary(lead)), status
     flash(message, "success")
-    target = safe_next(request.form.get("next")) or url_for("leads.detail", lead_id=lead.id)
+    target = safe_next(request.form.get("next")) or lead_page(lead)
     return redirect(target, 303)
+
+
+def lead_page(lead: FacebookLead) -> str:
+    """The lead's page, still within the list it was opened from: a form posted from that
+    page (the referrer) keeps its query, so previous / next and "back" keep the filter."""
+    page = url_for("leads.detail", lead_id=lead.id)
+    came_from = referrer_path()
+    return came_from if came_from and urlsplit(came_from).path == page else page

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import LeadStatus, SavedView
+from app.models import FacebookLead, LeadStatus, SavedView
+from app.services import lead_service
 from tests import factories
 
 DASHBOARD = "/facebook-leads/"
@@ -195,3 +196,27 @@ def test_staff_step_only_through_their_own_leads(app, client, auth, users):
     assert nav_links(client.get(f"/facebook-leads/{own_old}")) == {
         "prev": f"/facebook-leads/{own_new}"
     }
+
+
+def test_an_action_on_the_lead_page_keeps_the_list_it_was_opened_from(app, client, auth, users):
+    with app.app_context():
+        lead_id, other_id = (factories.make_lead().id for _ in range(2))
+        db.session.commit()
+    auth.login("admin")
+    page = f"/facebook-leads/{lead_id}"
+    cases = {
+        f"http://localhost{page}?status=new&sort=score": f"{page}?status=new&sort=score",
+        f"http://localhost/facebook-leads/{other_id}?status=new": page,  # another lead's page
+        f"https://evil.example{page}?status=new": page,  # not ours
+        None: page,
+    }
+    for referrer, expected in cases.items():
+        headers = {"Referer": referrer} if referrer else {}
+        response = client.post(
+            f"{page}/interactions",
+            data={"interaction_type": "note", "description": "Called back"},
+            headers=headers,
+        )
+        assert response.headers["Location"] == expected, referrer
+    with app.app_context():
+        assert len(lead_service.list_interactions(db.session.get(FacebookLead, lead_id))) == 4
