@@ -1,8 +1,16 @@
 """The analytics page (superadmins): the period's funnel, speed to lead, staff, sources and
 trends; its downloads."""
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request
-from flask import url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 

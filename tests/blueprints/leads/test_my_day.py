@@ -156,7 +156,7 @@ def test_my_day_lists_response_targets_about_to_be_missed_last_with_their_timer(
     assert page.index('id="day-new"') < page.index('id="day-at-risk"')
     risky = section(page, "day-at-risk")
     assert risky.index("Late Demir") < risky.index("Close Demir")
-    assert 'response-timer late' in risky and 'response-timer soon' in risky
+    assert "response-timer late" in risky and "response-timer soon" in risky
     assert "Spare Demir" not in risky and "Called Demir" not in risky
     assert "Others Demir" not in page and "Nobodys Demir" not in page
     new = section(page, "day-new")

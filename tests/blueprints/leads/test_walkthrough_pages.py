@@ -92,9 +92,7 @@ def test_the_status_cards_follow_the_filters_like_the_matching_count(app, client
     assert sum(card(text, s) for s in ("new", "assigned", "contacted", "lost")) == matching(text)
 
     # A status filter keeps every card (each says what picking it would match).
-    text = client.get("/facebook-leads/?service=hair_transplant&status=new").get_data(
-        as_text=True
-    )
+    text = client.get("/facebook-leads/?service=hair_transplant&status=new").get_data(as_text=True)
     assert matching(text) == card(text, "new") == 2
     assert card(text, "lost") == 1
 
