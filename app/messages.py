@@ -80,6 +80,14 @@ MESSAGES: dict[str, str | Plural] = {
     "rerouted_deactivated": N_(
         "Re-routed to %(user)s by the rule “%(rule)s”: the previous owner was deactivated."
     ),
+    "dnc_set_patient_request": N_("Marked do not contact: the patient asked not to be contacted."),
+    "dnc_set_wrong_number": N_("Marked do not contact: wrong number."),
+    "dnc_set_complaint": N_("Marked do not contact: the patient complained."),
+    "dnc_cleared": N_("Do not contact lifted: this lead may be contacted again."),
+    "dnc_reinquiry": N_(
+        "This person is marked do not contact (lead #%(lead_id)s): stored for a superadmin to "
+        "review, not routed and no alerts."
+    ),
     "response_breached": Nn_(
         "The first-contact target of %(minutes)s minute was missed.",
         "The first-contact target of %(minutes)s minutes was missed.",

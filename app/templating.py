@@ -116,6 +116,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(labels.label)
     app.add_template_filter(labels.status_label)
     app.add_template_filter(labels.result_label)
+    app.add_template_filter(labels.dnc_reason)
     app.add_template_filter(score_style)
     app.add_template_filter(treatment_label)
     app.add_template_filter(phone_display)

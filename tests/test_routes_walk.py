@@ -125,6 +125,12 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     },
     ("leads.assign", "GET"): each(NOT_ALLOWED),
     ("leads.assign", "POST"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": DASHBOARD},
+    ("leads.set_do_not_contact", "GET"): each(NOT_ALLOWED),
+    ("leads.set_do_not_contact", "POST"): {
+        "anonymous": LOGIN,
+        "staff": NOT_FOUND,
+        "superadmin": DASHBOARD,
+    },
     ("leads.add_interaction", "GET"): each(NOT_ALLOWED),
     ("leads.add_interaction", "POST"): {
         "anonymous": LOGIN,

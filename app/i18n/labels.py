@@ -153,3 +153,16 @@ def result_label(result: str | None) -> str:
         return ""
     found = RESULT.get(result)
     return str(found) if found is not None else result
+
+
+def dnc_reason(reason: str | None) -> str:
+    found = DNC_REASON.get(reason or "")
+    return str(found) if found is not None else (reason or "")
+
+
+# Why a lead must not be contacted (FacebookLead.do_not_contact_reason, DNC_REASONS).
+DNC_REASON = {
+    "patient_request": _l("Patient's request"),
+    "wrong_number": _l("Wrong number"),
+    "complaint": _l("Complaint"),
+}

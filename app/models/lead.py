@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
+# Why a lead must not be contacted (stored codes; labels in app/i18n/labels.py).
+DNC_REASONS = ("patient_request", "wrong_number", "complaint")
+
+
 class LeadStatus(enum.StrEnum):
     NEW = "new"
     ASSIGNED = "assigned"
@@ -119,17 +123,27 @@ class FacebookLead(db.Model):
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Do not contact (the person objected, the number is wrong, or they complained): when,
+    # who (None: the system, for a re-inquiry of a flagged person) and why (DNC_REASONS).
+    do_not_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    do_not_contact_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    do_not_contact_reason: Mapped[str | None] = mapped_column(sa.String(20))
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}
 
     distributor: Mapped["Distributor | None"] = relationship()
-    assigned_to: Mapped["User | None"] = relationship()
+    assigned_to: Mapped["User | None"] = relationship(foreign_keys=[assigned_to_id])
+    do_not_contact_by: Mapped["User | None"] = relationship(foreign_keys=[do_not_contact_by_id])
     duplicate_of: Mapped["FacebookLead | None"] = relationship(remote_side=[id])
     response_target: Mapped["ResponseTarget | None"] = relationship(viewonly=True)
     interactions: WriteOnlyMapped["LeadInteraction"] = relationship(
         back_populates="lead", passive_deletes=True, order_by="LeadInteraction.created_at.desc()"
     )
+
+    @property
+    def do_not_contact(self) -> bool:
+        return self.do_not_contact_at is not None
 
     @property
     def full_name(self) -> str:

@@ -24,6 +24,7 @@ c = LEADS.c
 TEXT = sa.String()
 TIMES = {"received": c.meta_created_at, "stored": c.created_at}
 TIMES["first_contact"] = c.first_contacted_at
+TIMES["do_not_contact_at"] = c.do_not_contact_at
 
 
 def csv_pages(
@@ -83,6 +84,7 @@ def derived(key: str, ctx: Context) -> dict[str, Any]:
         "country": lambda: sa.func.coalesce(c.country_code, c.country),
         "treatment": lambda: labelled(c.service, ctx.treatments),
         "status": lambda: labelled(c.status, ctx.statuses),
+        "do_not_contact": lambda: labelled(c.do_not_contact_reason, ctx.dnc_reasons),
         "platform": lambda: labelled(c.platform, PLATFORMS),
         "campaign": lambda: sa.func.coalesce(c.campaign_name, c.campaign_id),
         "ad": lambda: c.ad_name,

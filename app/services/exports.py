@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.i18n.labels import LEAD_STATUS
+from app.i18n.labels import DNC_REASON, LEAD_STATUS
 from app.meta.treatments import TREATMENTS
 from app.models import Distributor, ExportAudit, FacebookLead, MetaForm, User
 from app.models.base import UTCDateTime
@@ -67,6 +67,7 @@ class Context:
     forms: dict[str, str]
     statuses: dict[str, str]
     treatments: dict[str, str]
+    dnc_reasons: dict[str, str]
 
 
 def as_utc(value: datetime | str) -> datetime:
@@ -164,6 +165,18 @@ COLUMNS: dict[str, Column] = {
         _l("Distributor"), ("distributor_id",), lambda r, c: c.distributors.get(r.distributor_id)
     ),
     "consent": Column(_l("Consent"), ("consent",), consent, lambda r, c: r.consent),
+    "do_not_contact": Column(
+        _l("Do not contact"),
+        ("do_not_contact_reason",),
+        lambda r, c: c.dnc_reasons.get(r.do_not_contact_reason, r.do_not_contact_reason),
+        lambda r, c: r.do_not_contact_reason,
+    ),
+    "do_not_contact_at": Column(
+        _l("Do not contact since"),
+        ("do_not_contact_at",),
+        lambda r, c: local_time(r.do_not_contact_at, c),
+        lambda r, c: iso_time(r.do_not_contact_at, c),
+    ),
     "meta_lead_id": Column(_l("Meta lead ID"), ("meta_lead_id",), lambda r, c: r.meta_lead_id),
 }
 DEFAULT_COLUMNS = (
@@ -260,6 +273,7 @@ def context(tz: str) -> Context:
         },
         statuses={status.value: str(label) for status, label in LEAD_STATUS.items()},
         treatments={key: str(label) for key, label in TREATMENTS.items()},
+        dnc_reasons={key: str(label) for key, label in DNC_REASON.items()},
     )
 
 

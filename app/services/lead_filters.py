@@ -1,8 +1,8 @@
 """One filter parser for every selection of leads: the dashboard, the API, bulk actions,
 exports, analytics and saved views take the same parameters with the same meaning
 (DESIGN.md "Wave 2 interfaces": status, assignee, distributor, form, campaign, country,
-consent, score_min, score_max, service, platform, date_from, date_to, q, duplicates, test,
-deleted, sort). Bad values are ignored, never an error: a filter is a wish, not a command."""
+consent, contact, score_min, score_max, service, platform, date_from, date_to, q, duplicates,
+test, deleted, sort). Bad values are ignored, never an error: a filter is a wish, not a command."""
 
 import re
 from collections.abc import Mapping
@@ -28,6 +28,9 @@ MAX_QUERY_LENGTH = 100
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 PLATFORMS = ("fb", "ig")
 CONSENT = ("yes", "no", "unknown")
+# ok: may be contacted (an export's "contactable only"); dnc: marked do not contact;
+# returning: flagged by the system because a do-not-contact person asked again (still new).
+CONTACT = ("ok", "dnc", "returning")
 STATUSES = tuple(s.value for s in LeadStatus)
 META_ID_RE = re.compile(r"^\d{1,64}$")
 COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
@@ -45,6 +48,7 @@ class LeadFilters:
     campaign_id: str | None = None
     country: str | None = None  # ISO 3166 code from the phone (or the form's country)
     consent: str | None = None  # yes | no | unknown (the form asked nothing)
+    contact: str | None = None  # CONTACT
     score_min: int | None = None
     score_max: int | None = None
     service: str | None = None
@@ -69,6 +73,7 @@ class LeadFilters:
             campaign_id=meta_id(args.get("campaign")),
             country=country.upper() if COUNTRY_RE.match(country) else None,
             consent=args.get("consent") if args.get("consent") in CONSENT else None,
+            contact=args.get("contact") if args.get("contact") in CONTACT else None,
             score_min=as_int(args.get("score_min"), 0, 100),
             score_max=as_int(args.get("score_max"), 0, 100),
             service=str(args.get("service") or "").strip()[:64] or None,
@@ -92,6 +97,7 @@ class LeadFilters:
             "campaign": self.campaign_id,
             "country": self.country,
             "consent": self.consent,
+            "contact": self.contact,
             "score_min": self.score_min,
             "score_max": self.score_max,
             "service": self.service,
@@ -169,6 +175,7 @@ def lead_conditions(
         L.campaign_id == filters.campaign_id if filters.campaign_id else None,
         L.country_code == filters.country if filters.country else None,
         consent_condition(filters.consent),
+        *contact_conditions(filters.contact),
         L.score >= filters.score_min if filters.score_min is not None else None,
         L.score <= filters.score_max if filters.score_max is not None else None,
         L.service == filters.service if filters.service else None,
@@ -189,6 +196,20 @@ def consent_condition(consent: str | None) -> sa.ColumnElement[bool] | None:
     if consent == "no":
         return L.consent.is_(False)
     return L.consent.is_(None) if consent == "unknown" else None
+
+
+def contact_conditions(contact: str | None) -> list[sa.ColumnElement[bool]]:
+    if contact == "ok":
+        return [L.do_not_contact_at.is_(None)]
+    if contact == "dnc":
+        return [L.do_not_contact_at.is_not(None)]
+    if contact == "returning":
+        return [
+            L.do_not_contact_at.is_not(None),
+            L.do_not_contact_by_id.is_(None),
+            L.status == LeadStatus.NEW.value,
+        ]
+    return []
 
 
 def ordering(sort: str, columns: Any = L) -> tuple[sa.UnaryExpression, sa.UnaryExpression]:

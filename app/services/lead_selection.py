@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from app.errors import ValidationError
 from app.models import FacebookLead, User
 from app.models.base import MAX_ID
-from app.services.lead_filters import LeadFilters
+from app.services.lead_filters import LeadFilters, contact_conditions
 from app.services.lead_service import filtered_leads, visible_leads
 
 L = FacebookLead
@@ -37,6 +37,8 @@ class Selection:
         query = visible_leads(user, include_deleted=self.filters.deleted)
         if self.filters.deleted:
             query = query.where(L.deleted_at.is_not(None))
+        # "Contactable only" narrows a list of ids too (an export of the ticked leads).
+        query = query.where(*contact_conditions(self.filters.contact))
         return query.where(L.id.in_(self.ids)).order_by(L.id)
 
     def stored(self, secret: str, *, every_id: bool = False) -> dict[str, Any]:

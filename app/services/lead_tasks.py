@@ -97,7 +97,10 @@ def schedule(
     kind: TaskKind = TaskKind.FOLLOW_UP,
     note: str | None = None,
 ) -> LeadTask:
-    """Add a follow-up on *lead*, owned by its assignee (else by *actor*). Caller commits."""
+    """Add a follow-up on *lead*, owned by its assignee (else by *actor*); refused
+    (ValidationError) when the lead is marked do not contact. Caller commits."""
+    if lead.do_not_contact_at is not None:
+        raise ValidationError(_("This lead is marked do not contact: no follow-up."))
     owner_id = lead.assigned_to_id or (actor.id if actor else None)
     task = LeadTask(
         lead_id=lead.id,
@@ -219,6 +222,7 @@ def my_day(user: User, *, tz: str, now: datetime | None = None) -> MyDay:
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     end_of_day = datetime.combine(tomorrow, time(0), zone).astimezone(UTC)
     visible = visible_leads(user).with_only_columns(FacebookLead.id)
+    visible = visible.where(FacebookLead.do_not_contact_at.is_(None))
     tasks = (
         sa.select(T)
         .where(T.user_id == user.id, T.done_at.is_(None), T.lead_id.in_(visible))
@@ -233,6 +237,7 @@ def my_day(user: User, *, tz: str, now: datetime | None = None) -> MyDay:
             FacebookLead.assigned_to_id == user.id,
             FacebookLead.status == LeadStatus.ASSIGNED,
             FacebookLead.duplicate_of_id.is_(None),
+            FacebookLead.do_not_contact_at.is_(None),
             ~sa.exists().where(T.lead_id == FacebookLead.id, T.done_at.is_(None)),  # listed above
         )
         .order_by(FacebookLead.created_at, FacebookLead.id)
@@ -286,6 +291,7 @@ def claim_due(now: datetime, *, limit: int = 200) -> tuple[int, list[DueNotice]]
             T.user_id.is_not(None),
             T.due_at > now - NOTICE_WINDOW,
             FacebookLead.deleted_at.is_(None),
+            FacebookLead.do_not_contact_at.is_(None),
         )
         .order_by(T.due_at)
     ).all()

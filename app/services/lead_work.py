@@ -8,6 +8,9 @@ One submit of the lead page's form (or one JSON post) goes through the workflow'
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
+
+from app.errors import ValidationError
 from app.models import FacebookLead, LeadInteraction, LeadTask, TaskKind, User
 from app.services import lead_tasks, lead_workflow
 
@@ -38,6 +41,8 @@ def work_lead(
     """Apply *step* to *lead*; raises the workflow's errors (ValidationError,
     InvalidTransitionError, StaleLeadError) before anything is written when it can."""
     now = now or datetime.now(UTC)
+    if step.follow_up and lead.do_not_contact_at is not None:
+        raise ValidationError(_("This lead is marked do not contact: no follow-up."))
     due = (
         lead_tasks.due_from_pick(step.follow_up, step.follow_up_at, now=now, tz=tz)
         if step.follow_up

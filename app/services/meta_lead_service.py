@@ -22,6 +22,7 @@ from app.extensions import db
 from app.meta.normalize import normalize_lead
 from app.models import FacebookLead, LeadStatus, MetaApiConfig
 from app.services import (
+    do_not_contact,
     lead_derived,
     lead_duplicates,
     lead_quarantine,
@@ -105,6 +106,7 @@ def ingest_raw_leads(
     result.erased, result.erased_ids = len(erased) + dropped, erased
     result.failed = len(failures) - dropped
     plan = lead_duplicates.plan_duplicates(rows, source.distributor_id)
+    returning = do_not_contact.flag_returning_rows(rows, now)
     first = [row for row in rows if row["meta_lead_id"] not in plan.waiting]
     routed = assign.route_new_rows(first, now)
     inserted = insert_chunks(first, source, result)
@@ -117,6 +119,7 @@ def ingest_raw_leads(
     result.already_stored = len(rows) - result.created - (result.failed - len(failures) + dropped)
     links = {row.id: row.duplicate_of_id for row in inserted if row.duplicate_of_id}
     lead_duplicates.log_reinquiries(links, now)
+    lead_derived.log_system_rows(do_not_contact.returning_rows(inserted, returning, now))
     result.reinquiries = len(links)
     new_rows = stored_rows(inserted, rows)
     lead_derived.added_rows(new_rows, links, source.distributor_id)
@@ -181,6 +184,9 @@ def row_values(
         score_breakdown=breakdown,
         assigned_to_id=None,
         duplicate_of_id=None,
+        do_not_contact_at=None,
+        do_not_contact_by_id=None,
+        do_not_contact_reason=None,
         created_at=now,
         updated_at=now,
         version_id=1,

@@ -17,14 +17,22 @@ DIGEST_SHOWN = 50  # leads listed in one digest; the link shows the rest
 
 
 def live_lead(lead_id: int | None) -> FacebookLead | None:
+    """The lead a mail is about, if it still deserves one: not deleted, not do-not-contact
+    (a flag set after the mail was queued drops it: no prompt to contact the person)."""
     lead = db.session.get(FacebookLead, lead_id) if lead_id else None
-    return lead if lead is not None and lead.deleted_at is None else None
+    if lead is None or lead.deleted_at is not None or lead.do_not_contact_at is not None:
+        return None
+    return lead
 
 
 def live_leads(lead_ids: list[int]) -> list[FacebookLead]:
     query = (
         sa.select(FacebookLead)
-        .where(FacebookLead.id.in_(lead_ids), FacebookLead.deleted_at.is_(None))
+        .where(
+            FacebookLead.id.in_(lead_ids),
+            FacebookLead.deleted_at.is_(None),
+            FacebookLead.do_not_contact_at.is_(None),
+        )
         .order_by(FacebookLead.score.desc(), FacebookLead.id)
     )
     return list(db.session.scalars(query))

@@ -47,8 +47,10 @@ class Recipient:
 
 def alert_worthy(row: Mapping[str, Any], min_score: int) -> bool:
     """A new lead that raises an alert: scores enough, not a Meta test lead, not a
-    re-inquiry, and stored within a day of Meta's created_time."""
-    if row.get("is_test") or row.get("duplicate_of_id") or row["score"] < min_score:
+    re-inquiry, not marked do not contact, and stored within a day of Meta's created_time."""
+    if row.get("is_test") or row.get("duplicate_of_id") or row.get("do_not_contact_at"):
+        return False
+    if row["score"] < min_score:
         return False
     created, received = row.get("created_at"), row.get("meta_created_at")
     return created is None or received is None or created - received <= FRESH

@@ -53,10 +53,12 @@ def add_targets(
     rows: Sequence[Mapping[str, Any]], routed: Mapping[int, assign.Routed], now: datetime
 ) -> int:
     """Targets for freshly stored leads (column dicts with `id`), set-based. Re-inquiries,
-    test leads and leads stored long after Meta got them have none. Caller commits."""
+    test leads, do-not-contact leads and leads stored long after Meta got them have none.
+    Caller commits."""
     fresh = [
         r for r in rows
         if not r["is_test"] and not r.get("duplicate_of_id") and assign.is_fresh(r, now)
+        and r.get("do_not_contact_at") is None
     ]  # fmt: skip
     if not fresh:
         return 0
@@ -98,7 +100,8 @@ class BreachResult:
 
 
 def overdue_query(now: datetime, size: int) -> sa.Select:
-    """Targets due by *now*, not yet breached, whose lead is open and was never contacted."""
+    """Targets due by *now*, not yet breached, whose lead is open, was never contacted and
+    may be contacted."""
     return (
         sa.select(
             TARGETS.c.lead_id,
@@ -113,6 +116,7 @@ def overdue_query(now: datetime, size: int) -> sa.Select:
             TARGETS.c.due_at <= now,
             LEADS.c.first_contacted_at.is_(None),
             LEADS.c.deleted_at.is_(None),
+            LEADS.c.do_not_contact_at.is_(None),
             LEADS.c.status.in_([s.value for s in OPEN_STATUSES]),
         )
         .order_by(TARGETS.c.due_at)
@@ -257,9 +261,15 @@ def at_risk(user: User, now: datetime, *, limit: int = 100) -> list[FacebookLead
 
 
 def timer(lead: FacebookLead, now: datetime) -> Timer | None:
-    """The running timer of *lead* (None once contacted, closed, or without a target)."""
+    """The running timer of *lead* (None once contacted, closed, marked do not contact, or
+    without a target)."""
     target = lead.response_target
-    if target is None or lead.first_contacted_at is not None or lead.status not in OPEN_STATUSES:
+    if (
+        target is None
+        or lead.first_contacted_at is not None
+        or lead.do_not_contact_at is not None
+        or lead.status not in OPEN_STATUSES
+    ):
         return None
     left = (target.due_at - now).total_seconds()
     if target.breached_at is not None or left <= 0:

@@ -61,6 +61,7 @@ function selection() {
 function updateExportLinks() {
   const columns = [...document.querySelectorAll("input.export-column:checked")].map((b) => b.value);
   const bom = document.getElementById("export-bom")?.checked;
+  const contactable = document.getElementById("export-contactable")?.checked;
   for (const link of document.querySelectorAll("a.export-link")) {
     const url = new URL(link.href, window.location.href);
     url.searchParams.delete("ids");
@@ -69,6 +70,8 @@ function updateExportLinks() {
     else url.searchParams.delete("columns");
     if (bom && link.dataset.format === "csv") url.searchParams.set("bom", "1");
     else url.searchParams.delete("bom");
+    if (contactable) url.searchParams.set("contact", "ok");
+    else if (url.searchParams.get("contact") === "ok") url.searchParams.delete("contact");
     link.href = url.pathname + url.search;
   }
   const scope = document.getElementById("export-scope");
@@ -205,7 +208,7 @@ function bind() {
     button.addEventListener("click", () => (button.dataset.action === "delete" ? confirmDelete({ action: "delete" }) : run({ action: "restore" })));
   }
   document.getElementById("bulk-undo").addEventListener("click", undo);
-  for (const box of document.querySelectorAll("input.export-column, #export-bom")) box.addEventListener("change", updateExportLinks);
+  for (const box of document.querySelectorAll("input.export-column, #export-bom, #export-contactable")) box.addEventListener("change", updateExportLinks);
 }
 
 if (root && bar) {

@@ -56,6 +56,15 @@ def work_step(data: dict[str, Any]) -> lead_work.WorkStep:
     )
 
 
+def flag_value(value: Any, field: str) -> bool:
+    """A yes/no field from JSON (true/false) or a form post ("1"/"0")."""
+    if value in (True, "1", "true", "on"):
+        return True
+    if value in (False, "0", "false", "off"):
+        return False
+    raise ValidationError(_("%(field)s must be true or false.", field=field))
+
+
 def first_error(form) -> str:
     for name, errors in form.errors.items():
         return f"{getattr(form, name).label.text}: {errors[0]}"

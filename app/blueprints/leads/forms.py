@@ -41,6 +41,17 @@ class AssignForm(FlaskForm):
     submit = SubmitField(_l("Assign"))
 
 
+class DoNotContactForm(FlaskForm):
+    do_not_contact = HiddenField(validators=[DataRequired()])  # "1" mark, "0" lift
+    reason = SelectField(
+        _l("Why"),
+        choices=choices([("", "—")] + list(labels.DNC_REASON.items())),
+        validators=[Optional()],
+    )
+    version_id = IntegerField(validators=[Optional()])
+    next = HiddenField()
+
+
 class InteractionForm(FlaskForm):
     interaction_type = SelectField(
         _l("What happened"), choices=choices(INTERACTION_TYPES), validators=[DataRequired()]

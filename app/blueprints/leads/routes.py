@@ -14,13 +14,20 @@ from flask_login import current_user, login_required
 
 from app.blueprints.access import log_access
 from app.blueprints.leads import actions
-from app.blueprints.leads.forms import AssignForm, InteractionForm, SaveViewForm, StatusForm
+from app.blueprints.leads.forms import (
+    AssignForm,
+    DoNotContactForm,
+    InteractionForm,
+    SaveViewForm,
+    StatusForm,
+)
 from app.extensions import db
 from app.i18n.labels import status_label
 from app.meta.treatments import TREATMENTS
 from app.models import AccessAction
 from app.services import (
     accounts,
+    do_not_contact,
     lead_listing,
     lead_service,
     lead_stats,
@@ -62,6 +69,7 @@ def index():
         staff=accounts.list_staff(),
         treatments=TREATMENTS,
         failed_count=lead_stats.count_failed_leads() if current_user.is_superadmin else 0,
+        returning_count=do_not_contact.count_returning(current_user),
     )
 
 
@@ -97,6 +105,9 @@ def render_detail(lead, kept=None, seen: int | None = None):
         next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
         consent_answers=consent.answers(lead),
+        dnc_form=DoNotContactForm(version_id=lead.version_id),
+        dnc_may_set=do_not_contact.may_set(current_user, lead),
+        dnc_may_clear=do_not_contact.may_clear(current_user),
     )
 
 
@@ -150,6 +161,20 @@ def add_interaction(lead_id: int):
         return render_detail(lead, kept=request.form, seen=request.form.get("seen", type=int)), 409
     db.session.commit()
     return actions.respond(lead, _("Logged."), status=201)
+
+
+@bp.post("/<int:lead_id>/do-not-contact")
+@login_required
+def set_do_not_contact(lead_id: int):
+    lead = visible_lead_or_404(lead_id)
+    data = actions.read(DoNotContactForm, ("do_not_contact",), ("reason", "version_id"))
+    wanted = actions.flag_value(data["do_not_contact"], "do_not_contact")
+    version = data.get("version_id")
+    reason = data.get("reason")
+    do_not_contact.apply(lead, wanted, actor=current_user, reason=reason, expected_version=version)
+    db.session.commit()
+    done = _("Marked do not contact.") if wanted else _("Do not contact lifted.")
+    return actions.respond(lead, done)
 
 
 @bp.post("/<int:lead_id>/tasks/<int:task_id>/done")

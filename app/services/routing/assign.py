@@ -224,8 +224,12 @@ def owners_of(lead_ids: Iterable[int], now: datetime) -> dict[int, tuple[int, st
 def route_new_rows(rows: list[dict[str, Any]], now: datetime) -> dict[str, Routed]:
     """Set the owner on new lead rows before they are inserted: a fresh re-inquiry goes to
     the original's owner when they can take it; other fresh leads by the rules. Meta test
-    leads are never routed. Returns meta_lead_id → Routed for the timeline."""
-    fresh = [r for r in rows if not r["is_test"] and is_fresh(r, now)]
+    leads and leads of a person marked do not contact are never routed. Returns
+    meta_lead_id → Routed for the timeline."""
+    fresh = [
+        r for r in rows
+        if not r["is_test"] and r.get("do_not_contact_at") is None and is_fresh(r, now)
+    ]  # fmt: skip
     repeats = [r for r in fresh if r.get("duplicate_of_id")]
     firsts = [r for r in fresh if not r.get("duplicate_of_id")]
     routed: dict[str, Routed] = {}

@@ -35,7 +35,8 @@ class PageResult:
 
 
 def unassigned_page(after_id: int, size: int = PAGE) -> list[dict]:
-    """The next unassigned new leads (not re-inquiries, test leads or deleted) by id."""
+    """The next unassigned new leads (not re-inquiries, test leads, deleted or do-not-contact
+    ones) by id."""
     query = (
         sa.select(*COLUMNS)
         .where(
@@ -45,6 +46,7 @@ def unassigned_page(after_id: int, size: int = PAGE) -> list[dict]:
             LEADS.c.deleted_at.is_(None),
             LEADS.c.duplicate_of_id.is_(None),
             LEADS.c.is_test.is_(False),
+            LEADS.c.do_not_contact_at.is_(None),
         )
         .order_by(LEADS.c.id)
         .limit(size)

@@ -39,6 +39,7 @@ def open_leads_query(user_id: int) -> sa.Select:
         LEADS.c.assigned_to_id == user_id,
         LEADS.c.status.in_([s.value for s in OPEN_STATUSES]),
         LEADS.c.deleted_at.is_(None),
+        LEADS.c.do_not_contact_at.is_(None),  # nobody is to work them: they stay put
     )
 
 
