@@ -249,6 +249,7 @@ def at_risk(user: User, now: datetime, *, limit: int = 100) -> list[FacebookLead
         .where(
             owners,
             FacebookLead.first_contacted_at.is_(None),
+            FacebookLead.do_not_contact_at.is_(None),
             FacebookLead.status.in_(OPEN_STATUSES),
             ResponseTarget.due_at < now + timedelta(minutes=SOON * longest),
         )
