@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import phonenumbers
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 
 from app import messages
@@ -13,7 +13,14 @@ from app.i18n import formats, labels
 from app.meta.email_typos import suggested_email
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_scoring, lead_tasks, meta_health, response_targets, whatsapp
+from app.services import (
+    lead_scoring,
+    lead_tasks,
+    meta_health,
+    patient_time,
+    response_targets,
+    whatsapp,
+)
 
 E164_RE = re.compile(r"\+[1-9][0-9]{1,14}")
 STATUS_STYLES = {
@@ -86,6 +93,10 @@ def response_timer(lead: FacebookLead) -> response_targets.Timer | None:
     return response_targets.timer(lead, datetime.now(UTC))
 
 
+def patient_clock(lead: FacebookLead) -> patient_time.PatientClock | None:
+    return patient_time.clock(lead, datetime.now(UTC), current_app.config["APP_TIMEZONE"])
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -110,6 +121,8 @@ def register(app: Flask) -> None:
     app.add_template_global(formats.weekday_names)
     app.add_template_filter(formats.format_until, "until")
     app.add_template_global(response_timer)
+    app.add_template_global(patient_clock)
+    app.add_template_filter(formats.format_zone_clock, "zone_clock")
     app.add_template_filter(person_name)
     app.add_template_filter(suggested_email)
     app.add_template_global(formats.local_today)

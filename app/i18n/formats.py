@@ -67,6 +67,13 @@ def format_clock(value: datetime | None) -> str:
     return format_time(in_app_zone(value), "short", locale=locale())
 
 
+def format_zone_clock(value: datetime | None) -> str:
+    """The time of day in *value*'s own zone (the patient's local time), e.g. `14:05`."""
+    if value is None:
+        return "—"
+    return format_time(value, "short", tzinfo=value.tzinfo, locale=locale())
+
+
 def format_ago(value: datetime, now: datetime | None = None) -> str:
     """How long ago, e.g. `12 dk. önce`; `az önce` within a minute (or a little ahead)."""
     if value.tzinfo is None:

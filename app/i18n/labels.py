@@ -55,6 +55,7 @@ FOLLOW_UP_PICK = {
     "in_1h": _l("In 1 hour"),
     "evening": _l("This evening 18:00"),
     "tomorrow": _l("Tomorrow 10:00"),
+    "their_tomorrow": _l("Tomorrow 10:00 their time"),
     "at": _l("At a time…"),
 }
 TASK_KIND = {

@@ -167,6 +167,8 @@ def ui_strings() -> dict:
             "%(kind)s: %(name)s, due %(time)s.", kind="{kind}", name="{name}", time="{time}"
         ),
         "openLead": _("Open the lead"),
+        "goodToCall": _("good time to call"),
+        "notGoodToCall": _("not a good time to call (09:00–20:00 there)"),
         "close": _("Close"),
         "syncFailed": _(
             "Form %(form)s: failed, %(fetched)s fetched, %(created)s new.",

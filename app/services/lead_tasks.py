@@ -21,13 +21,15 @@ from app.extensions import db
 from app.i18n.formats import display_name
 from app.models import FacebookLead, LeadStatus, LeadTask, TaskKind, User
 from app.models.base import MAX_ID
+from app.services import patient_time
 from app.services.lead_service import visible_leads
 
 log = logging.getLogger(__name__)
 T = LeadTask
 
-# The "when?" quick picks: in one hour, this evening 18:00, tomorrow 10:00, or a time.
-PICKS = ("in_1h", "evening", "tomorrow", "at")
+# The "when?" quick picks: in one hour, this evening 18:00, tomorrow 10:00 (ours or the
+# patient's), or a time.
+PICKS = ("in_1h", "evening", "tomorrow", "their_tomorrow", "at")
 EVENING = time(18, 0)
 MORNING = time(10, 0)
 MAX_AHEAD = timedelta(days=366)
@@ -58,9 +60,16 @@ class MyDay:
         return replace(self, new_leads=fresh, at_risk=leads)
 
 
-def due_from_pick(pick: str, at: str | None, *, now: datetime, tz: str) -> datetime:
+def due_from_pick(
+    pick: str, at: str | None, *, now: datetime, tz: str, patient_zone: str | None = None
+) -> datetime:
     """The UTC due time of a quick pick made at *now* in the time zone *tz*; `at` is a local
-    `YYYY-MM-DDTHH:MM` (an `<input type=datetime-local>`). Raises ValidationError."""
+    `YYYY-MM-DDTHH:MM` (an `<input type=datetime-local>`); `their_tomorrow` is 10:00 on the
+    patient's next day in *patient_zone*. Raises ValidationError."""
+    if pick == "their_tomorrow":
+        if patient_zone is None:
+            raise ValidationError(_("The patient's time zone is not known: choose another time."))
+        return patient_time.their_tomorrow_morning(patient_zone, now)
     zone = ZoneInfo(tz)
     local = now.astimezone(zone)
     if pick == "in_1h":

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.errors import ValidationError
 from app.models import FacebookLead, LeadInteraction, LeadTask, TaskKind, User
-from app.services import lead_tasks, lead_workflow
+from app.services import lead_tasks, lead_workflow, patient_time
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,13 @@ def work_lead(
     if step.follow_up and lead.do_not_contact_at is not None:
         raise ValidationError(_("This lead is marked do not contact: no follow-up."))
     due = (
-        lead_tasks.due_from_pick(step.follow_up, step.follow_up_at, now=now, tz=tz)
+        lead_tasks.due_from_pick(
+            step.follow_up,
+            step.follow_up_at,
+            now=now,
+            tz=tz,
+            patient_zone=patient_time.lead_zone(lead),
+        )
         if step.follow_up
         else None
     )

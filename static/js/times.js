@@ -33,9 +33,11 @@ export function refreshTimes(root = document) {
 
 export function keepTimesCurrent() {
   refreshTimers();
+  refreshClocks();
   setInterval(() => {
     refreshTimes();
     refreshTimers();
+    refreshClocks();
   }, 15_000);
 }
 
@@ -64,5 +66,30 @@ export function refreshTimers(root = document, now = Date.now()) {
     element.classList.add(state);
     const text = element.querySelector(".timer-text");
     if (text) text.textContent = until(due, now);
+  }
+}
+
+// The patient's local time (`.patient-clock[data-zone]`): the time there, in the page's
+// language, and "good time to call" while it is 09:00–20:00 there.
+export function refreshClocks(root = document, now = new Date()) {
+  for (const element of root.querySelectorAll(".patient-clock[data-zone]")) {
+    let text;
+    let hour;
+    try {
+      const zone = element.dataset.zone;
+      const shown = { timeZone: zone, timeStyle: "short", numberingSystem: "latn" };
+      text = new Intl.DateTimeFormat(pageLanguage(), shown).format(now);
+      const clock = { timeZone: zone, hour: "numeric", hourCycle: "h23", numberingSystem: "latn" };
+      hour = Number(new Intl.DateTimeFormat("en", clock).format(now));
+    } catch {
+      continue; // a zone this browser does not know: keep what the server wrote
+    }
+    const good = hour >= 9 && hour < 20;
+    element.classList.toggle("good", good);
+    element.classList.toggle("late-there", !good);
+    const time = element.querySelector(".clock-time");
+    if (time) time.textContent = text;
+    const hint = element.querySelector(".clock-hint");
+    if (hint) hint.textContent = good ? ui().goodToCall : ui().notGoodToCall;
   }
 }

@@ -1,19 +1,20 @@
 """Shared plumbing of the lead action routes: read a form post or a JSON body, answer both."""
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.leads.forms import AssignForm
+from app.blueprints.leads.forms import AssignForm, InteractionForm
 from app.blueprints.leads.serialize import lead_summary
 from app.errors import ValidationError
 from app.extensions import db
 from app.models import FacebookLead, User
 from app.models.base import MAX_ID
-from app.services import accounts, lead_work
+from app.services import accounts, lead_work, patient_time
 from app.urls import referrer_path, safe_next
 
 
@@ -81,6 +82,17 @@ def assignee_or_error(user_id: Any) -> User | None:
     if user is None:
         raise ValidationError(_("No such user."))
     return user
+
+
+def interaction_form(lead: FacebookLead, kept=None) -> InteractionForm:
+    """The lead page's one-step form; "tomorrow 10:00 their time" only when the patient's
+    clock is known and shows another time than ours."""
+    form = InteractionForm(formdata=kept, meta={"csrf": False})
+    tz = current_app.config["APP_TIMEZONE"]
+    clock = patient_time.clock(lead, datetime.now(UTC), tz)
+    if clock is None or not clock.differs:
+        form.follow_up.choices = [c for c in form.follow_up.choices if c.value != "their_tomorrow"]
+    return form
 
 
 def assign_form(lead: FacebookLead) -> AssignForm | None:

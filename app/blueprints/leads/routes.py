@@ -100,7 +100,7 @@ def render_detail(lead, kept=None, seen: int | None = None):
         duplicates=lead_service.list_duplicates(current_user, lead),
         status_form=StatusForm(status=lead.status.value, version_id=lead.version_id),
         assign_form=actions.assign_form(lead),
-        interaction_form=InteractionForm(formdata=kept, meta={"csrf": False}),
+        interaction_form=actions.interaction_form(lead, kept),
         open_tasks=lead_tasks.list_open(lead),
         next_statuses=lead_workflow.next_statuses(lead),
         labels=lead_service.answer_labels(lead),
