@@ -4,6 +4,7 @@ from typing import Any
 
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, LeadInteraction
+from app.services import patient_time
 
 
 def iso(value) -> str | None:
@@ -29,6 +30,9 @@ def lead_summary(lead: FacebookLead) -> dict[str, Any]:
         "is_test": lead.is_test,
         "duplicate_of_id": lead.duplicate_of_id,
         "received_at": iso(lead.meta_created_at),
+        "do_not_contact": lead.do_not_contact,
+        "do_not_contact_reason": lead.do_not_contact_reason,
+        "do_not_contact_at": iso(lead.do_not_contact_at),
         "version_id": lead.version_id,
     }
 
@@ -57,6 +61,7 @@ def lead_detail(lead: FacebookLead, interactions: list[LeadInteraction]) -> dict
         "meta_lead_id": lead.meta_lead_id,
         "first_contacted_at": iso(lead.first_contacted_at),
         "converted_at": iso(lead.converted_at),
+        "patient_time_zone": patient_time.lead_zone(lead),
         "timeline": [interaction_json(i) for i in interactions],
     }
 

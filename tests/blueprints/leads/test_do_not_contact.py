@@ -91,6 +91,9 @@ def test_a_superadmin_lifts_it_by_json_with_the_version(app, client, auth, users
         json={"do_not_contact": False, "version_id": version},
     )
     assert done.status_code == 200 and flag_of(app, lead_id) == (None, None)
+    assert done.get_json()["do_not_contact"] is False
+    api = client.get(f"/facebook-leads/api/leads/{lead_id}").get_json()
+    assert api["do_not_contact"] is False and api["patient_time_zone"] == "Europe/Istanbul"
     bad = client.post(f"/facebook-leads/{lead_id}/do-not-contact", json={"do_not_contact": "x"})
     assert bad.status_code == 400
 
