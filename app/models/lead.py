@@ -58,6 +58,13 @@ class FacebookLead(db.Model):
             postgresql_where=sa.text("duplicate_of_id IS NOT NULL"),
             sqlite_where=sa.text("duplicate_of_id IS NOT NULL"),
         ),
+        # Only flagged leads (few): the superadmins' "asked again" notice counts through it.
+        sa.Index(
+            "ix_facebook_leads_do_not_contact_at",
+            "do_not_contact_at",
+            postgresql_where=sa.text("do_not_contact_at IS NOT NULL"),
+            sqlite_where=sa.text("do_not_contact_at IS NOT NULL"),
+        ),
         shown_index("ix_facebook_leads_shown_received", "meta_created_at", "id"),
         shown_index("ix_facebook_leads_shown_score", "score", "id"),
         shown_index("ix_facebook_leads_shown_status_received", "status", "meta_created_at", "id"),

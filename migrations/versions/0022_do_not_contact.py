@@ -34,11 +34,19 @@ def upgrade():
     else:
         op.add_column("facebook_leads", sa.Column("do_not_contact_by_id", sa.Integer()))
     op.add_column("facebook_leads", sa.Column("do_not_contact_reason", sa.String(length=20)))
+    op.create_index(
+        "ix_facebook_leads_do_not_contact_at",
+        "facebook_leads",
+        ["do_not_contact_at"],
+        postgresql_where=sa.text("do_not_contact_at IS NOT NULL"),
+        sqlite_where=sa.text("do_not_contact_at IS NOT NULL"),
+    )
     if not sqlite:
         op.create_foreign_key(FK, "facebook_leads", "users", ["do_not_contact_by_id"], ["id"])
 
 
 def downgrade():
+    op.drop_index("ix_facebook_leads_do_not_contact_at", table_name="facebook_leads")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(FK, "facebook_leads", type_="foreignkey")
     for column in ("do_not_contact_reason", "do_not_contact_by_id", "do_not_contact_at"):
