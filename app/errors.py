@@ -67,8 +67,8 @@ def wants_json() -> bool:
     return "/api/" in request.path or request.path.startswith("/api") or request.is_json
 
 
-def json_error(status: int, code: str, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), status
+def json_error(status: int, code: str, message: str, details: dict | None = None):
+    return jsonify({"error": {"code": code, "message": message} | (details or {})}), status
 
 
 def retry_after() -> int | None:
@@ -104,7 +104,7 @@ def handle_http(error: HTTPException):
 
 def handle_domain(error: DomainError):
     if wants_json():
-        return json_error(error.status, error.code, str(error))
+        return json_error(error.status, error.code, str(error), getattr(error, "details", None))
     flash(str(error), "danger")
     return redirect(referrer_path() or url_for("leads.index"))
 

@@ -115,6 +115,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": NOT_FOUND,
         "superadmin": DASHBOARD,
     },
+    ("leads.edit", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
+    ("leads.edit", "POST"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": LEAD_PAGE},
     ("leads.row", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.row", "POST"): each(NOT_ALLOWED),
     ("leads.change_status", "GET"): each(NOT_ALLOWED),
@@ -188,6 +190,13 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.leads", "POST"): each(NOT_ALLOWED),
     ("api.lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
     ("api.lead", "POST"): each(NOT_ALLOWED),
+    ("api.edit_lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
+    ("api.edit_lead", "POST"): each(NOT_ALLOWED),
+    ("api.edit_lead", "PATCH"): {
+        "anonymous": UNAUTHORIZED,
+        "staff": NOT_FOUND,
+        "superadmin": "400",
+    },
     ("api.analytics_data", "GET"): {
         "anonymous": UNAUTHORIZED,
         "staff": FORBIDDEN,

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     from app.blueprints.bulk.routes import bp as bulk_bp
     from app.blueprints.leads import (
         day_routes,  # noqa: F401  (My day, on the leads blueprint)
+        record_routes,  # noqa: F401  (edit, add, merge)
         view_routes,  # noqa: F401  (saved views, on the same)
     )
     from app.blueprints.leads.routes import bp as leads_bp

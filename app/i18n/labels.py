@@ -40,6 +40,8 @@ INTERACTION = {
     InteractionType.WHATSAPP: _l("WhatsApp"),
     InteractionType.REINQUIRY: _l("Re-inquiry"),
     InteractionType.SYSTEM: _l("System"),
+    InteractionType.EDIT: _l("Edited"),
+    InteractionType.MERGE: _l("Merged"),
 }
 # Outcomes of a contact attempt (lead_workflow.RESULTS).
 RESULT = {
@@ -99,6 +101,25 @@ META_FORM_STATUS = {
     "DRAFT": _l("draft"),
 }
 PLATFORM = {"fb": "Facebook", "ig": "Instagram"}  # brand names stay as they are
+# Where a lead came from (facebook_leads.source): Meta's own, or entered by hand.
+LEAD_SOURCE = {
+    "meta": _l("Meta"),
+    "manual": _l("Entered by hand"),
+    "phone": _l("Phone call"),
+    "walk_in": _l("Walk-in"),
+    "referral": _l("Referral"),
+}
+# The lead record's editable fields (lead_record.FIELDS), as the edit and merge pages name them.
+LEAD_FIELD = {
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "country": _l("Country"),
+    "city": _l("City"),
+    "service": _l("Treatment"),
+    "notes": _l("Notes"),
+}
 # Score factors in a word (the score pill's tooltip); lead_scoring.FACTOR_LABELS says more.
 SCORE_FACTOR = {
     "contact": _l("Contact"),

@@ -5,7 +5,7 @@ from app.models.bulk import BulkAction, BulkJob, BulkJobItem, BulkState, ExportA
 from app.models.distributor import Distributor
 from app.models.interaction import InteractionType, LeadInteraction
 from app.models.job_lease import JobLease
-from app.models.lead import DNC_REASONS, FacebookLead, FailedLead, LeadStatus
+from app.models.lead import DNC_REASONS, FacebookLead, FailedLead, LeadOrigin, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.lead_task import LeadTask, TaskKind, WhatsAppTemplate
 from app.models.mail import MailStatus, OutboxMail
@@ -42,6 +42,7 @@ __all__ = [
     "Distributor",
     "ExportAudit",
     "FacebookLead",
+    "LeadOrigin",
     "FailedLead",
     "InteractionType",
     "JobLease",

@@ -23,6 +23,8 @@ class InteractionType(enum.StrEnum):
     WHATSAPP = "whatsapp"
     REINQUIRY = "reinquiry"
     SYSTEM = "system"
+    EDIT = "edit"
+    MERGE = "merge"
 
 
 class LeadInteraction(db.Model):

@@ -40,6 +40,16 @@ def shown_index(name: str, *columns: str) -> sa.Index:
     return sa.Index(name, *columns, postgresql_where=predicate, sqlite_where=sqlite_predicate)
 
 
+class LeadOrigin(enum.StrEnum):
+    """Where a lead came from: Meta's forms, or entered by hand (and how the person came)."""
+
+    META = "meta"
+    MANUAL = "manual"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+    REFERRAL = "referral"
+
+
 class FacebookLead(db.Model):
     """One Meta lead, stored once (unique meta_lead_id), normalised, with its raw answers."""
 
@@ -110,6 +120,10 @@ class FacebookLead(db.Model):
     consent_responses: Mapped[Any | None] = mapped_column(JSONType)
     form_data: Mapped[Any] = mapped_column(JSONType)
     parse_error: Mapped[str | None] = mapped_column(sa.String(255))
+    # 'meta' for Meta's leads; a lead entered by hand says how the person came.
+    source: Mapped[str] = mapped_column(sa.String(16), default="meta", server_default="meta")
+    # The coordinators' own free notes on the person (Meta's answers stay in form_data).
+    notes: Mapped[str | None] = mapped_column(sa.Text)
 
     status: Mapped[LeadStatus] = mapped_column(str_enum(LeadStatus), default=LeadStatus.NEW)
     score: Mapped[int] = mapped_column(default=0, index=True)

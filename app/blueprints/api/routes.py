@@ -7,11 +7,12 @@ from flask_login import current_user, login_required
 
 from app.blueprints.access import log_access
 from app.blueprints.analytics.serialize import analytics_json
+from app.blueprints.leads import actions
 from app.blueprints.leads.serialize import lead_detail, lead_summary
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.models import AccessAction
 from app.security import superadmin_required
-from app.services import analytics, lead_listing, lead_service, lead_stats
+from app.services import analytics, lead_listing, lead_record, lead_service, lead_stats
 from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
@@ -66,6 +67,23 @@ def leads():
 def lead(lead_id: int):
     found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
     log_access(AccessAction.API, found.id)
+    return jsonify(lead_detail(found, lead_service.list_interactions(found)))
+
+
+@bp.patch("/leads/<int:lead_id>")
+@login_required
+def edit_lead(lead_id: int):
+    found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
+    body = actions.json_object()
+    lead_record.edit_lead(
+        found,
+        {key: value for key, value in body.items() if key in lead_record.FIELDS},
+        actor=current_user,
+        expected_version=actions.version_of(body),
+        confirm_same_person=body.get("confirm_same_person") is True,
+        region=current_app.config["DEFAULT_PHONE_REGION"],
+    )
+    db.session.commit()
     return jsonify(lead_detail(found, lead_service.list_interactions(found)))
 
 

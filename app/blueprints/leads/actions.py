@@ -43,6 +43,21 @@ def read(form_class, required: tuple[str, ...], optional: tuple[str, ...]) -> di
     return data
 
 
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError(_("Send a JSON object."))
+    return body
+
+
+def version_of(body: dict[str, Any]) -> int | None:
+    version = body.get("version_id")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValidationError(_("version_id must be a number."))
+    return version
+
+
 WORK_FIELDS = ("description", "result", "next_status", "follow_up", "follow_up_at", "version_id")
 
 

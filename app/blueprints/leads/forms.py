@@ -81,3 +81,34 @@ class SaveViewForm(FlaskForm):
     name = StringField(_l("View name"), validators=[DataRequired(), Length(max=80)])
     query = HiddenField()
     submit = SubmitField(_l("Save view"))
+
+
+def treatment_choices() -> list[SelectChoice]:
+    from app.meta.treatments import TREATMENTS
+
+    return choices([("", "—")] + list(TREATMENTS.items()))
+
+
+class LeadEditForm(FlaskForm):
+    """The lead record's own fields (the service normalises and validates the values)."""
+
+    first_name = StringField(_l("First name"), validators=[Optional(), Length(max=255)])
+    last_name = StringField(_l("Last name"), validators=[Optional(), Length(max=255)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=64)])
+    country = StringField(_l("Country"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    service = SelectField(_l("Treatment"), validators=[Optional()])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=4000)])
+    version_id = IntegerField(validators=[Optional()])
+    confirm_same_person = HiddenField()
+    submit = SubmitField(_l("Save changes"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.service.choices = treatment_choices()
+
+    def typed(self) -> dict[str, str]:
+        from app.services.lead_record import FIELDS
+
+        return {name: getattr(self, name).data or "" for name in FIELDS}

@@ -29,6 +29,7 @@ from app.services import (
     accounts,
     do_not_contact,
     lead_listing,
+    lead_record,
     lead_service,
     lead_stats,
     lead_tasks,
@@ -108,6 +109,7 @@ def render_detail(lead, kept=None, seen: int | None = None):
         dnc_form=DoNotContactForm(version_id=lead.version_id),
         dnc_may_set=do_not_contact.may_set(current_user, lead),
         dnc_may_clear=do_not_contact.may_clear(current_user),
+        can_edit=lead_record.may_edit(lead, current_user),
     )
 
 

