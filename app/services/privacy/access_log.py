@@ -1,6 +1,8 @@
 """The access log: who opened which lead page or API record, who exported what, who erased
 whom. A request only appends to an in-process buffer (no write on the page's own time); the
-runner writes the buffer in one insert (`write_buffered`). Rows hold ids and counts, no PII."""
+runner writes the buffer in one insert (`write_buffered`). Rows hold ids and counts, no PII.
+The write is queued on the runner as the first row comes in, and a graceful stop runs what is
+queued; only a process killed outright in that moment loses the rows still buffered."""
 
 import hashlib
 import hmac
