@@ -101,6 +101,8 @@ def test_stats_count_each_status_without_duplicates_or_test_leads(client, admin,
         "total": 6,
         "unassigned_new": 2,
         "today": 5,
+        "filtered": False,  # no filter: the counters answer, nothing capped
+        "capped": [],
     }
 
 

@@ -78,7 +78,8 @@ def erase_someone(runner) -> tuple[set[str], int]:
         args=["privacy", "erase", "--lead", str(lead.id), "--reason", "asked"], input="y\n"
     )
     assert result.exit_code == 0, result.output
-    assert f"{len(gone)} lead(s) erased" in result.output
+    noun = "lead" if len(gone) == 1 else "leads"
+    assert f": {len(gone)} {noun} erased." in result.output
     return gone, len(gone)
 
 
