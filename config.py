@@ -131,6 +131,10 @@ class Config:
     MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 8)  # then the mail is dead
     MAIL_RETRY_BASE_S = float(env_str("MAIL_RETRY_BASE_S", "30"))  # doubles per try, capped
     MAIL_BATCH = env_int("MAIL_BATCH", 200)  # mails per SMTP connection
+    # A sender's claim on its batch; a sender killed mid-batch leaves the rest to the next
+    # one after this. Longer than a batch takes (MAIL_BATCH mails at MAIL_TIMEOUT at worst),
+    # or a slow sender's mails could be claimed (and sent) twice.
+    MAIL_LEASE_SECONDS = env_int("MAIL_LEASE_SECONDS", 300)
     MAIL_WORKER = env_bool("MAIL_WORKER", True)  # send right after the commit that queued
     ALERT_MIN_SCORE = env_int("ALERT_MIN_SCORE", 30)
     # The desk's address as recipients reach it: links in mails (no request to take it from).

@@ -169,6 +169,7 @@ def ui_strings() -> dict:
         "openLead": _("Open the lead"),
         "goodToCall": _("good time to call"),
         "notGoodToCall": _("not a good time to call (09:00–20:00 there)"),
+        **alert_strings(),
         "close": _("Close"),
         "syncFailed": _(
             "Form %(form)s: failed, %(fetched)s fetched, %(created)s new.",
@@ -176,6 +177,36 @@ def ui_strings() -> dict:
             fetched="{fetched}",
             created="{created}",
         ),
+    }
+
+
+def alert_strings() -> dict:
+    """The words of static/js/alerts.js: the tab title's count and desktop notifications."""
+    return {
+        # The count of unseen new leads before the page's title: "(3) Leads · MSH Med Tour".
+        "titleCount": _("(%(count)s) %(title)s", count="{count}", title="{title}"),
+        "alertAssignedOne": _("A new lead was assigned to you"),
+        "alertAssigned": plural_forms(
+            lambda n: ngettext(
+                "%(count)s new lead was assigned to you",
+                "%(count)s new leads were assigned to you",
+                n,
+                count="{count}",
+            )
+        ),
+        "alertUnassignedOne": _("A new unassigned lead"),
+        "alertUnassigned": plural_forms(
+            lambda n: ngettext(
+                "%(count)s new unassigned lead", "%(count)s new unassigned leads", n, count="{count}"
+            )
+        ),
+        "alertLead": _("Lead #%(id)s", id="{id}"),
+        "notificationState": {
+            "default": _("Not allowed yet in this browser."),
+            "granted": _("Allowed in this browser."),
+            "denied": _("Blocked in this browser: allow them in its site settings."),
+            "unsupported": _("This browser cannot show notifications."),
+        },
     }
 
 

@@ -20,6 +20,8 @@ class Distributor(db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Of the mails to contact_email: tr, en or ar; None means DEFAULT_LOCALE.
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    # New-lead alerts to contact_email; their unsubscribe link turns this off.
+    notify_new_leads: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     configs: Mapped[list["MetaApiConfig"]] = relationship(back_populates="distributor")

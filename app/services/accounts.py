@@ -254,13 +254,17 @@ def update_distributor(
     name: str,
     contact_email: str | None = None,
     language: str | None = None,
+    *,
+    notify_new_leads: bool | None = None,
 ) -> Distributor:
-    """Rename *distributor*, set its contact email and the language of mails to it; raises
-    ValidationError on a taken name. Caller commits."""
+    """Rename *distributor*, set its contact email, the language of mails to it and whether
+    that address gets new-lead alerts; raises ValidationError on a taken name. Caller commits."""
     name = checked_distributor_name(name, keep=distributor)
     distributor.name = name
     distributor.contact_email = (contact_email or "").strip() or None
     distributor.language = checked_language(language)
+    if notify_new_leads is not None:
+        distributor.notify_new_leads = notify_new_leads
     db.session.flush()
     return distributor
 

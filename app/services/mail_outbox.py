@@ -23,7 +23,6 @@ from app.models import FacebookLead, MailStatus, OutboxMail, User
 log = logging.getLogger(__name__)
 M = MailStatus
 DUE = (M.QUEUED, M.FAILED)
-LEASE = timedelta(minutes=5)  # a sender that died lets go of its mails after this
 MAX_BACKOFF = timedelta(minutes=30)
 MAX_ERROR = 1000
 
@@ -94,8 +93,8 @@ def queue_mails(rows: Iterable[Mapping[str, Any]]) -> int:
 
 
 def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]:
-    """Take up to *limit* due mails for this sender (lease until now + LEASE, one more
-    attempt counted), oldest due first. Two senders never claim one row: the UPDATE re-checks
+    """Take up to *limit* due mails for this sender (lease until now + MAIL_LEASE_SECONDS,
+    one more attempt counted), oldest due first. Two senders never claim one row: the UPDATE re-checks
     the lease on the row it locks. Caller commits (before talking to SMTP)."""
     now = now or datetime.now(UTC)
     claimable = sa.and_(
@@ -114,7 +113,7 @@ def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]
     claim = (
         sa.update(OutboxMail)
         .where(OutboxMail.id.in_(due.scalar_subquery()), claimable)
-        .values(locked_until=now + LEASE, attempts=OutboxMail.attempts + 1)
+        .values(locked_until=now + lease(), attempts=OutboxMail.attempts + 1)
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)
     )
@@ -128,6 +127,11 @@ def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]
         .execution_options(populate_existing=True)
     )
     return list(db.session.scalars(query))
+
+
+def lease() -> timedelta:
+    """How long a claim holds: a sender that died lets go of its mails after this."""
+    return timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
 
 
 def load_related(mails: list[OutboxMail]) -> list[Any]:

@@ -20,7 +20,7 @@ from jinja2 import TemplateNotFound
 
 from app.extensions import db
 from app.i18n import FORMAT_LOCALES, is_language
-from app.models import OutboxMail, User
+from app.models import Distributor, OutboxMail, User
 from app.services import notification_prefs
 
 Built = tuple[str, dict[str, Any]] | None
@@ -90,9 +90,21 @@ def unsubscribe_url(mail: OutboxMail) -> str | None:
     """The signed link that stops this kind of mail for its user (None: not a user's mail,
     or an operational alert nobody may switch off)."""
     choice = notification_prefs.CHOICE_OF_KIND.get(mail.kind)
-    if choice is None or mail.user_id is None:
+    if choice is None:
         return None
+    if mail.user_id is None:
+        return distributor_unsubscribe_url(mail) if choice == "notify_new_leads" else None
     token = notification_prefs.unsubscribe_token(mail.user_id, choice)
+    return url_for("account.unsubscribe", token=token, _external=True)
+
+
+def distributor_unsubscribe_url(mail: OutboxMail) -> str | None:
+    """The link that stops a distributor's new-lead alerts to this address."""
+    distributor_id = (mail.params or {}).get("distributor_id")
+    distributor = db.session.get(Distributor, distributor_id) if distributor_id else None
+    if distributor is None or (distributor.contact_email or "").lower() != mail.recipient.lower():
+        return None
+    token = notification_prefs.distributor_token(distributor.id, mail.recipient)
     return url_for("account.unsubscribe", token=token, _external=True)
 
 

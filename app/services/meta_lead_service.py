@@ -126,9 +126,12 @@ def ingest_raw_leads(
     owners = record_routing(inserted, routed, links, now)
     response_targets.add_targets(new_rows, owners, now)
     if announce_events:
-        announce(inserted, source, owners)
+        announce(inserted, source, owners, quiet=quiet_ids(new_rows, links))
         fresh = [row for row in new_rows if row["id"] not in links]  # re-inquiries: no alert
         notifications.new_leads_stored(fresh, source.distributor_id)
+        if owners:  # routed as they were stored: each owner hears once (mail and browser)
+            by_owner = assign.by_user(owners)
+            notifications.assignments_made(by_owner, job_key=f"routed:{min(owners)}")
     return result
 
 
@@ -287,20 +290,28 @@ def record_routing(
     return by_id
 
 
+def quiet_ids(new_rows: Sequence[dict[str, Any]], links: dict[int, int]) -> set[int]:
+    """New leads the browser does not alert about: Meta test leads and re-inquiries."""
+    return {row["id"] for row in new_rows if row.get("is_test") or row["id"] in links}
+
+
 def announce(
-    inserted: Sequence[sa.Row], source: LeadSource, owners: dict[int, assign.Routed] | None = None
+    inserted: Sequence[sa.Row],
+    source: LeadSource,
+    owners: dict[int, assign.Routed] | None = None,
+    quiet: set[int] | None = None,
 ) -> None:
-    """Queue `lead_created` per new lead (to the dashboard and its owner, when routed) and
-    one `stats_updated` (sent after commit)."""
-    owners = owners or {}
+    """Queue `lead_created` per new lead (to the dashboard and its owner, when routed; with
+    its owner, and `quiet` for a test lead or re-inquiry) and one `stats_updated` (sent after
+    commit)."""
+    owners, quiet = owners or {}, quiet or set()
     for row in inserted:
         rooms: str | list[str] = events.DASHBOARD_ROOM
-        if row.id in owners:
-            rooms = [events.DASHBOARD_ROOM, f"user:{owners[row.id].user_id}"]
-        events.publish(
-            "lead_created",
-            {"id": row.id, "distributor_id": source.distributor_id, "form_id": source.form_id},
-            to=rooms,
-        )
+        owner = owners[row.id].user_id if row.id in owners else None
+        if owner is not None:
+            rooms = [events.DASHBOARD_ROOM, f"user:{owner}"]
+        payload = {"id": row.id, "distributor_id": source.distributor_id}
+        payload |= {"form_id": source.form_id, "assigned_to_id": owner}
+        events.publish("lead_created", payload | {"quiet": row.id in quiet}, to=rooms)
     if inserted:
         events.publish("stats_updated", {"created": len(inserted)}, to=events.DASHBOARD_ROOM)

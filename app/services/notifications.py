@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from app import events
 from app.extensions import db
 from app.models import (
     Distributor,
@@ -43,6 +44,7 @@ class Recipient:
     key: str  # "u<id>" or "d<id>": part of each dedupe key
     language: str | None = None
     user_id: int | None = None
+    distributor_id: int | None = None  # a distributor's contact: its unsubscribe link
 
 
 def alert_worthy(row: Mapping[str, Any], min_score: int) -> bool:
@@ -82,11 +84,17 @@ def new_lead_recipients(distributor_id: int | None) -> list[Recipient]:
         Recipient(email, f"u{uid}", lang, uid) for uid, email, lang in db.session.execute(query)
     ]
     distributor = db.session.get(Distributor, distributor_id) if distributor_id else None
-    if distributor and distributor.is_active and distributor.contact_email:
-        found.append(
-            Recipient(distributor.contact_email, f"d{distributor.id}", distributor.language)
-        )
+    if distributor and distributor.is_active and distributor.notify_new_leads:
+        found += distributor_recipient(distributor)
     return found
+
+
+def distributor_recipient(distributor: Distributor) -> list[Recipient]:
+    """The distributor's contact address, if it has one."""
+    if not distributor.contact_email:
+        return []
+    key, language = f"d{distributor.id}", distributor.language
+    return [Recipient(distributor.contact_email, key, language, None, distributor.id)]
 
 
 def queue_rated(
@@ -107,6 +115,7 @@ def queue_rated(
 
 
 def single(kind: str, recipient: Recipient, lead_id: int, params: dict) -> dict[str, Any]:
+    params = params | about(recipient)
     return {
         "kind": kind,
         "recipient": recipient.address,
@@ -116,6 +125,11 @@ def single(kind: str, recipient: Recipient, lead_id: int, params: dict) -> dict[
         "params": params or None,
         "dedupe_key": f"{kind}:{lead_id}:{recipient.key}:{params.get('event', '')}",
     }
+
+
+def about(recipient: Recipient) -> dict[str, int]:
+    """What a mail's params say of a distributor recipient (for its unsubscribe link)."""
+    return {"distributor_id": recipient.distributor_id} if recipient.distributor_id else {}
 
 
 def recent_counts(kind: str, addresses: list[str], now: datetime) -> dict[str, int]:
@@ -161,7 +175,7 @@ def add_to_digest(kind: str, recipient: Recipient, lead_ids: list[int], now: dat
         key=f"{kind}:{recipient.key}:{lead_ids[0]}:{int(now.timestamp())}",
         user_id=recipient.user_id,
         language=recipient.language,
-        params={"lead_ids": lead_ids},
+        params={"lead_ids": lead_ids} | about(recipient),
         due=now + MINUTE,
     )
 
@@ -186,6 +200,7 @@ def lead_changed(
     event = {"event": interaction.id, "actor_id": actor_id}
     if interaction.interaction_type is InteractionType.ASSIGNMENT:
         if assignee and assignee != actor_id and assignee != previous_assignee:
+            browser_alert(assignee, [lead.id])
             to = user_recipient(db.session.get(User, assignee), "notify_assignments")
             queue_rated("assignment", [to] if to else [], [lead.id], event)
         if previous_assignee and previous_assignee not in (actor_id, assignee):
@@ -203,16 +218,25 @@ def notify_owner(lead: FacebookLead, user_id: int, params: dict) -> None:
 
 
 def assignments_made(by_assignee: Mapping[int, Sequence[int]], *, job_key: str) -> int:
-    """The seam for bulk and automatic assignment: each assignee gets one digest of the
-    leads *job_key* (a bulk job or routing run) gave them, not one mail a lead. Returns how
-    many mails. Caller commits."""
+    """The seam for bulk and automatic assignment (routing as leads are stored, `flask leads
+    auto-assign`, re-routing): each assignee gets one digest of the leads *job_key* (a bulk
+    job or routing run) gave them, or the single assignment mail when it was one lead (that
+    one within the rolling minute's limit), and a `leads_assigned` event in their browser.
+    Returns how many mails. Caller commits."""
     users = {
         u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(by_assignee))))
     }
-    rows = []
+    rows, singles = [], 0
     for user_id, lead_ids in sorted(by_assignee.items()):
+        if not lead_ids:
+            continue
+        browser_alert(user_id, lead_ids)
         to = user_recipient(users.get(user_id), "notify_assignments")
-        if to is None or not lead_ids:
+        if to is None:
+            continue
+        if len(lead_ids) == 1:
+            queue_rated("assignment", [to], list(lead_ids), {"event": job_key})
+            singles += 1
             continue
         rows.append(
             {
@@ -224,4 +248,10 @@ def assignments_made(by_assignee: Mapping[int, Sequence[int]], *, job_key: str) 
                 "dedupe_key": f"assignment_digest:{job_key}:{to.key}",
             }
         )
-    return mail_outbox.queue_mails(rows)
+    return mail_outbox.queue_mails(rows) + singles
+
+
+def browser_alert(user_id: int, lead_ids: Sequence[int]) -> None:
+    """`leads_assigned {ids}` to the assignee's own room (after commit): the tab title's count
+    and, if they allowed it, a desktop notification (static/js/alerts.js)."""
+    events.publish("leads_assigned", {"ids": sorted(lead_ids)}, to=f"user:{user_id}")

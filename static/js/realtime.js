@@ -43,7 +43,10 @@ export function connect(handlers, onConnect) {
   const socket = window.io({ transports: ["websocket", "polling"] });
   // One connection a page: notices.js hears follow-ups falling due through this one.
   window.mldSocket = socket;
-  socket.on("task_due", (data) => window.dispatchEvent(new CustomEvent("mld:task_due", { detail: data })));
+  // … and alerts.js hears new leads (the tab title, sound, desktop notifications).
+  for (const name of ["task_due", "lead_created", "leads_assigned"]) {
+    socket.on(name, (data) => window.dispatchEvent(new CustomEvent(`mld:${name}`, { detail: data })));
+  }
   socket.on("connect", () => {
     if (badge) {
       badge.textContent = badge.dataset.connected;

@@ -128,8 +128,30 @@ def test_superadmin_hears_lead_created_only_after_the_ingest_commits(app, admin,
         "id": result.created_ids[0],
         "distributor_id": distributor_id,
         "form_id": "f",
+        "assigned_to_id": None,  # unassigned: a superadmin's browser notifies of it
+        "quiet": False,  # not a test lead or re-inquiry
     }
     assert received(ayse[1]) == []
+
+
+def test_only_the_assignee_hears_leads_assigned_and_not_of_their_own_doing(
+    app, admin, ayse, mehmet, users
+):
+    lead_id = add_lead(app)
+    with app.app_context():
+        lead = db.session.get(FacebookLead, lead_id)
+        boss = db.session.get(User, users["admin"])
+        lead_workflow.assign(lead, db.session.get(User, users["ayse"]), actor=boss)
+        db.session.commit()
+    assert received(ayse[1], "leads_assigned") == [{"ids": [lead_id]}]
+    assert received(mehmet[1], "leads_assigned") == []
+    assert received(admin[1], "leads_assigned") == []  # the dashboard hears lead_updated only
+    other = add_lead(app)
+    with app.app_context():
+        me = db.session.get(User, users["admin"])
+        lead_workflow.assign(db.session.get(FacebookLead, other), me, actor=me)
+        db.session.commit()
+    assert received(admin[1], "leads_assigned") == []  # taken by themselves: no alert
 
 
 def test_a_second_ingest_of_the_same_leads_announces_nothing(app, admin):

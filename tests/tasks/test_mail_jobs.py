@@ -125,7 +125,7 @@ def test_a_sender_that_died_mid_batch_repeats_nothing_it_had_sent(app_ctx, smtp)
     mail_jobs.deliver(batch[:2], outcome, None)  # … and the process is killed here
     assert len(smtp.messages) == 2
     assert mail_jobs.send_pending() == {}  # the dead sender's lease still holds the rest
-    assert mail_jobs.send_pending(later(mail_outbox.LEASE.total_seconds() + 1)) == {"sent": 3}
+    assert mail_jobs.send_pending(later(mail_outbox.lease().total_seconds() + 1)) == {"sent": 3}
     assert sorted(to[0] for to, _ in smtp.messages) == [f"r{n}@example.com" for n in range(5)]
     assert {m.status for m in mails()} == {MailStatus.SENT}
 

@@ -76,11 +76,11 @@ def render_page(profile: ProfileForm, password_form: PasswordChangeForm) -> str:
 @csrf.exempt
 def unsubscribe(token: str):
     found = notification_prefs.read_unsubscribe_token(token) or abort(404)
-    user, choice = found
+    subject, choice = found  # a user, or a distributor (its contact address's alerts)
     form = UnsubscribeForm()
     done = form.validate_on_submit()
     if done:
-        notification_prefs.unsubscribe(user, choice)
+        notification_prefs.unsubscribe(subject, choice)
         db.session.commit()
-    label = notification_prefs.LABELS[choice]
+    label = notification_prefs.label_of(subject, choice)
     return render_template("account/unsubscribe.html", form=form, label=label, done=done)

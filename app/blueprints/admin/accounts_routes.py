@@ -58,7 +58,11 @@ def edit_distributor(distributor_id: int):
     if form.validate_on_submit():
         try:
             accounts.update_distributor(
-                distributor, form.name.data, form.contact_email.data, form.language.data
+                distributor,
+                form.name.data,
+                form.contact_email.data,
+                form.language.data,
+                notify_new_leads=form.notify_new_leads.data,
             )
         except DomainError as error:
             form.name.errors.append(str(error))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app import events
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus
-from app.services import lead_derived, lead_tasks
+from app.services import lead_derived, lead_tasks, notifications
 from app.services.routing import assign
 
 LEADS = FacebookLead.__table__
@@ -74,6 +74,9 @@ def assign_backlog_page(after_id: int, now: datetime, size: int = PAGE) -> PageR
     )
     lead_derived.log_system_rows(assign.timeline_rows(routed, {}, now))
     announce(routed)
+    # One auto-assignment mail (digest) per owner per page of this run (a page is 5,000 leads).
+    job_key = f"auto-assign:{now:%Y%m%dT%H%M%S.%f}:{after_id}"
+    notifications.assignments_made(assign.by_user(routed), job_key=job_key)
     result.assigned = len(routed)
     return result
 

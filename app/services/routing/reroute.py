@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app import events, messages
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, User
-from app.services import lead_derived, lead_tasks
+from app.services import lead_derived, lead_tasks, notifications
 from app.services.lead_workflow import OPEN_STATUSES
 from app.services.routing import assign
 from app.services.routing.backlog import COLUMNS
@@ -86,6 +86,10 @@ def move(
     lead_derived.moved_counts(counter_moves(by_id, routed, moved))
     lead_derived.log_system_rows(timeline(by_id, routed, moved, code, now))
     announce(by_id, routed, moved)
+    if moved:  # the new owners hear of it as of any automatic assignment
+        by_owner = assign.by_user({i: routed[i] for i in moved})
+        job_key = f"{code}:{now:%Y%m%dT%H%M%S.%f}:{min(moved)}"
+        notifications.assignments_made(by_owner, job_key=job_key)
     return moved
 
 
