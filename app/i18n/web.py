@@ -197,7 +197,10 @@ def alert_strings() -> dict:
         "alertUnassignedOne": _("A new unassigned lead"),
         "alertUnassigned": plural_forms(
             lambda n: ngettext(
-                "%(count)s new unassigned lead", "%(count)s new unassigned leads", n, count="{count}"
+                "%(count)s new unassigned lead",
+                "%(count)s new unassigned leads",
+                n,
+                count="{count}",
             )
         ),
         "alertLead": _("Lead #%(id)s", id="{id}"),

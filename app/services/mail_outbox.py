@@ -94,8 +94,8 @@ def queue_mails(rows: Iterable[Mapping[str, Any]]) -> int:
 
 def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]:
     """Take up to *limit* due mails for this sender (lease until now + MAIL_LEASE_SECONDS,
-    one more attempt counted), oldest due first. Two senders never claim one row: the UPDATE re-checks
-    the lease on the row it locks. Caller commits (before talking to SMTP)."""
+    one more attempt counted), oldest due first. Two senders never claim one row: the UPDATE
+    re-checks the lease on the row it locks. Caller commits (before talking to SMTP)."""
     now = now or datetime.now(UTC)
     claimable = sa.and_(
         OutboxMail.status.in_(DUE),
@@ -110,9 +110,15 @@ def claim_due(now: datetime | None = None, limit: int = 200) -> list[OutboxMail]
     )
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
+    # The ids first, then the UPDATE: inside `IN (…)` PostgreSQL may run a LIMIT … SKIP
+    # LOCKED subquery again for each row it updates, and so claimed every due mail, not a
+    # batch (found by tests/tasks/test_mail_kill.py). The UPDATE re-checks the claim.
+    chosen = list(db.session.scalars(due))
+    if not chosen:
+        return []
     claim = (
         sa.update(OutboxMail)
-        .where(OutboxMail.id.in_(due.scalar_subquery()), claimable)
+        .where(OutboxMail.id.in_(chosen), claimable)
         .values(locked_until=now + lease(), attempts=OutboxMail.attempts + 1)
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)

@@ -46,7 +46,10 @@ if ("Notification" in window) {
 }
 if (window.AudioContext) {
   const create = AudioContext.prototype.createOscillator;
-  AudioContext.prototype.createOscillator = function () { window.__beeps += 1; return create.call(this); };
+  AudioContext.prototype.createOscillator = function () {
+    window.__beeps += 1;
+    return create.call(this);
+  };
 }
 """
 BASE_TITLE = "My day · MSH Med Tour"
@@ -85,9 +88,7 @@ def look_again(page) -> None:
     page.evaluate("window.__hidden = false; document.dispatchEvent(new Event('visibilitychange'))")
 
 
-def test_a_lead_assigned_to_me_counts_in_the_title_and_notifies_me_only(
-    browsing, live_server
-):
+def test_a_lead_assigned_to_me_counts_in_the_title_and_notifies_me_only(browsing, live_server):
     ayse = watched(browsing, live_server, "ayse", sound=True)
     mehmet = watched(browsing, live_server, "mehmet")
     expect(ayse).to_have_title(BASE_TITLE)

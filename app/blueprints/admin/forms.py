@@ -73,9 +73,7 @@ class DistributorForm(FlaskForm):
         _l("Contact email (optional)"), validators=[Optional(), Email(), Length(max=255)]
     )
     language = language_field(_l("The desk's default language"))
-    notify_new_leads = BooleanField(
-        _l("Mail new-lead alerts to the contact address"), default=True
-    )
+    notify_new_leads = BooleanField(_l("Mail new-lead alerts to the contact address"), default=True)
     submit = SubmitField(_l("Save"))
 
 
