@@ -16,6 +16,7 @@ NEVER_ONE = {
     "At least %(count)s characters.",
     "Select at most %(count)s leads by id; use a filter for more.",
     "At most %(count)s recipients.",
+    "(%(count)s) %(title)s",  # the tab title's count of unseen leads: no noun to agree
     "Type %(count)s to delete %(count)s leads.",
     "Type %(count)s to confirm.",
     "The link works once, for %(minutes)s minutes. If you did not ask, ignore this mail: "
