@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import messages
 from app.errors import ValidationError
@@ -102,11 +101,7 @@ def timeline(lead: FacebookLead, actor: User, code: str, now: datetime) -> LeadI
     )
     db.session.add(interaction)
     lead.updated_at = now
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise lead_workflow.StaleLeadError(lead_workflow.stale_message()) from None
+    lead_workflow.flush_checked()
     lead_workflow.announce_update(lead, None)
     return interaction
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import ConflictError, ValidationError
 from app.extensions import db
@@ -204,11 +203,7 @@ def apply_values(
     )
     db.session.add(interaction)
     lead.updated_at = datetime.now(UTC)
-    try:
-        db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
-        raise lead_workflow.StaleLeadError(lead_workflow.stale_message()) from None
+    lead_workflow.flush_checked()
     lead_derived.settle(lead, before)
     lead_workflow.announce_update(lead, None)
     notifications.lead_changed(lead, interaction, actor, None)
