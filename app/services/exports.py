@@ -232,17 +232,23 @@ def neutralise(value: Any) -> Any:
 
 
 def record_export(
-    user: User, fmt: str, selection: Selection, columns: Sequence[str], *, secret: str
+    user: User,
+    fmt: str,
+    selection: Selection,
+    columns: Sequence[str],
+    *,
+    secret: str,
+    state: str = "streaming",
 ) -> ExportAudit:
-    """The `export_audit` row of an export about to run (rows are counted as it streams).
-    Caller commits."""
+    """The `export_audit` row of an export about to run (rows are counted as it streams;
+    a large XLSX starts as "building"). Caller commits."""
     audit = ExportAudit(
         user_id=user.id,
         format=fmt,
         selection=selection.stored(secret),
         columns=list(columns),
         rows=0,
-        state="streaming",
+        state=state,
     )
     db.session.add(audit)
     db.session.flush()

@@ -24,12 +24,19 @@ MIMETYPES = {
 }
 
 
-def start(fmt: str, selection: Selection, columns: Sequence[str]) -> ExportAudit:
+def start(
+    fmt: str, selection: Selection, columns: Sequence[str], state: str = "streaming"
+) -> ExportAudit:
     """The audit row, committed before a byte is sent (a write-ready transaction)."""
     db.session.commit()  # end the request's read: SQLite takes the write lock up front
     with writing():
         audit = exports.record_export(
-            current_user, fmt, selection, columns, secret=current_app.config["SECRET_KEY"]
+            current_user,
+            fmt,
+            selection,
+            columns,
+            secret=current_app.config["SECRET_KEY"],
+            state=state,
         )
         audit.file_name = exports.file_name(fmt, audit.created_at, tz())
         db.session.commit()
@@ -83,9 +90,10 @@ def xlsx(selection: Selection, columns: Sequence[str]) -> Response | ExportAudit
     """The workbook now (up to XLSX_SYNC_LIMIT rows), else the audit row of the one being
     built in the background."""
     total = exports.count_rows(current_user, selection, tz())
-    audit = start("xlsx", selection, columns)
+    background = total > current_app.config["XLSX_SYNC_LIMIT"]
+    audit = start("xlsx", selection, columns, "building" if background else "streaming")
     header = exports.headers(columns)
-    if total > current_app.config["XLSX_SYNC_LIMIT"]:
+    if background:
         audit_id, language = audit.id, str(get_locale() or "")
         tasks.submit("misc", export_jobs.build_xlsx, audit_id, selection, header, language)
         return audit
