@@ -106,14 +106,18 @@ def route_rows(
 
 
 def load_plan(now: datetime) -> Plan:
-    active = list(
-        db.session.scalars(
-            sa.select(RoutingRule)
-            .where(RoutingRule.is_active)
-            .order_by(RoutingRule.position, RoutingRule.id)
-            .execution_options(populate_existing=True)
-        )
+    """The active rules, locked (FOR UPDATE on PostgreSQL, in id order like any other writer of
+    them) until the caller commits, then the loads read: a second process routing at the same
+    moment waits and then sees this one's leads, so least-loaded and capacity hold across
+    processes (the conditional cursor alone misses a turn that leaves a cursor where it was)."""
+    locked = db.session.scalars(
+        sa.select(RoutingRule)
+        .where(RoutingRule.is_active)
+        .order_by(RoutingRule.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
+    active = sorted(locked, key=lambda rule: (rule.position, rule.id))
     user_ids = {member.user_id for rule in active for member in rule.staff}
     users = list(db.session.scalars(sa.select(User).where(User.id.in_(user_ids))))
     loads = open_loads(user_ids)

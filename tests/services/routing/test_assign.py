@@ -188,6 +188,36 @@ def test_webhook_and_poll_racing_give_each_lead_one_owner(app, source, staff):
     assert lead_counters.recount() == 60
 
 
+def test_two_processes_routing_at_once_never_overfill_a_capacity(app, source, staff):
+    """Least open load keeps its cursor where it was, so the cursor claim cannot tell two
+    processes apart: the rules are locked while a page is routed (PostgreSQL; SQLite has
+    one writer), and the second process sees the first one's leads."""
+    add_rule(staff[:2], strategy="least_loaded", capacity=4)
+    batch = raws(700, 30)
+    barrier, errors = threading.Barrier(2), []
+
+    def ingest(part):
+        with app.app_context():
+            try:
+                barrier.wait()
+                for raw in part:
+                    ingest_raw_leads([raw], source, now=NOW)
+                    db.session.commit()
+            except Exception as error:  # surfaced below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=ingest, args=(batch[i::2],)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    spread = Counter(owner for owner in owners().values() if owner is not None)
+    assert spread == {staff[0]: 4, staff[1]: 4}
+
+
 def test_auto_assign_routes_the_backlog_once(source, staff, runner):
     ingest_raw_leads(raws(100, 5, minutes_ago=60 * 48), source, now=NOW)  # old: unrouted
     db.session.commit()
