@@ -43,13 +43,20 @@ def pick(
 
     Round-robin takes the first one after *cursor* that can; least-loaded the lowest load
     (ties: the earlier in the rule's order). *present* says who is active, here and on shift."""
-    able = [i for i, c in enumerate(staff) if present[i] and c.has_room(cap)]
-    if not able:
-        return None, cursor
+    chosen = None
     if strategy == RoutingStrategy.LEAST_LOADED:
-        chosen = min(able, key=lambda i: (staff[i].load, i))
+        for i, candidate in enumerate(staff):
+            better = chosen is None or candidate.load < staff[chosen].load
+            if better and present[i] and candidate.has_room(cap):
+                chosen = i
     else:
         size = len(staff)
-        chosen = min(able, key=lambda i: (i - cursor - 1) % size)
+        for step in range(1, size + 1):
+            i = (cursor + step) % size
+            if present[i] and staff[i].has_room(cap):
+                chosen = i
+                break
+    if chosen is None:
+        return None, cursor
     staff[chosen].load += 1
     return chosen, chosen if strategy == RoutingStrategy.ROUND_ROBIN else cursor

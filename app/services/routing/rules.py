@@ -3,7 +3,7 @@ and deleting. Callers commit."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -198,7 +198,19 @@ def check_conditions(data: RuleInput) -> dict[str, Any]:
     }
 
 
-def matches(rule: RoutingRule, row: Mapping[str, Any]) -> bool:
+class Conditions(Protocol):
+    """What a lead is matched on: a RoutingRule, or the plain copy routing reads per lead."""
+
+    distributor_id: int | None
+    form_id: str | None
+    treatment: str | None
+    country_code: str | None
+    language: str | None
+    score_min: int | None
+    score_max: int | None
+
+
+def matches(rule: Conditions, row: Mapping[str, Any]) -> bool:
     """Whether a lead (its column values) meets every condition *rule* sets."""
     country = row.get("country_code")
     return (
