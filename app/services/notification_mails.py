@@ -121,7 +121,8 @@ def build_lead_changed(mail: OutboxMail) -> Built:
     if params.get("change") == "reassigned":
         subject = _("[Meta Lead Desk] %(name)s was given to someone else", name=name)
         to = user_name(params["to_user_id"]) if params.get("to_user_id") else None
-        return subject, context | {"reassigned": True, "to": to}
+        missed = params.get("reason") == "rerouted_breach"
+        return subject, context | {"reassigned": True, "to": to, "missed_target": missed}
     subject = _("[Meta Lead Desk] Your lead %(name)s changed", name=name)
     status = {"from_status": params.get("from"), "to_status": params.get("to")}
     return subject, context | status | {"url": lead_url(lead)}

@@ -217,6 +217,22 @@ def notify_owner(lead: FacebookLead, user_id: int, params: dict) -> None:
         mail_outbox.queue_mails([single("lead_changed", to, lead.id, params)])
 
 
+def leads_taken(taken: Mapping[int, tuple[int | None, int]], *, reason: str, job_key: str) -> int:
+    """Routing moved leads away from their owners (lead id → (old, new owner)): each old
+    owner who chose to hear of changes to their leads is told, once per lead and run, with
+    the reason (`rerouted_breach`: the first-contact target was missed). Returns how many
+    mails. Caller commits."""
+    old_ids = {old for old, _new in taken.values() if old is not None}
+    users = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(old_ids)))}
+    rows = []
+    for lead_id, (old, new) in sorted(taken.items()):
+        to = user_recipient(users.get(old), "notify_changes") if old is not None else None
+        if to is not None:
+            params = {"event": job_key, "change": "reassigned", "to_user_id": new}
+            rows.append(single("lead_changed", to, lead_id, params | {"reason": reason}))
+    return mail_outbox.queue_mails(rows)
+
+
 def assignments_made(by_assignee: Mapping[int, Sequence[int]], *, job_key: str) -> int:
     """The seam for bulk and automatic assignment (routing as leads are stored, `flask leads
     auto-assign`, re-routing): each assignee gets one digest of the leads *job_key* (a bulk

@@ -86,10 +86,12 @@ def move(
     lead_derived.moved_counts(counter_moves(by_id, routed, moved))
     lead_derived.log_system_rows(timeline(by_id, routed, moved, code, now))
     announce(by_id, routed, moved)
-    if moved:  # the new owners hear of it as of any automatic assignment
+    if moved:  # the new owners hear of it as of any automatic assignment, the old ones too
         by_owner = assign.by_user({i: routed[i] for i in moved})
         job_key = f"{code}:{now:%Y%m%dT%H%M%S.%f}:{min(moved)}"
         notifications.assignments_made(by_owner, job_key=job_key)
+        taken = {i: (by_id[i]["assigned_to_id"], routed[i].user_id) for i in moved}
+        notifications.leads_taken(taken, reason=code, job_key=job_key)
     return moved
 
 

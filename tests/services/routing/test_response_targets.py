@@ -139,6 +139,29 @@ def test_a_breach_is_rerouted_once_when_the_rule_says_so(source, staff):
     assert routing_jobs.check_response_targets(now=due + timedelta(hours=5)) == 0
 
 
+def test_the_owner_a_missed_target_took_a_lead_from_is_told_why(source, staff):
+    for user_id in staff:
+        db.session.get(User, user_id).email = f"u{user_id}@example.com"
+    rules.create_rule(rules.RuleInput(name="All", staff_ids=staff, reroute_on_breach=True))
+    db.session.commit()
+    ingest(source, [1], FRIDAY_LATE)
+    first_owner = db.session.scalar(sa.select(FacebookLead.assigned_to_id))
+    db.session.execute(sa.delete(OutboxMail))
+    db.session.commit()
+    assert routing_jobs.check_response_targets(now=target_of("1").due_at) == 1
+    mails = db.session.scalars(
+        sa.select(OutboxMail).where(OutboxMail.kind.in_(["lead_changed", "assignment"]))
+    ).all()
+    by_kind = {m.kind: m for m in mails}
+    assert len(mails) == 2 and by_kind["lead_changed"].user_id == first_owner
+    assert by_kind["assignment"].user_id != first_owner
+    new_owner = db.session.get(User, by_kind["assignment"].user_id).username
+    told = mail_render.render(by_kind["lead_changed"]).text
+    assert f"was given to {new_owner}: its first-contact target was missed." in told
+    routing_jobs.check_response_targets(now=target_of("1").due_at)  # the same run again
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMail)) == 2
+
+
 def test_the_timer_turns_from_ok_to_soon_to_late_and_stops_at_first_contact(source):
     ingest(source, [1], FRIDAY_LATE)
     lead = db.session.scalar(sa.select(FacebookLead))
