@@ -8,6 +8,7 @@ from app.blueprints.account.forms import PasswordChangeForm, ProfileForm, Unsubs
 from app.blueprints.auth.routes import put_in_cookie
 from app.errors import ValidationError
 from app.extensions import csrf, db
+from app.models import Distributor
 from app.services import accounts, notification_prefs
 from app.services.notification_prefs import CHOICES
 
@@ -83,4 +84,10 @@ def unsubscribe(token: str):
         notification_prefs.unsubscribe(subject, choice)
         db.session.commit()
     label = notification_prefs.label_of(subject, choice)
-    return render_template("account/unsubscribe.html", form=form, label=label, done=done)
+    return render_template(
+        "account/unsubscribe.html",
+        form=form,
+        label=label,
+        done=done,
+        distributor=isinstance(subject, Distributor),
+    )

@@ -54,6 +54,8 @@ def test_a_distributors_alert_unsubscribes_in_one_click_without_csrf(
     path = urlsplit(url).path
     page = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Stop these mails?" in page and "New-lead alerts for MSH" in page
+    assert "your company's contact address" in page.replace("&#39;", "'")
+    assert "account page" not in page  # a distributor's contact has no account here
     assert notified(app, distributor_id)  # a GET (a mail scanner following links) stops nothing
     done = client.post(path, data={"List-Unsubscribe": "One-Click"})
     assert done.status_code == 200 and notified(app, distributor_id) is False
