@@ -19,6 +19,7 @@ from app.services import (
     meta_health,
     patient_time,
     response_targets,
+    scoring_rules,
     whatsapp,
 )
 
@@ -34,10 +35,25 @@ STATUS_STYLES = {
 }
 
 
+TIER_STYLES = {"hot": "success", "warm": "warning", "cold": "secondary"}
+
+
 def score_style(score: int | None) -> str:
+    """The score pill's colour by the tiers of the rules in force."""
     if score is None:
         return "secondary"
-    return "success" if score >= 70 else "warning" if score >= 40 else "secondary"
+    return TIER_STYLES[lead_scoring.tier_of(score, scoring_rules.current_rules())]
+
+
+def score_factors() -> dict[str, int]:
+    """Each factor's most points under the rules in force."""
+    return lead_scoring.factor_maxima(scoring_rules.current_rules())
+
+
+def score_tiers() -> dict[str, int]:
+    """The tier thresholds in force, for scripts that colour a score pill."""
+    rules = scoring_rules.current_rules()
+    return {"hot": rules.hot_from, "warm": rules.warm_from}
 
 
 def tel_href(phone: str | None) -> str | None:
@@ -157,5 +173,6 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.LEAD_FIELD, "LEAD_FIELDS")
     app.add_template_global(labels.SCORE_FACTOR, "SCORE_FACTOR_SHORT")
     app.add_template_global(labels.META_FORM_STATUS, "META_FORM_STATUS")
-    app.add_template_global(lead_scoring.factor_maxima(), "SCORE_FACTORS")
+    app.add_template_global(score_factors)
+    app.add_template_global(score_tiers)
     app.add_template_global(lead_scoring.FACTOR_LABELS, "SCORE_FACTOR_LABELS")

@@ -20,6 +20,7 @@ from app.models.privacy import (
 )
 from app.models.routing import ResponseTarget, RoutingRule, RoutingRuleStaff, RoutingStrategy
 from app.models.saved_view import SavedView
+from app.models.scoring import RescoreState, ScoringRescore, ScoringRuleSet
 from app.models.sync_run import SyncRun, SyncStatus, SyncTrigger
 from app.models.two_factor import AppSetting, RecoveryCode, TrustedDevice, UserTwoFactor
 from app.models.user import Role, User
@@ -60,12 +61,15 @@ __all__ = [
     "PrivacyRun",
     "PrivacyTombstone",
     "RecoveryCode",
+    "RescoreState",
     "ResponseTarget",
     "Role",
     "RoutingRule",
     "RoutingRuleStaff",
     "RoutingStrategy",
     "SavedView",
+    "ScoringRescore",
+    "ScoringRuleSet",
     "SyncRun",
     "SyncStatus",
     "SyncTrigger",

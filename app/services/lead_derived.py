@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from app.database import insert_many
 from app.extensions import db
 from app.models import FacebookLead, LeadInteraction, LeadStatus
-from app.services import lead_counters, lead_scoring, lead_search
+from app.services import lead_counters, lead_scoring, lead_search, scoring_rules
 
 S = LeadStatus
 SEARCHED = ("first_name", "last_name", "email", "phone", "phone_raw")
@@ -111,7 +111,7 @@ def rescore(
         results = (*stored, *extra_results)
     values = {column: getattr(lead, column) for column in lead_scoring.SCORED_COLUMNS}
     lead.score, lead.score_breakdown = lead_scoring.score_values(
-        values, now=now, contact_results=results
+        values, now=now, contact_results=results, rules=scoring_rules.current_rules()
     )
 
 

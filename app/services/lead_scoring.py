@@ -1,6 +1,7 @@
 """Lead scoring: five factors, 100 points, with a stored per-factor breakdown.
 
-Every weight, tier and step lives in `ScoringRules`; `DEFAULT_RULES` holds the defaults.
+Every weight, tier and step lives in `ScoringRules`; `DEFAULT_RULES` holds the defaults (version
+0). Superadmins save other versions in the app (app/services/scoring_rules.py, `current_rules()`).
 """
 
 from collections.abc import Mapping
@@ -73,6 +74,9 @@ class ScoringRules:
     engagement_cap: int = 15
     age_bands: tuple[tuple[int, int, int], ...] = ((25, 55, 10), (18, 24, 6), (56, 65, 6))
     age_known_points: int = 3
+    # score tiers: hot from this score, warm from the next (the score pill's colour)
+    hot_from: int = 70
+    warm_from: int = 40
 
 
 DEFAULT_RULES = ScoringRules()
@@ -94,6 +98,12 @@ def factor_maxima(rules: ScoringRules = DEFAULT_RULES) -> dict[str, int]:
         "engagement": rules.engagement_cap,
         "age": max(points for _, _, points in rules.age_bands),
     }
+
+
+def tier_of(score: int | None, rules: ScoringRules = DEFAULT_RULES) -> str:
+    """ "hot", "warm" or "cold" by the rules' tier thresholds."""
+    score = score or 0
+    return "hot" if score >= rules.hot_from else "warm" if score >= rules.warm_from else "cold"
 
 
 def score_values(
@@ -158,28 +168,33 @@ def age_points(age: Any, rules: ScoringRules) -> int:
 
 
 def rescore_batch(
-    after_id: int, *, now: datetime, freshness_only: bool = False, size: int = 1000
-) -> tuple[int, int | None]:
+    after_id: int,
+    *,
+    now: datetime,
+    rules: ScoringRules = DEFAULT_RULES,
+    freshness_only: bool = False,
+    size: int = 1000,
+) -> tuple[int, int, int | None]:
     """Rescore up to *size* leads with ids above *after_id*: only the time decay (the hourly
     job: just the freshness part depends on time, and only recent leads still decay) or
     everything (after a change of rules). The lead's version is left alone: rescoring is not an
-    edit anyone could conflict with. Returns (changed, last id read; None when done). Caller
-    commits (the job loop in app/tasks/scoring_jobs.py, per batch)."""
+    edit anyone could conflict with. Returns (changed, read, last id read; None when done).
+    Caller commits (the job loop in app/tasks/scoring_jobs.py, per batch)."""
     leads = FacebookLead.__table__
     query = sa.select(leads.c.id, leads.c.score, leads.c.score_breakdown, *scored(leads)).where(
         leads.c.id > after_id, leads.c.deleted_at.is_(None)
     )
     if freshness_only:
-        oldest = now - max(limit for limit, _ in DEFAULT_RULES.freshness_steps) - timedelta(days=1)
+        oldest = now - max(limit for limit, _ in rules.freshness_steps) - timedelta(days=1)
         query = query.where(leads.c.meta_created_at >= oldest)
     rows = db.session.execute(query.order_by(leads.c.id).limit(size)).all()
     if not rows:
-        return 0, None
+        return 0, 0, None
     results = {} if freshness_only else contact_results([row.id for row in rows])
     updates = [
         update
         for row in rows
-        if (update := rescored(row, now, freshness_only, results.get(row.id, ())))
+        if (update := rescored(row, now, rules, freshness_only, results.get(row.id, ())))
     ]
     if updates:
         db.session.execute(
@@ -188,7 +203,7 @@ def rescore_batch(
             .values(score=sa.bindparam("new_score"), score_breakdown=sa.bindparam("new_breakdown")),
             updates,
         )
-    return len(updates), rows[-1].id
+    return len(updates), len(rows), rows[-1].id
 
 
 def scored(leads: sa.Table) -> list[sa.Column]:
@@ -209,16 +224,16 @@ def contact_results(lead_ids: list[int]) -> dict[int, tuple[str, ...]]:
 
 
 def rescored(
-    row: sa.Row, now: datetime, freshness_only: bool, results: tuple[str, ...]
+    row: sa.Row, now: datetime, rules: ScoringRules, freshness_only: bool, results: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """The new score of one lead row, or None when it did not change."""
     if freshness_only:
         breakdown = dict(row.score_breakdown or {})
-        breakdown["freshness"] = freshness_points(row.meta_created_at, now, DEFAULT_RULES)
+        breakdown["freshness"] = freshness_points(row.meta_created_at, now, rules)
         score = sum(breakdown.values())
     else:
         values = {name: getattr(row, name) for name in SCORED_COLUMNS}
-        score, breakdown = score_values(values, now=now, contact_results=results)
+        score, breakdown = score_values(values, now=now, contact_results=results, rules=rules)
     if score == row.score and breakdown == (row.score_breakdown or {}):
         return None
     return {"lead_id": row.id, "new_score": score, "new_breakdown": breakdown}

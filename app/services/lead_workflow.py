@@ -17,7 +17,7 @@ from app.errors import ConflictError, DomainError, ValidationError
 from app.extensions import db
 from app.i18n.labels import result_label, status_label
 from app.models import FacebookLead, InteractionType, LeadInteraction, LeadStatus, User
-from app.services import lead_counters, lead_scoring, lead_tasks, notifications
+from app.services import lead_counters, lead_scoring, lead_tasks, notifications, scoring_rules
 
 log = logging.getLogger(__name__)
 S = LeadStatus
@@ -291,7 +291,7 @@ def rescore(
         results = (*stored, *extra_results)
     values = {column: getattr(lead, column) for column in lead_scoring.SCORED_COLUMNS}
     lead.score, lead.score_breakdown = lead_scoring.score_values(
-        values, now=now, contact_results=results
+        values, now=now, contact_results=results, rules=scoring_rules.current_rules()
     )
 
 

@@ -29,6 +29,7 @@ from app.services import (
     lead_scoring,
     notifications,
     response_targets,
+    scoring_rules,
 )
 from app.services.lead_quarantine import Failure
 from app.services.privacy import tombstones
@@ -177,7 +178,9 @@ def row_values(
     elif created > now + FUTURE_SLACK:  # a clock gone wrong must not move the checkpoint
         values["meta_created_at"] = now
         values["parse_error"] = FUTURE_NOTE
-    score, breakdown = lead_scoring.score_values(values, now=now)
+    score, breakdown = lead_scoring.score_values(
+        values, now=now, rules=scoring_rules.current_rules()
+    )
     values.update(
         meta_page_id=source.page_id,
         meta_form_id=values["meta_form_id"] or source.form_id,

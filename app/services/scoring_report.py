@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, User
-from app.services import lead_scoring
+from app.services import lead_scoring, scoring_rules
 from app.services.lead_filters import LeadFilters
 from app.services.lead_service import filtered_leads
 
@@ -66,7 +66,7 @@ def scoring_report(user: User, top: int = 10) -> ScoringReport:
     return ScoringReport(
         bands=bands,
         factor_averages=factor_averages(base),
-        factor_maxima=lead_scoring.factor_maxima(),
+        factor_maxima=lead_scoring.factor_maxima(scoring_rules.current_rules()),
         top_open=top_open_leads(user, top),
         total=sum(b.leads for b in bands),
     )

@@ -19,7 +19,9 @@ async function onLeadUpdated(data) {
   badge.className = `badge text-bg-${styles[lead.status] || "secondary"}`;
   const pill = document.querySelector("#lead-score .badge");
   pill.textContent = String(lead.score);
-  pill.className = `badge rounded-pill text-bg-${lead.score >= 70 ? "success" : lead.score >= 40 ? "warning" : "secondary"}`;
+  const tiers = JSON.parse(header.dataset.scoreTiers);
+  const tier = lead.score >= tiers.hot ? "success" : lead.score >= tiers.warm ? "warning" : "secondary";
+  pill.className = `badge rounded-pill text-bg-${tier}`;
   document.getElementById("lead-assignee").textContent = lead.assigned_to || ui().nobody;
   document.getElementById("stale-banner").classList.remove("d-none");
 }
