@@ -53,17 +53,17 @@ def sections() -> list[tuple[str, str, list[Field]]]:
         field
         for i in range(len(DEFAULT_RULES.freshness_steps))
         for field in (
-            Field(f"fresh_{i}_hours", _("Step %(n)s: younger than (hours)", n=i + 1), *HOURS),
-            Field(f"fresh_{i}_points", _("Step %(n)s: points", n=i + 1), *POINTS),
+            Field(f"fresh_{i}_hours", _("Step %(step)s: younger than (hours)", step=i + 1), *HOURS),
+            Field(f"fresh_{i}_points", _("Step %(step)s: points", step=i + 1), *POINTS),
         )
     ]
     ages = [
         field
         for i in range(len(DEFAULT_RULES.age_bands))
         for field in (
-            Field(f"age_{i}_low", _("Band %(n)s: from age", n=i + 1), *AGES),
-            Field(f"age_{i}_high", _("Band %(n)s: to age", n=i + 1), *AGES),
-            Field(f"age_{i}_points", _("Band %(n)s: points", n=i + 1), *POINTS),
+            Field(f"age_{i}_low", _("Band %(band)s: from age", band=i + 1), *AGES),
+            Field(f"age_{i}_high", _("Band %(band)s: to age", band=i + 1), *AGES),
+            Field(f"age_{i}_points", _("Band %(band)s: points", band=i + 1), *POINTS),
         )
     ]
     fields = {
