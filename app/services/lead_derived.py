@@ -115,6 +115,16 @@ def rescore(
     )
 
 
+def rescore_stored(
+    after_id: int, *, now: datetime, rules: lead_scoring.ScoringRules, size: int = 500
+) -> tuple[int, int, int | None]:
+    """A batch of stored leads scored again with *rules* (after a change of rules): of what is
+    derived from a lead only the score and its breakdown depend on the rules (search terms,
+    status counters and milestones do not move), so it is one UPDATE per batch. Returns
+    (changed, read, last id; None when done). Caller commits."""
+    return lead_scoring.rescore_batch(after_id, now=now, rules=rules, size=size)
+
+
 def added(lead: FacebookLead) -> None:
     """A lead created one at a time (flushed): its search terms and counter."""
     lead_search.reindex_lead(lead)
