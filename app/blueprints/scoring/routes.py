@@ -51,7 +51,7 @@ def rules_page(form: ScoringRulesForm, errors: dict | None = None, message: str 
         sections=scoring_fields.sections(),
         values=request.form if posted else current,
         errors=errors or {},
-        message=message,
+        refusal=message,  # not `message`: base.html calls the global message()
         versions=scoring_rules.list_versions(),
         **rescore_status(),
     )

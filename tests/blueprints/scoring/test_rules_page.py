@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from app.models import Role, ScoringRuleSet
-from app.services import scoring_fields, scoring_rules
+from app.models import ConfigStatus, Role, ScoringRuleSet
+from app.services import meta_configs, scoring_fields, scoring_rules
 from app.services.lead_scoring import DEFAULT_RULES
 from tests import factories
 from tests.conftest import config_for, reset_schema
@@ -101,3 +101,16 @@ def test_a_post_without_the_csrf_token_saves_nothing(database):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_refused_save_still_shows_a_failing_connection_in_the_header(client, auth, users, app):
+    with app.app_context():
+        config = meta_configs.add_config(
+            factories.make_distributor(), page_id="1", form_ids=["2"], token="t"
+        )
+        config.status = ConfigStatus.FAILING  # base.html explains it with message(…)
+        db.session.commit()
+    auth.login("admin")
+    response = client.post(URL, data=form(phone_points="x"))
+    assert response.status_code == 200 and "Enter a whole number." in response.text
+    assert "the last sync failed." in response.text
