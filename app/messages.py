@@ -65,6 +65,10 @@ MESSAGES: dict[str, str | Plural] = {
     "lead_erased": N_("This person's data was erased on request; the lead is not stored again."),
     # timeline rows written by the system
     "reinquiry": N_("Asked again as lead #%(lead_id)s."),
+    "entered_by_hand": N_("Entered by hand."),
+    "lead_merged": N_("Lead #%(lead_id)s was merged into this one."),
+    "merged_into": N_("Merged into lead #%(lead_id)s."),
+    "merge_undone": N_("The merge with lead #%(lead_id)s was undone."),
     "bulk_status": N_("Status changed to %(status)s by bulk action #%(job_id)s."),
     "bulk_assigned": N_("Assigned by bulk action #%(job_id)s."),
     "bulk_unassigned": N_("Unassigned by bulk action #%(job_id)s."),

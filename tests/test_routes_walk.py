@@ -115,6 +115,8 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": NOT_FOUND,
         "superadmin": DASHBOARD,
     },
+    ("leads.new", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
+    ("leads.new", "POST"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
     ("leads.edit", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
     ("leads.edit", "POST"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": LEAD_PAGE},
     ("leads.row", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
@@ -201,7 +203,9 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
     ("api.recent", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
     ("api.recent", "POST"): each(NOT_ALLOWED),
     ("api.leads", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
-    ("api.leads", "POST"): each(NOT_ALLOWED),
+    ("api.leads", "POST"): {"anonymous": UNAUTHORIZED, "staff": "400", "superadmin": "400"},
+    ("api.create_lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": OK, "superadmin": OK},
+    ("api.create_lead", "POST"): {"anonymous": UNAUTHORIZED, "staff": "400", "superadmin": "400"},
     ("api.lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
     ("api.lead", "POST"): each(NOT_ALLOWED),
     ("api.edit_lead", "GET"): {"anonymous": UNAUTHORIZED, "staff": NOT_FOUND, "superadmin": OK},
@@ -447,6 +451,8 @@ def outcome(response, client) -> str:
         if location.path == "/auth/login" and location.query.startswith("next="):
             return LOGIN
         return f"to:{location.path}"
+    if response.is_json and response.json.get("error", {}).get("code") == "csrf_failed":
+        return "csrf"  # the JSON API's answer to a missing token
     names = {200: OK, 401: "unauthorized", 403: FORBIDDEN, 404: "not_found", 405: NOT_ALLOWED}
     return names.get(response.status_code, str(response.status_code))
 

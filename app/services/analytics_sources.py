@@ -23,6 +23,7 @@ CONTACTED = sa.or_(
 DIMENSIONS = {  # table key → the column it groups by
     "form": L.meta_form_id,
     "platform": L.platform,
+    "source": L.source,
     "organic": L.is_organic,
     "service": L.service,
     "country": L.country_code,

@@ -86,6 +86,7 @@ def derived(key: str, ctx: Context) -> dict[str, Any]:
         "status": lambda: labelled(c.status, ctx.statuses),
         "do_not_contact": lambda: labelled(c.do_not_contact_reason, ctx.dnc_reasons),
         "platform": lambda: labelled(c.platform, PLATFORMS),
+        "source": lambda: labelled(c.source, ctx.sources),
         "campaign": lambda: sa.func.coalesce(c.campaign_name, c.campaign_id),
         "ad": lambda: c.ad_name,
         "assignee": lambda: name_of(User.username, User.id == c.assigned_to_id),

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.i18n.labels import DNC_REASON, LEAD_STATUS
+from app.i18n.labels import DNC_REASON, LEAD_SOURCE, LEAD_STATUS
 from app.meta.treatments import TREATMENTS
 from app.models import Distributor, ExportAudit, FacebookLead, MetaForm, User
 from app.models.base import UTCDateTime
@@ -67,6 +67,7 @@ class Context:
     forms: dict[str, str]
     statuses: dict[str, str]
     treatments: dict[str, str]
+    sources: dict[str, str]
     dnc_reasons: dict[str, str]
 
 
@@ -161,6 +162,12 @@ COLUMNS: dict[str, Column] = {
         lambda r, c: PLATFORMS.get(r.platform, r.platform),
         lambda r, c: r.platform,
     ),
+    "source": Column(
+        _l("Came from"),
+        ("source",),
+        lambda r, c: c.sources.get(r.source, r.source),
+        lambda r, c: r.source,
+    ),
     "distributor": Column(
         _l("Distributor"), ("distributor_id",), lambda r, c: c.distributors.get(r.distributor_id)
     ),
@@ -192,6 +199,7 @@ DEFAULT_COLUMNS = (
     "campaign",
     "form",
     "platform",
+    "source",
 )
 
 
@@ -279,6 +287,7 @@ def context(tz: str) -> Context:
         },
         statuses={status.value: str(label) for status, label in LEAD_STATUS.items()},
         treatments={key: str(label) for key, label in TREATMENTS.items()},
+        sources={key: str(label) for key, label in LEAD_SOURCE.items()},
         dnc_reasons={key: str(label) for key, label in DNC_REASON.items()},
     )
 

@@ -27,6 +27,7 @@ MAX_QUERY_LENGTH = 100
 # Dates outside these match every lead anyway; inside, a day's bounds stay valid datetimes.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 PLATFORMS = ("fb", "ig")
+SOURCES = ("meta", "manual", "phone", "walk_in", "referral")
 CONSENT = ("yes", "no", "unknown")
 # ok: may be contacted (an export's "contactable only"); dnc: marked do not contact;
 # returning: flagged by the system because a do-not-contact person asked again (still new).
@@ -53,6 +54,7 @@ class LeadFilters:
     score_max: int | None = None
     service: str | None = None
     platform: str | None = None
+    source: str | None = None  # meta, or how a lead entered by hand came (facebook_leads.source)
     date_from: date | None = None
     date_to: date | None = None
     q: str | None = None
@@ -78,6 +80,7 @@ class LeadFilters:
             score_max=as_int(args.get("score_max"), 0, 100),
             service=str(args.get("service") or "").strip()[:64] or None,
             platform=args.get("platform") if args.get("platform") in PLATFORMS else None,
+            source=args.get("source") if args.get("source") in SOURCES else None,
             date_from=as_date(args.get("date_from")),
             date_to=as_date(args.get("date_to")),
             q=str(args.get("q") or "").strip()[:MAX_QUERY_LENGTH] or None,
@@ -102,6 +105,7 @@ class LeadFilters:
             "score_max": self.score_max,
             "service": self.service,
             "platform": self.platform,
+            "source": self.source,
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "q": self.q,
@@ -180,6 +184,7 @@ def lead_conditions(
         L.score <= filters.score_max if filters.score_max is not None else None,
         L.service == filters.service if filters.service else None,
         L.platform == filters.platform if filters.platform else None,
+        L.source == filters.source if filters.source else None,
     ]
     if filters.date_from:
         conditions.append(L.meta_created_at >= day_start(filters.date_from, tz))

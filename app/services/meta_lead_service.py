@@ -59,6 +59,7 @@ class LeadSource:
     page_id: str | None = None
     form_id: str | None = None
     config_id: int | None = None
+    origin: str = "meta"  # facebook_leads.source: Meta's, or how a lead entered by hand came
 
     @classmethod
     def of(cls, config: MetaApiConfig | None, form_id: str | None = None) -> "LeadSource":
@@ -185,6 +186,7 @@ def row_values(
         meta_page_id=source.page_id,
         meta_form_id=values["meta_form_id"] or source.form_id,
         distributor_id=source.distributor_id,
+        source=source.origin,
         status=LeadStatus.NEW.value,
         score=score,
         score_breakdown=breakdown,

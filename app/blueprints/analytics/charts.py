@@ -80,6 +80,8 @@ def source_label(table: str, row: SourceRow) -> str | None:
         return _("Organic") if row.key == "organic" else _("Paid")
     if table == "platform":
         return labels.PLATFORM.get(row.key or "", row.key)
+    if table == "source":
+        return str(labels.LEAD_SOURCE.get(row.key or "", row.key))
     if table == "service":
         return str(TREATMENTS[row.key]) if row.key in TREATMENTS else row.key
     return row.label or row.key

@@ -12,7 +12,14 @@ from app.blueprints.leads.serialize import lead_detail, lead_summary
 from app.extensions import db, limiter
 from app.models import AccessAction
 from app.security import superadmin_required
-from app.services import analytics, lead_listing, lead_record, lead_service, lead_stats
+from app.services import (
+    analytics,
+    lead_intake,
+    lead_listing,
+    lead_record,
+    lead_service,
+    lead_stats,
+)
 from app.services.lead_filters import LeadFilters
 
 bp = Blueprint("api", __name__, url_prefix="/facebook-leads/api")
@@ -68,6 +75,22 @@ def lead(lead_id: int):
     found = lead_service.get_visible_lead(current_user, lead_id) or abort(404)
     log_access(AccessAction.API, found.id)
     return jsonify(lead_detail(found, lead_service.list_interactions(found)))
+
+
+@bp.post("/leads")
+@login_required
+def create_lead():
+    body = actions.json_object()
+    lead = lead_intake.add_lead(
+        {key: value for key, value in body.items() if key in lead_record.FIELDS},
+        source=body.get("source") or "manual",
+        distributor_id=actions.distributor_of(body.get("distributor_id")),
+        actor=current_user,
+        as_reinquiry=body.get("reinquiry") is True,
+        region=current_app.config["DEFAULT_PHONE_REGION"],
+    )
+    db.session.commit()
+    return jsonify(lead_intake.who_entered(lead, current_user)), 201
 
 
 @bp.patch("/leads/<int:lead_id>")

@@ -58,6 +58,16 @@ def version_of(body: dict[str, Any]) -> int | None:
     return version
 
 
+def distributor_of(value: Any) -> int | None:
+    """A distributor id from JSON; the only active distributor when none is named."""
+    if value is None:
+        active = [d for d in accounts.list_distributors() if d.is_active]
+        return active[0].id if len(active) == 1 else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise ValidationError(_("distributor_id must be a distributor's id."))
+    return value
+
+
 WORK_FIELDS = ("description", "result", "next_status", "follow_up", "follow_up_at", "version_id")
 
 

@@ -112,3 +112,21 @@ class LeadEditForm(FlaskForm):
         from app.services.lead_record import FIELDS
 
         return {name: getattr(self, name).data or "" for name in FIELDS}
+
+
+class LeadAddForm(LeadEditForm):
+    """A lead typed in by hand: the record's fields, where the person came from, whose it is."""
+
+    source = SelectField(_l("Came from"), validators=[DataRequired()])
+    distributor_id = SelectField(_l("Distributor"), validators=[DataRequired()])
+    submit = SubmitField(_l("Add the lead"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        from app.services import accounts
+        from app.services.lead_intake import BY_HAND
+
+        super().__init__(*args, **kwargs)
+        self.source.choices = choices((key, labels.LEAD_SOURCE[key]) for key in BY_HAND)
+        self.distributor_id.choices = choices(
+            (str(d.id), d.name) for d in accounts.list_distributors() if d.is_active
+        )

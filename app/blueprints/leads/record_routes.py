@@ -4,11 +4,11 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.blueprints.leads.forms import LeadEditForm
+from app.blueprints.leads.forms import LeadAddForm, LeadEditForm
 from app.blueprints.leads.routes import bp, visible_lead_or_404
 from app.errors import DomainError
 from app.extensions import db
-from app.services import lead_record, lead_service
+from app.services import lead_intake, lead_record, lead_service
 
 
 def edit_page(lead, form: LeadEditForm, problem: DomainError | None) -> str:
@@ -41,4 +41,35 @@ def edit(lead_id: int):
         return edit_page(lead, form, problem), problem.status
     db.session.commit()
     flash(_("Lead saved."), "success")
+    return redirect(url_for(".detail", lead_id=lead.id), 303)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = LeadAddForm()
+    if not form.validate_on_submit():
+        return render_template("leads/new.html", form=form, problem=None)
+    try:
+        lead = lead_intake.add_lead(
+            form.typed(),
+            source=form.source.data,
+            distributor_id=int(form.distributor_id.data),
+            actor=current_user,
+            as_reinquiry=form.confirm_same_person.data == "1",
+            region=current_app.config["DEFAULT_PHONE_REGION"],
+        )
+    except DomainError as problem:
+        db.session.rollback()
+        return render_template("leads/new.html", form=form, problem=problem), problem.status
+    db.session.commit()
+    return after_adding(lead)
+
+
+def after_adding(lead):
+    """To the new lead's page, or, when routing gave it to someone else, back to My day."""
+    if lead_service.get_visible_lead(current_user, lead.id) is None:
+        flash(_("Lead #%(id)s added; the routing rules gave it to a colleague.", id=lead.id))
+        return redirect(url_for(".my_day"), 303)
+    flash(_("Lead added."), "success")
     return redirect(url_for(".detail", lead_id=lead.id), 303)
