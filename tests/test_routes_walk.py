@@ -20,7 +20,14 @@ from app.models import (
     Role,
     WebhookEventStatus,
 )
-from app.services import lead_tasks, meta_configs, notification_prefs, saved_views, whatsapp
+from app.services import (
+    lead_merge,
+    lead_tasks,
+    meta_configs,
+    notification_prefs,
+    saved_views,
+    whatsapp,
+)
 from app.services.routing import rules
 from tests import factories
 from tests.conftest import config_for, reset_schema
@@ -115,6 +122,16 @@ EXPECTED: dict[tuple[str, str], dict[str, str]] = {
         "staff": NOT_FOUND,
         "superadmin": DASHBOARD,
     },
+    ("leads.merge", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": NOT_FOUND},
+    ("leads.merge", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": DASHBOARD},
+    ("leads.merge_leads", "GET"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": NOT_FOUND},
+    ("leads.merge_leads", "POST"): {
+        "anonymous": LOGIN,
+        "staff": FORBIDDEN,
+        "superadmin": DASHBOARD,
+    },
+    ("leads.undo_merge", "GET"): each(NOT_ALLOWED),
+    ("leads.undo_merge", "POST"): {"anonymous": LOGIN, "staff": FORBIDDEN, "superadmin": LEAD_PAGE},
     ("leads.new", "GET"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
     ("leads.new", "POST"): {"anonymous": LOGIN, "staff": OK, "superadmin": OK},
     ("leads.edit", "GET"): {"anonymous": LOGIN, "staff": NOT_FOUND, "superadmin": OK},
@@ -483,6 +500,8 @@ def seed(app) -> dict[str, int]:
         # The rule names the superadmin: the walk deactivates `ayse` before it edits the rule.
         rule = rules.create_rule(rules.RuleInput(name="Walk", staff_ids=[admin.id]))
         view = saved_views.save_view(admin, "Walk", {"status": "new"})
+        other = factories.make_lead()
+        merge = lead_merge.merge_leads(lead, other, picks={}, actor=admin)
         db.session.commit()
         return {
             "rule_id": rule.id,
@@ -498,6 +517,7 @@ def seed(app) -> dict[str, int]:
             "job_id": job.id,
             "template_id": template.id,
             "view_id": view.id,
+            "merge_id": merge.id,
         }
 
 

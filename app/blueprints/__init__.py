@@ -12,7 +12,8 @@ def register(app: Flask) -> None:
     from app.blueprints.bulk.routes import bp as bulk_bp
     from app.blueprints.leads import (
         day_routes,  # noqa: F401  (My day, on the leads blueprint)
-        record_routes,  # noqa: F401  (edit, add, merge)
+        merge_routes,  # noqa: F401  (merging two leads)
+        record_routes,  # noqa: F401  (edit, add by hand)
         view_routes,  # noqa: F401  (saved views, on the same)
     )
     from app.blueprints.leads.routes import bp as leads_bp

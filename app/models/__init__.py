@@ -7,6 +7,7 @@ from app.models.interaction import InteractionType, LeadInteraction
 from app.models.job_lease import JobLease
 from app.models.lead import DNC_REASONS, FacebookLead, FailedLead, LeadOrigin, LeadStatus
 from app.models.lead_index import LeadCounter, LeadSearchTerm
+from app.models.lead_merge import LeadMerge
 from app.models.lead_task import LeadTask, TaskKind, WhatsAppTemplate
 from app.models.mail import MailStatus, OutboxMail
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
@@ -44,6 +45,7 @@ __all__ = [
     "ExportAudit",
     "FacebookLead",
     "LeadOrigin",
+    "LeadMerge",
     "FailedLead",
     "InteractionType",
     "JobLease",

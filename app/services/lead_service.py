@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import FacebookLead, LeadInteraction, MetaForm, User
+from app.models import FacebookLead, LeadInteraction, LeadMerge, MetaForm, User
 from app.models.base import MAX_ID
 from app.services.lead_filters import LeadFilters, lead_conditions, ordering
 
@@ -49,14 +49,18 @@ def get_visible_lead(user: User, lead_id: int) -> FacebookLead | None:
 
 
 def list_interactions(lead: FacebookLead, limit: int = 200) -> list[LeadInteraction]:
-    query = lead.interactions.select().options(selectinload(LeadInteraction.user))
-    return list(
-        db.session.scalars(
-            query.order_by(None)
-            .order_by(LeadInteraction.created_at.desc(), LeadInteraction.id.desc())
-            .limit(limit)
-        )
+    """The lead's timeline, newest first, with the rows of leads merged into it (one
+    merged timeline; a merge undone takes its lead's rows back)."""
+    merged = sa.select(LeadMerge.other_id).where(
+        LeadMerge.survivor_id == lead.id, LeadMerge.undone_at.is_(None)
     )
+    query = (
+        sa.select(LeadInteraction)
+        .where(sa.or_(LeadInteraction.lead_id == lead.id, LeadInteraction.lead_id.in_(merged)))
+        .options(selectinload(LeadInteraction.user))
+        .order_by(LeadInteraction.created_at.desc(), LeadInteraction.id.desc())
+    )
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def list_duplicates(user: User, lead: FacebookLead) -> list[FacebookLead]:

@@ -5,10 +5,11 @@ two leads of one person and undoes it. Screenshots land in test-artifacts/e2e/."
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.models import FacebookLead
+from app.models import FacebookLead, LeadMerge
 from app.services import accounts, lead_record
 
 pytestmark = pytest.mark.browser
@@ -20,7 +21,9 @@ def edit_elsewhere(live_server, lead_id: int, **fields) -> None:
     def run() -> None:
         lead = db.session.get(FacebookLead, lead_id)
         admin = accounts.get_user_by_username("admin")
-        lead_record.edit_lead(lead, fields, actor=admin, expected_version=lead.version_id)
+        lead_record.edit_lead(
+            lead, fields, actor=admin, expected_version=lead.version_id, confirm_same_person=True
+        )
         db.session.commit()
 
     live_server.in_app(run)
@@ -58,4 +61,42 @@ def test_a_lead_is_corrected_in_turkish_and_a_stale_form_keeps_what_was_typed(
     expect(page.locator("#saved-now")).to_contain_text("Köln")
     assert page.evaluate(FITS)
     browsing.screenshot(page, f"record-tr-{width}-stale")
+    assert browsing.dialogs == [] and browsing.errors == []
+
+
+def phone_of(live_server, lead_id: int) -> str:
+    return live_server.in_app(lambda: db.session.get(FacebookLead, lead_id).phone)
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_two_leads_of_one_person_are_merged_from_the_same_person_panel_and_undone(
+    browsing, live_server, width
+):
+    first = live_server.new_lead(f"Merve Kaya{width}")
+    second = live_server.new_lead(f"Merve Kaya B{width}")
+    edit_elsewhere(live_server, second.id, phone=phone_of(live_server, first.id), city="Berlin")
+    admin = browsing.context("admin", viewport={"width": width, "height": 900})
+    page = browsing.open(admin, f"/facebook-leads/{first.id}?lang=tr", "lead")
+    page.locator(f'.merge-link[href$="other_id={second.id}"]').click()
+    expect(page.locator("#merge-form")).to_be_visible()
+    page.locator("#pick_city_other").check()
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-merge")
+    page.locator("#merge-form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(rf"/facebook-leads/{first.id}$"))
+    expect(page.locator("#undo-merge")).to_be_visible()
+    expect(page.locator("#lead-header")).to_be_visible()
+    expect(page.get_by_text("Berlin").first).to_be_visible()
+    expect(page.locator(f'a[href="/facebook-leads/{second.id}"]').first).to_be_visible()
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-merged")
+    page.locator("#undo-merge button[type=submit]").click()
+    expect(page.locator("#undo-merge")).to_have_count(0)
+    undone = live_server.in_app(
+        lambda: db.session.scalar(
+            sa.select(LeadMerge.undone_at).where(LeadMerge.other_id == second.id)
+        )
+    )
+    assert undone is not None
+    browsing.screenshot(page, f"record-tr-{width}-undone")
     assert browsing.dialogs == [] and browsing.errors == []

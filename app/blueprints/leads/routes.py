@@ -29,6 +29,7 @@ from app.services import (
     accounts,
     do_not_contact,
     lead_listing,
+    lead_merge,
     lead_record,
     lead_service,
     lead_stats,
@@ -110,6 +111,7 @@ def render_detail(lead, kept=None, seen: int | None = None):
         dnc_may_set=do_not_contact.may_set(current_user, lead),
         dnc_may_clear=do_not_contact.may_clear(current_user),
         can_edit=lead_record.may_edit(lead, current_user),
+        undo_offer=lead_merge.undo_offer(lead) if current_user.is_superadmin else None,
     )
 
 
