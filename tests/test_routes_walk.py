@@ -468,7 +468,8 @@ def outcome(response, client) -> str:
         if location.path == "/auth/login" and location.query.startswith("next="):
             return LOGIN
         return f"to:{location.path}"
-    if response.is_json and response.json.get("error", {}).get("code") == "csrf_failed":
+    body = response.json if response.is_json else None  # some JSON answers are lists
+    if isinstance(body, dict) and (body.get("error") or {}).get("code") == "csrf_failed":
         return "csrf"  # the JSON API's answer to a missing token
     names = {200: OK, 401: "unauthorized", 403: FORBIDDEN, 404: "not_found", 405: NOT_ALLOWED}
     return names.get(response.status_code, str(response.status_code))
