@@ -14,6 +14,7 @@ from app.models import AccessAction
 from app.security import superadmin_required
 from app.services import (
     analytics,
+    do_not_contact,
     lead_intake,
     lead_listing,
     lead_record,
@@ -106,8 +107,20 @@ def edit_lead(lead_id: int):
         confirm_same_person=body.get("confirm_same_person") is True,
         region=current_app.config["DEFAULT_PHONE_REGION"],
     )
+    set_do_not_contact(found, body)
     db.session.commit()
     return jsonify(lead_detail(found, lead_service.list_interactions(found)))
+
+
+def set_do_not_contact(lead, body: dict) -> None:
+    """`do_not_contact` (with `do_not_contact_reason` to set it) as the lead page's form does
+    it: the same service and role rule (lifting it is a superadmin's). The version was
+    checked by the edit, whose own change (if any) this follows."""
+    if "do_not_contact" in body:
+        wanted = actions.flag_value(body["do_not_contact"], "do_not_contact")
+        reason = body.get("do_not_contact_reason")
+        reason = reason if isinstance(reason, str) else None
+        do_not_contact.apply(lead, wanted, actor=current_user, reason=reason)
 
 
 @bp.get("/analytics")

@@ -98,3 +98,33 @@ def test_the_edit_page_offers_the_same_person(client, auth, users, app):
 def test_anonymous_cannot_edit(client, app, users, role):
     lead_id = add_lead(app)
     assert patch(client, lead_id, version_id=1, city="x").status_code == 401
+
+
+def test_patch_sets_and_clears_do_not_contact_as_the_page_does(client, auth, users, app):
+    lead_id = add_lead(app, assigned_to_id=users["ayse"], phone="+905321112233")
+    auth.login("ayse")
+    no_reason = patch(client, lead_id, version_id=1, do_not_contact=True)
+    assert no_reason.status_code == 400 and stored(app, lead_id).do_not_contact_at is None
+    marked = patch(
+        client,
+        lead_id,
+        version_id=1,
+        city="Bonn",
+        do_not_contact=True,
+        do_not_contact_reason="wrong_number",
+    )
+    assert marked.status_code == 200, marked.json
+    assert marked.json["do_not_contact"] and marked.json["city"] == "Bonn"
+    assert marked.json["do_not_contact_reason"] == "wrong_number"
+    version = marked.json["version_id"]
+    lift = patch(client, lead_id, version_id=version, do_not_contact=False)
+    assert lift.status_code == 403  # only a superadmin lifts it
+    assert stored(app, lead_id).do_not_contact_reason == "wrong_number"
+    auth.logout()
+    auth.login("admin")
+    assert patch(client, lead_id, version_id=1, do_not_contact=False).status_code == 409
+    lifted = patch(client, lead_id, version_id=version, do_not_contact=False)
+    assert lifted.status_code == 200 and lifted.json["do_not_contact"] is False
+    assert lifted.json["timeline"][0]["description"].startswith("Do not contact lifted")
+    current = lifted.json["version_id"]
+    assert patch(client, lead_id, version_id=current, do_not_contact="maybe").status_code == 400
