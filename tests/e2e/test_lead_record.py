@@ -1,6 +1,7 @@
 """The lead record in a real browser, in Turkish at a phone's and a desktop's width: a
-coordinator corrects a lead (typed values kept on a stale version), and a superadmin merges
-two leads of one person and undoes it. Screenshots land in test-artifacts/e2e/."""
+coordinator corrects a lead (typed values kept on a stale version), a coordinator adds one by
+hand (answered "this person already exists" the second time), and a superadmin merges two
+leads of one person and undoes it. Screenshots land in test-artifacts/e2e/."""
 
 import re
 
@@ -99,4 +100,44 @@ def test_two_leads_of_one_person_are_merged_from_the_same_person_panel_and_undon
     )
     assert undone is not None
     browsing.screenshot(page, f"record-tr-{width}-undone")
+    assert browsing.dialogs == [] and browsing.errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_lead_who_phoned_is_added_by_hand_in_turkish_and_a_repeat_is_offered_as_that_lead(
+    browsing, live_server, width
+):
+    admin = browsing.context("admin", viewport={"width": width, "height": 900})
+    page = browsing.open(admin, "/facebook-leads/?lang=tr", "dashboard")
+    page.locator("#add-lead").click()
+    expect(page).to_have_url(re.compile(r"/facebook-leads/new$"))
+    expect(page.locator("html")).to_have_attribute("lang", "tr")
+    phone = f"+49 151 2345 {width:04d}"
+
+    def fill() -> None:
+        page.select_option("#source", "phone")
+        page.select_option("#distributor_id", index=1)
+        page.fill("#first_name", "Hans")
+        page.fill("#last_name", f"Müller{width}")
+        page.fill("#phone", phone)
+
+    fill()
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-add")
+    page.locator("#lead-add-form button[type=submit]").last.click()
+    expect(page).to_have_url(re.compile(r"/facebook-leads/\d+$"))
+    expect(page.locator("#lead-source")).to_be_visible()
+    first_id = int(page.url.rsplit("/", 1)[1])
+
+    page.goto(f"{live_server.url}/facebook-leads/new")
+    fill()
+    page.locator("#lead-add-form button[type=submit]").last.click()
+    expect(page.locator("#same-person")).to_be_visible()
+    expect(page.locator(f'#same-person a[href="/facebook-leads/{first_id}"]')).to_be_visible()
+    expect(page.locator("#phone")).to_have_value(phone)  # what was typed stays
+    assert page.evaluate(FITS)
+    browsing.screenshot(page, f"record-tr-{width}-add-same-person")
+    page.locator('#same-person button[name="confirm_same_person"]').click()
+    expect(page).to_have_url(re.compile(r"/facebook-leads/\d+$"))
+    assert int(page.url.rsplit("/", 1)[1]) != first_id
     assert browsing.dialogs == [] and browsing.errors == []
