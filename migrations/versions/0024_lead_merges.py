@@ -1,7 +1,7 @@
 """merged leads (lead_merges): which lead survived, what undo restores
 
 Revision ID: 0024
-Revises: 0023
+Revises: 0025
 Create Date: 2026-12-02 06:00:00.000000
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = "0024"
-down_revision = "0023"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
