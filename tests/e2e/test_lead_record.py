@@ -116,7 +116,7 @@ def test_a_lead_who_phoned_is_added_by_hand_in_turkish_and_a_repeat_is_offered_a
 
     def fill() -> None:
         page.select_option("#source", "phone")
-        page.select_option("#distributor_id", index=1)
+        page.select_option("#distributor_id", index=0)  # the only distributor
         page.fill("#first_name", "Hans")
         page.fill("#last_name", f"Müller{width}")
         page.fill("#phone", phone)
