@@ -153,6 +153,9 @@ class Config:
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 90)  # quarantine and webhook payloads
     ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 365)
     APP_TIMEZONE = env_str("APP_TIMEZONE", "Europe/Istanbul")
+    # The name in the navigation bar and page titles; its first word is the logo mark. The
+    # colours are the CSS variables in static/css/brand.css.
+    BRAND_NAME = env_str("BRAND_NAME", "MSH Med Tour")
     # The team's working hours ("ISO weekdays HH:MM-HH:MM", in APP_TIMEZONE): they apply to
     # staff without their own hours and to response targets while a lead is unassigned.
     TEAM_WORK_HOURS = env_str("TEAM_WORK_HOURS", "12345 09:00-18:00")

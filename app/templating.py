@@ -113,6 +113,12 @@ def patient_clock(lead: FacebookLead) -> patient_time.PatientClock | None:
     return patient_time.clock(lead, datetime.now(UTC), current_app.config["APP_TIMEZONE"])
 
 
+def brand_parts(name: str) -> tuple[str, str]:
+    """The logo mark (the brand name's first word) and the rest: "MSH", "Med Tour"."""
+    mark, _, rest = name.strip().partition(" ")
+    return mark, rest.strip()
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC)
 
@@ -156,6 +162,7 @@ def register(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(messages.translated, "message")
     app.add_template_global(now_utc)
+    app.add_template_global(brand_parts(app.config["BRAND_NAME"]), "BRAND")
     app.add_template_global(local_input)
     app.add_template_global(whatsapp_message_href)
     app.add_template_global(whatsapp.PATIENT_LANGUAGES, "PATIENT_LANGUAGES")

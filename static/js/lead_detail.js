@@ -78,7 +78,8 @@ function closeLogIt() {
 }
 
 if (logIt) {
-  for (const button of document.querySelectorAll("#contact-buttons [data-contact]")) {
+  const contacts = "#contact-buttons [data-contact], #action-bar [data-contact]:not([data-contact=log])";
+  for (const button of document.querySelectorAll(contacts)) {
     button.addEventListener("click", () => {
       sessionStorage.setItem(pendingKey, JSON.stringify({ type: button.dataset.contact, at: Date.now() }));
       setTimeout(offerLogIt, 1500); // a desktop without a phone app never leaves the page
@@ -99,6 +100,14 @@ if (logIt) {
   document.getElementById("log-it-no").addEventListener("click", closeLogIt);
   offerLogIt();
 }
+// The phone's bottom bar: "log" goes to the notes of the one-step form, ready to type.
+document.querySelector("#action-bar [data-contact=log]")?.addEventListener("click", (event) => {
+  const notes = document.getElementById("description");
+  if (!notes) return;
+  event.preventDefault();
+  notes.scrollIntoView({ block: "center" });
+  notes.focus({ preventScroll: true });
+});
 // A logged contact answers the question: the form's submit clears it.
 document.getElementById("interaction-form")?.addEventListener("submit", () => {
   sessionStorage.removeItem(pendingKey);

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.blueprints.access import log_access
-from app.blueprints.leads import actions
+from app.blueprints.leads import actions, chips
 from app.blueprints.leads.forms import (
     AssignForm,
     DoNotContactForm,
@@ -58,6 +58,7 @@ def index():
     if not pagination.items and pagination.total and page > pagination.pages:
         # A stale page number (leads went away, filters narrowed): show the last page.
         return redirect(url_for(".index", **(request.args.to_dict() | {"page": pagination.pages})))
+    staff, distributors = accounts.list_staff(), accounts.list_distributors()
     return render_template(
         "leads/index.html",
         pagination=pagination,
@@ -66,9 +67,10 @@ def index():
         list_args=filters.to_args(),
         views=saved_views.built_in_views() + saved_views.list_views(current_user),
         view_form=SaveViewForm(query=saved_views.filter_query(request.args)),
+        chips=chips.filter_chips(filters, staff, distributors),
         stats=lead_stats.lead_stats(current_user, tz, filters),
-        distributors=accounts.list_distributors(),
-        staff=accounts.list_staff(),
+        distributors=distributors,
+        staff=staff,
         treatments=TREATMENTS,
         failed_count=lead_stats.count_failed_leads() if current_user.is_superadmin else 0,
         returning_count=do_not_contact.count_returning(current_user),
