@@ -2,7 +2,7 @@
 // beside them), a sortable staff table, and a live refresh of the figures on `stats_updated`,
 // at most every 10 s: the page's own HTML is fetched again and its body swapped in (escaped,
 // server-rendered markup parsed with DOMParser).
-import { connect, pageLanguage } from "./realtime.js";
+import { brandColour, connect, pageLanguage } from "./realtime.js";
 
 const REFRESH_MS = 10000;
 const charts = [];
@@ -27,7 +27,7 @@ function drawCharts() {
   const integer = { beginAtZero: true, ticks: { precision: 0 } };
   makeChart("funnel-chart", {
     type: "bar",
-    data: { labels: data.funnel.labels, datasets: [{ label: data.funnel.label, data: data.funnel.values, backgroundColor: "#0d6efd" }] },
+    data: { labels: data.funnel.labels, datasets: [{ label: data.funnel.label, data: data.funnel.values, backgroundColor: brandColour() }] },
     options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: integer } },
   });
   makeChart("trend-chart", {
@@ -35,7 +35,7 @@ function drawCharts() {
     data: {
       labels: data.trend.labels,
       datasets: [
-        { label: data.trend.names[0], data: data.trend.leads, borderColor: "#0d6efd", backgroundColor: "#0d6efd", tension: 0.2 },
+        { label: data.trend.names[0], data: data.trend.leads, borderColor: brandColour(), backgroundColor: brandColour(), tension: 0.2 },
         { label: data.trend.names[1], data: data.trend.average, borderColor: "#198754", borderDash: [6, 4], pointRadius: 0 },
         { label: data.trend.names[2], data: data.trend.previous, borderColor: "#adb5bd", pointRadius: 0 },
       ],

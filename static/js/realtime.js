@@ -20,6 +20,11 @@ export function pageLanguage() {
   return root.dataset.locale || root.lang || undefined;
 }
 
+// The brand colour (static/css/brand.css), for charts.
+export function brandColour() {
+  return getComputedStyle(document.documentElement).getPropertyValue("--brand").trim() || "#0b6e74";
+}
+
 export function formatNumber(value) {
   return new Intl.NumberFormat(pageLanguage(), { numberingSystem: "latn" }).format(value);
 }

@@ -104,7 +104,9 @@ def assert_fits(page, where: str) -> None:
 @pytest.mark.parametrize("language", ["en", "tr"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1440"])
 @pytest.mark.parametrize("username", ["admin", "ayse"])
-def test_no_page_is_wider_than_the_window(browsing, live_server, walk_ids, username, viewport, language):
+def test_no_page_is_wider_than_the_window(
+    browsing, live_server, walk_ids, username, viewport, language
+):
     context = browsing.context(username, viewport=viewport)
     paths = page_paths(live_server.app, walk_ids)
     assert len(paths) > 25, sorted(paths)
