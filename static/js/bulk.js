@@ -7,7 +7,8 @@ import { csrfToken, fill, formatNumber, plural } from "./realtime.js";
 const root = document.getElementById("bulk");
 const bar = document.getElementById("bulk-bar");
 const rows = document.getElementById("lead-rows");
-const pageBox = document.getElementById("select-page");
+// "Select this page": the table's heading on a desktop, a box above the cards on a phone.
+const pageBoxes = [...document.querySelectorAll("#select-page, #select-page-phone")];
 const result = document.getElementById("bulk-result");
 const words = JSON.parse(document.getElementById("bulk-strings")?.textContent || "{}");
 const selected = new Set();
@@ -25,7 +26,7 @@ function render() {
     box.closest("tr").classList.toggle("table-active", box.checked);
   }
   const onPage = boxes.filter((box) => box.checked).length;
-  if (pageBox) {
+  for (const pageBox of pageBoxes) {
     pageBox.checked = boxes.length > 0 && onPage === boxes.length;
     pageBox.indeterminate = onPage > 0 && onPage < boxes.length;
   }
@@ -178,14 +179,16 @@ function bind() {
     const box = row.querySelector("input.lead-select");
     toggle(Number(box.value), !box.checked);
   });
-  pageBox?.addEventListener("change", () => {
-    allMatching = false;
-    for (const box of checkboxes()) {
-      if (pageBox.checked) selected.add(Number(box.value));
-      else selected.delete(Number(box.value));
-    }
-    render();
-  });
+  for (const pageBox of pageBoxes) {
+    pageBox.addEventListener("change", () => {
+      allMatching = false;
+      for (const box of checkboxes()) {
+        if (pageBox.checked) selected.add(Number(box.value));
+        else selected.delete(Number(box.value));
+      }
+      render();
+    });
+  }
   document.getElementById("bulk-select-all").addEventListener("click", () => {
     allMatching = true;
     render();

@@ -208,3 +208,25 @@ def test_dashboard_on_a_phone_is_cards_with_chips_and_an_off_canvas_filter(
     active.filter(has_text="New").click()
     expect(page).to_have_url(f"{live_server.url}/facebook-leads/?sort=score")
     assert_fits(page, "dashboard")
+
+
+def test_a_phone_selects_the_whole_page_of_cards(browsing, live_server, walk_ids):
+    """The table's heading (and its "select this page" box) is hidden on a phone: a box above
+    the cards does the same."""
+    page = browsing.open(browsing.context("admin", viewport=PHONE), "/facebook-leads/", "sel")
+    page_box = page.locator("#select-page-phone")
+    expect(page_box).to_be_visible()
+    page_box.check()
+    cards = page.locator("#lead-rows input.lead-select")
+    assert cards.count() >= 1
+    for index in range(cards.count()):
+        expect(cards.nth(index)).to_be_checked()
+    expect(page.locator("#bulk-bar")).to_be_visible()
+    expect(page.locator("#bulk-count")).to_contain_text(str(cards.count()))
+    first_screen(page, "layout-dashboard-390-selected")
+    assert_fits(page, "dashboard, page selected")
+    cards.first.uncheck()  # one card less: the page box is no longer ticked
+    expect(page_box).not_to_be_checked()
+    page_box.check()
+    page_box.uncheck()
+    expect(page.locator("#bulk-bar")).to_be_hidden()
