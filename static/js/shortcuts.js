@@ -36,9 +36,20 @@ export function focusTarget(name) {
   return true;
 }
 
+// `/` on a phone: the search box sits in the closed off-canvas filter panel; open it first.
+function focusSearch() {
+  const search = document.getElementById("q");
+  if (!search) return false;
+  const panel = search.closest(".offcanvas-md");
+  const hidden = getComputedStyle(search).visibility === "hidden" || !search.getClientRects().length;
+  if (!hidden || !panel || !window.bootstrap) return search.focus();
+  panel.addEventListener("shown.bs.offcanvas", () => search.focus(), { once: true });
+  return window.bootstrap.Offcanvas.getOrCreateInstance(panel).show();
+}
+
 function onDashboard(event) {
   const item = currentItem();
-  if (event.key === "/") return document.getElementById("q")?.focus();
+  if (event.key === "/") return focusSearch();
   if (event.key === "j") return move(1);
   if (event.key === "k") return move(-1);
   if (event.key === "Enter" && item && event.target === item) return openLead(item);

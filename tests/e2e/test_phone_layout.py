@@ -230,3 +230,14 @@ def test_a_phone_selects_the_whole_page_of_cards(browsing, live_server, walk_ids
     page_box.check()
     page_box.uncheck()
     expect(page.locator("#bulk-bar")).to_be_hidden()
+
+
+def test_slash_opens_the_filter_panel_at_the_search_on_a_phone(browsing, live_server, walk_ids):
+    page = browsing.open(browsing.context("ayse", viewport=PHONE), "/facebook-leads/", "slash")
+    search = page.locator("#q")
+    expect(search).to_be_hidden()  # in the closed off-canvas panel
+    page.wait_for_function("document.documentElement.dataset.shortcuts === 'on'")
+    page.keyboard.press("/")
+    expect(search).to_be_visible()
+    expect(search).to_be_focused()
+    assert search.input_value() == ""  # the "/" itself is not typed into the box
