@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 # The suite runs on every core (pytest-xdist, one test file per worker at a time, each worker
-# with its own PostgreSQL database); PYTEST_ARGS="-n 0" runs it in one process.
-PYTEST_ARGS ?= -n auto --dist loadfile
+# with its own PostgreSQL database; the 30 slowest tests are listed at the end, to keep CI under
+# 30 minutes); PYTEST_ARGS="-n 0" runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
 I18N := app/translations
 # Also read by tests/test_i18n.py, which extracts the same way.

@@ -98,10 +98,16 @@ def too_wide(page) -> dict | None:
 
 
 def assert_fits(page, where: str) -> None:
-    assert too_wide(page) is None, (where, too_wide(page))
+    layout = too_wide(page)
+    if layout is not None:  # a transition (the off-canvas panel, a chip row) may still move
+        page.wait_for_timeout(500)
+        layout = too_wide(page)
+    assert layout is None, (where, layout)
 
 
-@pytest.mark.parametrize("language", ["en", "tr"])
+# Turkish only: its words are the longest of the three languages, so what fits in Turkish fits
+# in English (the matrix in both took six minutes of the suite's browser time).
+@pytest.mark.parametrize("language", ["tr"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1440"])
 @pytest.mark.parametrize("username", ["admin", "ayse"])
 def test_no_page_is_wider_than_the_window(

@@ -53,9 +53,9 @@ def test_csv_export_has_the_default_columns_in_order_and_a_dated_file_name(app, 
     rows = read_csv(response)
     assert rows[0] == [
         "Name", "Phone", "Email", "Country", "Treatment", "Status", "Score", "Assignee",
-        "Received", "Campaign", "Form", "Platform",
+        "Received", "Campaign", "Form", "Platform", "Came from",
     ]  # fmt: skip
-    assert rows[1][0] == "Ayşe Demir"
+    assert rows[1][0] == "Ayşe Demir" and rows[1][12] == "Meta"
     assert rows[1][4] == "Hair transplant"
     assert rows[1][5] == "New"
     assert rows[1][11] == "Instagram"

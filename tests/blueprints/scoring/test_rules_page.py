@@ -114,3 +114,13 @@ def test_a_refused_save_still_shows_a_failing_connection_in_the_header(client, a
     response = client.post(URL, data=form(phone_points="x"))
     assert response.status_code == 200 and "Enter a whole number." in response.text
     assert "the last sync failed." in response.text
+
+
+def test_a_json_body_that_is_not_an_object_is_no_500_and_saves_nothing(client, auth, users, app):
+    """The form reads form posts only (app.forms.FlaskForm): a JSON list was a 500."""
+    auth.login("admin")
+    for body in ([1, 2], "text", {"weights": {"a": 1}}):
+        response = client.post("/facebook-leads/scoring-rules", json=body)
+        assert response.status_code < 500
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ScoringRuleSet)) == 0
