@@ -9,7 +9,7 @@ from app.models.lead import DNC_REASONS, FacebookLead, FailedLead, LeadOrigin, L
 from app.models.lead_index import LeadCounter, LeadSearchTerm
 from app.models.lead_merge import LeadMerge
 from app.models.lead_task import LeadTask, TaskKind, WhatsAppTemplate
-from app.models.mail import MailStatus, OutboxMail
+from app.models.mail import DigestPart, MailStatus, OutboxMail
 from app.models.meta_config import ConfigStatus, MetaApiConfig, MetaForm
 from app.models.privacy import (
     AccessAction,
@@ -41,6 +41,7 @@ __all__ = [
     "BulkState",
     "ConfigStatus",
     "DNC_REASONS",
+    "DigestPart",
     "Distributor",
     "ExportAudit",
     "FacebookLead",

@@ -52,3 +52,19 @@ class OutboxMail(db.Model):
 
     def __repr__(self) -> str:
         return f"<OutboxMail {self.id} {self.kind} {self.status}>"
+
+
+class DigestPart(db.Model):
+    """A page of leads gathered into a digest mail (a new-lead or assignment digest) while a
+    burst goes on: the digest is the union of its parts. A list held in the mail's own JSON
+    was read and rewritten whole for every page, which made a 10,000-lead backfill with
+    alerts on an eighth slower on PostgreSQL (and a row per lead, a tenth). Ids only: an
+    erased lead is not shown (the mail is written from the live leads when it is sent)."""
+
+    __tablename__ = "mail_digest_parts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mail_outbox.id", ondelete="CASCADE"), index=True
+    )
+    lead_ids: Mapped[list[int]] = mapped_column(JSONType)

@@ -11,6 +11,7 @@ from app.extensions import db
 from app.i18n.formats import display_name
 from app.meta.treatments import treatment_label
 from app.models import FacebookLead, OutboxMail, User
+from app.services import notifications
 from app.services.mail_render import Built, builder
 
 DIGEST_SHOWN = 50  # leads listed in one digest; the link shows the rest
@@ -66,7 +67,7 @@ def build_new_lead(mail: OutboxMail) -> Built:
 
 @builder("new_lead_digest")
 def build_new_lead_digest(mail: OutboxMail) -> Built:
-    leads = live_leads(mail.params["lead_ids"])
+    leads = live_leads(notifications.digest_lead_ids(mail))
     if not leads:
         return None
     subject = ngettext(
@@ -99,7 +100,9 @@ def build_assignment(mail: OutboxMail) -> Built:
 @builder("assignment_digest")
 def build_assignment_digest(mail: OutboxMail) -> Built:
     leads = [
-        lead for lead in live_leads(mail.params["lead_ids"]) if lead.assigned_to_id == mail.user_id
+        lead
+        for lead in live_leads(notifications.digest_lead_ids(mail))
+        if lead.assigned_to_id == mail.user_id
     ]
     if not leads:
         return None

@@ -18,6 +18,7 @@ from flask import current_app
 from app import events
 from app.extensions import db
 from app.models import (
+    DigestPart,
     Distributor,
     FacebookLead,
     InteractionType,
@@ -150,12 +151,31 @@ def recent_counts(kind: str, addresses: list[str], now: datetime) -> dict[str, i
 
 def add_to_digest(kind: str, recipient: Recipient, lead_ids: list[int], now: datetime) -> None:
     """Add *lead_ids* to the recipient's digest that is still waiting for its minute to end,
-    or open one that goes out a minute from now."""
-    digest = db.session.scalar(
-        sa.select(OutboxMail)
+    or open one that goes out a minute from now. The leads go in as a part (`mail_digest_parts`),
+    never as a rewrite of what the digest holds already."""
+    digest_id = open_digest(kind, recipient.address, now)
+    if digest_id is None:
+        key = f"{kind}:{recipient.key}:{lead_ids[0]}:{int(now.timestamp())}"
+        mail_outbox.queue_mail(
+            kind,
+            recipient.address,
+            key=key,
+            user_id=recipient.user_id,
+            language=recipient.language,
+            params=about(recipient),
+            due=now + MINUTE,
+        )
+        digest_id = db.session.scalar(sa.select(OutboxMail.id).where(OutboxMail.dedupe_key == key))
+    db.session.execute(sa.insert(DigestPart).values(mail_id=digest_id, lead_ids=list(lead_ids)))
+
+
+def open_digest(kind: str, address: str, now: datetime) -> int | None:
+    """The id of the digest of *kind* to *address* still waiting for its minute to end."""
+    return db.session.scalar(
+        sa.select(OutboxMail.id)
         .where(
             OutboxMail.kind == kind,
-            OutboxMail.recipient == recipient.address,
+            OutboxMail.recipient == address,
             OutboxMail.status == MailStatus.QUEUED,
             OutboxMail.attempts == 0,
             OutboxMail.locked_until.is_(None),
@@ -164,20 +184,16 @@ def add_to_digest(kind: str, recipient: Recipient, lead_ids: list[int], now: dat
         .order_by(OutboxMail.id.desc())
         .limit(1)
     )
-    if digest is not None:
-        # A new list, not an in-place append: the JSON column must see the change.
-        digest.params = {**digest.params, "lead_ids": [*digest.params["lead_ids"], *lead_ids]}
-        db.session.flush()
-        return
-    mail_outbox.queue_mail(
-        kind,
-        recipient.address,
-        key=f"{kind}:{recipient.key}:{lead_ids[0]}:{int(now.timestamp())}",
-        user_id=recipient.user_id,
-        language=recipient.language,
-        params={"lead_ids": lead_ids} | about(recipient),
-        due=now + MINUTE,
+
+
+def digest_lead_ids(mail: OutboxMail) -> list[int]:
+    """The leads a digest mail is about, each once: its parts, or the JSON list of one queued
+    whole (a bulk assignment's, or one queued before parts existed)."""
+    listed = (mail.params or {}).get("lead_ids") or []
+    parts = db.session.scalars(
+        sa.select(DigestPart.lead_ids).where(DigestPart.mail_id == mail.id).order_by(DigestPart.id)
     )
+    return list(dict.fromkeys([*listed, *(lead_id for part in parts for lead_id in part)]))
 
 
 def user_recipient(user: User | None, choice: str) -> Recipient | None:

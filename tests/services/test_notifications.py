@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import FacebookLead, OutboxMail, Role
+from app.models import DigestPart, FacebookLead, OutboxMail, Role
 from app.services import accounts, lead_workflow, notifications
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
 from app.tasks import mail_jobs
@@ -132,6 +132,23 @@ def test_a_burst_sends_ten_single_mails_then_one_digest(people, smtp):
     [digest] = [m for m in messages if "new leads" in m["Subject"]]
     assert " ".join(digest["Subject"].split()) == "[Meta Lead Desk] 30 new leads"
     assert text(digest).count("http://127.0.0.1:5000/facebook-leads/") == 31  # leads + all
+
+
+def test_a_digest_gathers_a_part_a_page_and_an_erased_lead_leaves_it(people, smtp):
+    people["patron"].notify_new_leads = False
+    people["msh"].contact_email = None
+    db.session.commit()
+    for start in (1, 200, 400):  # three pages of a backfill: one digest gathers them
+        ingest(people, [raw_lead(n) for n in range(start, start + 150)])
+    [digest] = db.session.scalars(sa.select(OutboxMail).where(OutboxMail.kind.like("%digest")))
+    assert "lead_ids" not in (digest.params or {})
+    gathered = notifications.digest_lead_ids(digest)
+    assert len(gathered) == len(set(gathered)) == 440
+    db.session.execute(sa.delete(FacebookLead).where(FacebookLead.id == gathered[0]))
+    db.session.commit()  # an erasure deletes the lead: the mail is written from live leads
+    [mail] = [m for m in sent(smtp) if "new leads" in m["Subject"]]
+    assert " ".join(mail["Subject"].split()) == "[Meta Lead Desk] 439 new leads"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DigestPart)) == 3
 
 
 def test_an_assignment_mails_the_assignee_with_contact_details(people, smtp):

@@ -2,6 +2,8 @@
 caller's transaction, sent once, retried with backoff, dead when refused, never waiting on a
 hung server, and a sender that died mid-batch loses and repeats nothing."""
 
+import email
+import email.policy
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -153,6 +155,28 @@ def test_two_senders_never_claim_the_same_mail(app, smtp):
 
 def test_mail_headers_cannot_be_injected():
     assert mail_render.one_line("Ali\r\nBcc: x@evil.example\u2028y") == "Ali Bcc: x@evil.example y"
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["New lead: Ali, hair transplant " * 6, "Yeni aday: Şükrü Öztürk — saç ekimi " * 4],
+)
+def test_a_built_message_reads_back_whole_with_every_line_short(app_ctx, subject):
+    """The one-line header fast path: long ASCII values stay one line under RFC 5322's 998,
+    a non-ASCII subject goes as folded encoded words, and a reader gets both back."""
+    content = mail_render.Content(
+        subject, "Merhaba ğüş", "<p>ğüş</p>", "https://x/u?t=" + "a" * 300
+    )
+    raw = mail_render.build_message(content, "to@example.com").as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == " ".join(subject.split())
+    assert parsed["List-Unsubscribe"] == "<https://x/u?t=" + "a" * 300 + ">"
+    assert parsed.get_body(("plain",)).get_content().strip() == "Merhaba ğüş"
+    assert max(len(line) for line in raw.splitlines()) < 998
+    if not subject.isascii():
+        assert b"=?utf-8?b?" in raw and all(
+            len(line) <= 78 for line in raw.splitlines() if b"=?utf-8?" in line
+        )
 
 
 def test_the_cli_sends_a_test_mail_and_the_pending_ones(app, runner, smtp):
