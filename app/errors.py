@@ -103,6 +103,7 @@ def handle_http(error: HTTPException):
 
 
 def handle_domain(error: DomainError):
+    db.session.rollback()  # the change that broke a rule (or met a newer version) is undone
     if wants_json():
         return json_error(error.status, error.code, str(error), getattr(error, "details", None))
     flash(str(error), "danger")

@@ -55,12 +55,11 @@ class NotAllowedError(DomainError):
 
 def flush_checked() -> None:
     """Flush a change to one lead; StaleLeadError when someone changed it meanwhile (its
-    version moved). The one place the stale-version rollback lives (known debt: it belongs in
-    the callers' ConflictError handling)."""
+    version moved). The caller rolls back (a route that catches it, or the app's handler of
+    domain errors), as for any failed change: services flush, callers own the transaction."""
     try:
         db.session.flush()
     except StaleDataError:
-        db.session.rollback()
         raise StaleLeadError(stale_message()) from None
 
 
