@@ -28,8 +28,11 @@ class Candidate:
         return work_hours.on_shift(self.schedule, now)
 
     def has_room(self, cap: int | None = None) -> bool:
-        limits = [c for c in (self.capacity, cap) if c is not None]
-        return not limits or self.load < min(limits)
+        """Below their own capacity and the rule's *cap* (None: no limit). Called for each
+        candidate of each lead routed: no lists built here."""
+        if self.capacity is not None and self.load >= self.capacity:
+            return False
+        return cap is None or self.load < cap
 
 
 def pick(
