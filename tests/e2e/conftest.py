@@ -89,8 +89,11 @@ def require_chromium() -> None:
 
 @pytest.fixture(scope="module")
 def browser(live_server):  # after live_server, so it closes (and drops its sockets) first
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A busy CI machine (two workers, PostgreSQL and a browser on two cores) can take longer
+    # than Playwright's 5 s to answer a submit; a wait that passes costs nothing more.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
