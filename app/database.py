@@ -165,6 +165,16 @@ def recordset_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause
     )
 
 
+def among(column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
+    """`column IN (ids)` with the ids as one parameter (PostgreSQL: `= ANY` of an array;
+    SQLite: the values of a JSON array). A plain IN of a thousand ids binds, renders and
+    sends a thousand parameters for each statement of a bulk batch: a third of its time."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.literal(list(ids), postgresql.ARRAY(sa.BigInteger)))
+    values = sa.func.json_each(json.dumps(list(ids))).table_valued("value")
+    return column.in_(sa.select(values.c.value))
+
+
 def json_value(value: Any) -> Any:
     """A value of a row as JSON for `jsonb_to_recordset` (times as ISO 8601, enums as codes)."""
     if isinstance(value, datetime | date):

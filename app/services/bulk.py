@@ -9,9 +9,10 @@ counter upsert); the caller commits each batch. Derived data follows `lead_deriv
 and search terms stay as they are. Undo puts back leads nobody has changed since (the
 version each change left is kept in `bulk_job_items`)."""
 
+import functools
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,13 +166,13 @@ def apply_batch(job: BulkJob, actor: User, selection: Selection, tz: str) -> int
 def decide(job: BulkJob, rows: Sequence[Any]) -> BatchOutcome:
     """What each lead of the batch becomes, or why it is skipped."""
     outcome = BatchOutcome(rows=len(rows))
-    spread = job.params.get("user_ids")
+    spread, first = job.params.get("user_ids"), job.changed
+    change_of = None if spread else change_for(job)
     for row in rows:
-        if spread:
-            target = spread[(job.changed + len(outcome.changes)) % len(spread)]
-            change = assign_change(row, target)
+        if change_of is None:
+            change = assign_change(row, spread[(first + len(outcome.changes)) % len(spread)])
         else:
-            change = change_for(job, row)
+            change = change_of(row)
         if isinstance(change, str):
             outcome.skipped.append((row.id, change))
         else:
@@ -179,28 +180,40 @@ def decide(job: BulkJob, rows: Sequence[Any]) -> BatchOutcome:
     return outcome
 
 
-def change_for(job: BulkJob, row: Any) -> Change | str:
-    if job.action is BulkAction.STATUS:
-        return status_change(row, S(job.params["status"]))
-    if job.action is BulkAction.ASSIGN:
-        return assign_change(row, job.params["user_id"])
-    if job.action is BulkAction.DELETE:
-        return Change(row.id, (("deleted_at", "now"),))
-    return Change(row.id, (("deleted_at", None),))
+def change_for(job: BulkJob) -> Callable[[Any], Change | str]:
+    """The change *job* makes to one lead (its action and parameters read once a batch)."""
+    action, params = job.action, job.params
+    if action is BulkAction.STATUS:
+        return status_changer(S(params["status"]))
+    if action is BulkAction.ASSIGN:
+        return functools.partial(assign_change, target=params["user_id"])
+    values = (("deleted_at", "now" if action is BulkAction.DELETE else None),)
+    return lambda row: Change(row.id, values)
 
 
-def status_change(row: Any, new: LeadStatus) -> Change | str:
-    """The status move, or the reason it is not allowed (the workflow's rules)."""
-    old = S(row.status)
-    if old == new:
-        return "already"
-    if new not in TRANSITIONS[old]:
-        return "invalid_transition"
-    if new == S.ASSIGNED and row.assigned_to_id is None:
-        return "needs_assignee"
-    if new == S.NEW and row.assigned_to_id is not None:
-        return "assigned"
-    return Change(row.id, (("status", new.value),), status=new.value)
+def status_changer(new: LeadStatus) -> Callable[[Any], Change | str]:
+    """The move to *new*, or the reason it is not allowed (the workflow's rules), decided
+    once per old status and assignee-or-not: the same for every lead alike."""
+    verdicts: dict[tuple[str, bool], tuple[tuple[tuple[str, Any], ...], str] | str] = {}
+
+    def verdict(old: LeadStatus, assigned: bool) -> tuple[tuple[tuple[str, Any], ...], str] | str:
+        if old == new:
+            return "already"
+        if new not in TRANSITIONS[old]:
+            return "invalid_transition"
+        if new == S.ASSIGNED and not assigned:
+            return "needs_assignee"
+        if new == S.NEW and assigned:
+            return "assigned"
+        return (("status", new.value),), new.value
+
+    def change(row: Any) -> Change | str:
+        key = (row.status, row.assigned_to_id is not None)
+        if (found := verdicts.get(key)) is None:
+            found = verdicts[key] = verdict(S(row.status), key[1])
+        return found if isinstance(found, str) else Change(row.id, *found)
+
+    return change
 
 
 def assign_change(row: Any, target: int | None) -> Change | str:

@@ -4,13 +4,14 @@ grouped counts, open follow-ups moved or closed with their leads, one batched ev
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from app import events
+from app.database import among
 from app.extensions import db
 from app.messages import english
 from app.models import (
@@ -56,18 +57,19 @@ def write_changes(
             ["lead_id", "version_after", "old_status", "old_assigned_to_id", "old_deleted_at"]
             + [f"old_{name}" for name in MILESTONES]
             + ["job_id"],
-            sa.select(*kept, sa.literal(job.id)).where(LEADS.c.id.in_(ids)),
+            sa.select(*kept, sa.literal(job.id)).where(among(LEADS.c.id, ids)),
         )
     )
     before = counted_keys(ids)
-    groups: dict[Change, list[int]] = {}
+    groups: dict[tuple[Any, str | None], list[int]] = {}
     for change in changes:
-        groups.setdefault(replace(change, lead_id=0), []).append(change.lead_id)
-    for change, group in groups.items():
+        groups.setdefault((change.values, change.status), []).append(change.lead_id)
+    for (values, status), group in groups.items():
+        change = Change(0, values, status)
         db.session.execute(timeline_rows(job, actor, change, group, now))
         db.session.execute(
             sa.update(LEADS)
-            .where(LEADS.c.id.in_(group))
+            .where(among(LEADS.c.id, group))
             .values(**update_values(change.values, now))
         )
     moves = {
@@ -96,7 +98,7 @@ def counted_keys(ids: list[int]) -> Counter:
     )
     query = (
         sa.select(*keys, sa.func.count())
-        .where(LEADS.c.id.in_(ids), LEADS.c.deleted_at.is_(None))
+        .where(among(LEADS.c.id, ids), LEADS.c.deleted_at.is_(None))
         .group_by(*keys)
     )
     return Counter({(d, a, str(s), bool(h)): n for d, a, s, h, n in db.session.execute(query)})
@@ -123,7 +125,7 @@ def timeline_rows(
         "message_params": sa.literal(params, table.c.message_params.type),
         "created_at": sa.literal(now, table.c.created_at.type),
     }
-    query = sa.select(*columns.values()).where(LEADS.c.id.in_(ids))
+    query = sa.select(*columns.values()).where(among(LEADS.c.id, ids))
     return sa.insert(table).from_select(list(columns), query)
 
 
