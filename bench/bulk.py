@@ -30,7 +30,7 @@ from app.services.lead_filters import day_start  # noqa: E402
 from app.services.lead_selection import from_request  # noqa: E402
 from app.tasks import bulk_jobs  # noqa: E402
 from bench import leads_fast  # noqa: E402
-from bench.common import make_app  # noqa: E402
+from bench.common import ensure_postgres_database, make_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_bench"
@@ -86,6 +86,8 @@ def bare_update(app, day_index: int) -> tuple[float, int]:
 
 def bench(name: str, url: str, leads: int, runs: int) -> dict:
     print(f"[{name}] {leads:,} leads", flush=True)
+    if url.startswith("postgresql"):
+        ensure_postgres_database(url)
     app = make_app(url, LOG_LEVEL="WARNING")
     with app.app_context():
         started = time.perf_counter()

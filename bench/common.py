@@ -7,6 +7,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
 from app import create_app
 from app.database import empty_database
 from app.extensions import db
@@ -46,3 +49,16 @@ def timed(func: Callable[[], object], repeat: int, setup: Callable[[], None]) ->
         func()
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def ensure_postgres_database(url: str) -> None:
+    """CREATE DATABASE for *url* when it does not exist yet (a PostgreSQL URL)."""
+    target = make_url(url)
+    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(
+            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+        )
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()

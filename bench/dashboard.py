@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from app.extensions import db  # noqa: E402
 from app.models import FacebookLead, LeadSearchTerm, Role, User  # noqa: E402
 from app.services import lead_counters  # noqa: E402
-from bench.common import make_app  # noqa: E402
+from bench.common import ensure_postgres_database, make_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_bench"
@@ -148,19 +148,6 @@ def database_urls(leads: int, sqlite: bool, postgres: bool) -> dict[str, str]:
     if postgres:
         urls["postgresql"] = os.environ.get("BENCH_DASHBOARD_POSTGRES_URL") or LOCAL_POSTGRES
     return urls
-
-
-def ensure_postgres_database(url: str) -> None:
-    """CREATE DATABASE for *url* when it does not exist yet."""
-    target = make_url(url)
-    engine = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.scalar(
-            sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    engine.dispose()
 
 
 def stored_leads(url: str) -> int:
