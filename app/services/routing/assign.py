@@ -275,19 +275,26 @@ def route_new_rows(rows: list[dict[str, Any]], now: datetime) -> dict[str, Route
 def timeline_rows(
     routed: Mapping[int, Routed], originals: Mapping[int, int | None], now: datetime
 ) -> list[dict[str, Any]]:
-    """`lead_interactions` rows for automatic assignments (lead id → Routed)."""
+    """`lead_interactions` rows for automatic assignments (lead id → Routed). The text of a
+    rule's assignment is the same for every lead it gives one person: written once."""
     rows = []
+    texts: dict[tuple[str, str, str], str] = {}
     for lead_id, decision in routed.items():
         code = f"routed_{decision.reason}"
         params: dict[str, Any] = {"user": decision.username, "rule": decision.rule_name}
         if decision.reason == "reinquiry_owner":
             params = {"user": decision.username, "lead_id": originals.get(lead_id)}
+            text = messages.english(code, params)
+        else:
+            key = (code, decision.username, decision.rule_name)
+            if (text := texts.get(key)) is None:
+                text = texts[key] = messages.english(code, params)
         rows.append(
             {
                 "lead_id": lead_id,
                 "user_id": None,
                 "interaction_type": "assignment",
-                "description": messages.english(code, params),
+                "description": text,
                 "from_status": LeadStatus.NEW.value,
                 "to_status": LeadStatus.ASSIGNED.value,
                 "message_code": code,
