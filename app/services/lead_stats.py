@@ -30,6 +30,24 @@ def count_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> tuple[int,
     return min(total, COUNT_CAP), total <= COUNT_CAP
 
 
+def grouped_counts(user: User, filters: LeadFilters, tz: str) -> dict[str, tuple[int, bool]] | None:
+    """Exact counts per status of the leads *filters* match, in one query over at most
+    COUNT_CAP of them (a search matches a few thousand: one pass, not a capped count per
+    status); None when more match (the caller counts each status capped)."""
+    inner = (
+        filtered_leads(user, filters, tz)
+        .order_by(None)
+        .with_only_columns(L.status.label("status"))
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    query = sa.select(inner.c.status, sa.func.count()).group_by(inner.c.status)
+    rows = {str(status): n for status, n in db.session.execute(query)}
+    if sum(rows.values()) > COUNT_CAP:
+        return None
+    return {s.value: (rows.get(s.value, 0), True) for s in LeadStatus}
+
+
 def counters_query(user: User) -> sa.Select:
     query = sa.select(LeadCounter.status, sa.func.sum(LeadCounter.n))
     if not user.is_superadmin:
@@ -77,9 +95,12 @@ def lead_stats(user: User, tz: str = "UTC", filters: LeadFilters | None = None) 
     others = replace(filters or LeadFilters(), statuses=(), sort="received")
     capped: tuple[str, ...] = ()
     if others.active:
-        counted = {
-            s.value: count_leads(user, replace(others, statuses=(s.value,)), tz) for s in LeadStatus
-        }
+        counted = None if others.counter_only else grouped_counts(user, others, tz)
+        if counted is None:  # past the cap: each status capped on its own
+            counted = {
+                s.value: count_leads(user, replace(others, statuses=(s.value,)), tz)
+                for s in LeadStatus
+            }
         by_status = {status: n for status, (n, _) in counted.items()}
         capped = tuple(status for status, (_, exact) in counted.items() if not exact)
     else:

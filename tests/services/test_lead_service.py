@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import User
+from app.models import FacebookLead, LeadStatus, User
 from app.services import lead_filters, lead_listing, lead_service, lead_stats
 from app.services.lead_filters import LeadFilters
 from app.services.lead_listing import LeadPage, list_leads
@@ -68,3 +68,17 @@ def test_search_with_more_matches_than_the_cap_shows_a_capped_total(admin, searc
 def test_pager_of_a_million_leads_lists_only_the_pages_around_the_current_one():
     pager = LeadPage([], page=201, per_page=50, total=1_000_000)
     assert list(pager.iter_pages()) == [1, None, 199, 200, 201, 202, 203, 204, None, 20_000]
+
+
+def test_status_cards_of_a_search_count_each_status_exactly_and_past_the_cap_cap_each(
+    admin, searchable, monkeypatch
+):
+    lead = db.session.get(FacebookLead, searchable[0])
+    lead.status, lead.assigned_to_id = LeadStatus.CONTACTED, admin.id
+    db.session.commit()
+    stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
+    assert (stats.by_status["new"], stats.by_status["contacted"], stats.capped) == (6, 1, ())
+    monkeypatch.setattr(lead_stats, "COUNT_CAP", 5)  # 7 match: each status capped on its own
+    stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
+    assert (stats.by_status["new"], stats.by_status["contacted"]) == (5, 1)
+    assert stats.capped == ("new",)
