@@ -13,10 +13,12 @@ from app.extensions import db
 from app.models import FacebookLead, LeadTask, TaskKind
 from app.services import accounts, lead_tasks
 from app.tasks import followup_jobs
+from tests.clock import room_today
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+MINUTE = timedelta(minutes=1)
 
 
 def add_follow_up(live_server, lead_id: int, due_in: timedelta) -> None:
@@ -39,7 +41,8 @@ def test_my_day_on_a_phone_shows_overdue_in_red_with_call_whatsapp_and_log(brows
     soon = live_server.new_lead("Bugun Hasta", assign_to="ayse")
     fresh = live_server.new_lead("Yeni Hasta", assign_to="ayse")
     add_follow_up(live_server, late.id, -timedelta(hours=3))
-    add_follow_up(live_server, soon.id, timedelta(minutes=30))
+    tz = live_server.app.config["APP_TIMEZONE"]
+    add_follow_up(live_server, soon.id, min(timedelta(minutes=30), room_today(tz, MINUTE) / 2))
 
     page = browsing.open(browsing.context("ayse", viewport=PHONE), "/facebook-leads/my-day", "day")
     overdue = page.locator(f'#day-overdue [data-lead-id="{late.id}"]')
@@ -130,6 +133,7 @@ window.Notification = class {
 
 def test_a_follow_up_falling_due_shows_a_notice_and_a_browser_notification(browsing, live_server):
     lead = live_server.new_lead("Hatirlatma Hasta", assign_to="ayse")
+    room_today(live_server.app.config["APP_TIMEZONE"], MINUTE)  # due today, not tomorrow
     due = datetime.now(UTC) + timedelta(seconds=12)
     add_follow_up(live_server, lead.id, due - datetime.now(UTC))
     context = browsing.context("ayse", viewport=PHONE)
@@ -149,7 +153,7 @@ def test_a_follow_up_falling_due_shows_a_notice_and_a_browser_notification(brows
     assert "text-danger" in item.get_attribute("class")
     red = item.evaluate("e => getComputedStyle(e).color")
     assert red.startswith("rgb(220, 53, 69")
-    local = (datetime.now(UTC) + timedelta(hours=3)).strftime("%H:")  # Istanbul, not the browser's
+    local = (due + timedelta(hours=3)).strftime("%H:")  # Istanbul, not the browser's
     expect(notice).to_contain_text(f"due {local}")
     no_sideways_scroll(page)
     browsing.screenshot(page, "reminder-390")

@@ -10,8 +10,10 @@ from app.extensions import db
 from app.models import FacebookLead, ResponseTarget, User
 from app.services import lead_tasks, lead_workflow
 from tests import factories
+from tests.clock import room_today
 
 MY_DAY = "/facebook-leads/my-day"
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -25,9 +27,10 @@ def day(app, users):
             lead = factories.make_lead(first_name=name, last_name="Kaya")
             lead_workflow.assign(lead, owner, actor=admin)
             leads[name] = lead
+        soon = min(timedelta(seconds=90), room_today(app.config["APP_TIMEZONE"], MINUTE) / 2)
         now = datetime.now(UTC)
         lead_tasks.schedule(leads["Overdue"], due_at=now - timedelta(hours=2), actor=ayse)
-        lead_tasks.schedule(leads["Soon"], due_at=now + timedelta(seconds=90), actor=ayse)
+        lead_tasks.schedule(leads["Soon"], due_at=now + soon, actor=ayse)
         lead_tasks.schedule(leads["His"], due_at=now - timedelta(hours=1), actor=mehmet)
         for name in ("Overdue", "Soon", "His"):
             leads[name].status = "contacted"
