@@ -173,8 +173,12 @@ class GraphClient:
                 if error.kind != ErrorKind.TRANSIENT or attempt == self.max_retries:
                     raise
                 delay = self.backoff_s * (2**attempt) * random.uniform(0.5, 1.5)
-                log.warning(
-                    "graph transient error %s, retry %d in %.2fs", error.code, attempt + 1, delay
+                log.warning(  # the message is ours (a timeout, an exception's class name)
+                    "graph transient error %s (%s), retry %d in %.2fs",
+                    error.code,
+                    error.message if error.code in (0, -1) else "-",
+                    attempt + 1,
+                    delay,
                 )
                 self.sleep(delay)
         raise AssertionError("unreachable")
