@@ -62,7 +62,9 @@ def add_targets(
     ]  # fmt: skip
     if not fresh:
         return 0
-    schedules = owner_schedules({r.get("assigned_to_id") for r in fresh} - {None})
+    schedules = {d.user_id: d.schedule for d in routed.values() if d.schedule is not None}
+    owners = {r.get("assigned_to_id") for r in fresh} - {None} - set(schedules)
+    schedules |= owner_schedules(owners)
     team = work_hours.team_schedule()
     due_at = functools.cache(
         lambda owner, minutes: work_hours.add_working_minutes(
@@ -89,8 +91,10 @@ def add_targets(
 def owner_schedules(user_ids: set[int]) -> dict[int, work_hours.Schedule]:
     if not user_ids:
         return {}
-    users = db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))
-    return {u.id: work_hours.user_schedule(u) for u in users}
+    hours = sa.select(User.id, User.work_days, User.work_start, User.work_end)  # no ORM objects
+    team = work_hours.team_schedule()
+    users = db.session.execute(hours.where(User.id.in_(user_ids)))
+    return {u.id: work_hours.schedule_of(u, team) for u in users}
 
 
 @dataclass

@@ -8,15 +8,24 @@ processes never hand out the same turn and a lead is written with one owner."""
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
 
 from app import messages
 from app.extensions import db
-from app.models import FacebookLead, LeadCounter, LeadStatus, RoutingRule, RoutingStrategy, User
+from app.models import (
+    FacebookLead,
+    LeadCounter,
+    LeadStatus,
+    RoutingRule,
+    RoutingRuleStaff,
+    RoutingStrategy,
+    User,
+)
 from app.services import work_hours
 from app.services.lead_workflow import OPEN_STATUSES
 from app.services.routing import rules as rules_service
@@ -26,6 +35,13 @@ log = logging.getLogger(__name__)
 LEADS = FacebookLead.__table__
 RULES = RoutingRule.__table__
 COUNTERS = LeadCounter.__table__
+STAFF = RoutingRuleStaff.__table__
+USERS = User.__table__
+# What deciding needs of a rule's staff (work hours: `work_hours.schedule_of` reads them).
+STAFF_USER = (
+    USERS.c.id, USERS.c.username, USERS.c.is_active, USERS.c.away_until, USERS.c.capacity,
+    USERS.c.work_days, USERS.c.work_start, USERS.c.work_end,
+)  # fmt: skip
 # Only leads stored within this long of their Meta time are routed as they arrive.
 FRESH = timedelta(hours=24)
 CURSOR_ATTEMPTS = 8
@@ -44,6 +60,9 @@ class Routed:
     rule_id: int | None
     rule_name: str | None
     reason: str  # round_robin | least_loaded | reinquiry_owner
+    # The owner's working hours as the plan read them (their response target is counted in
+    # them); None when not read (a re-inquiry's owner).
+    schedule: work_hours.Schedule | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -65,26 +84,16 @@ class RuleView:
     score_max: int | None
     members: list[Candidate]  # the rule's staff in its order
     present: list[bool]  # each member active, not away and on shift now
-
-    @classmethod
-    def of(cls, rule: RoutingRule, staff: Mapping[int, Candidate], now: datetime) -> "RuleView":
-        members = [staff[m.user_id] for m in rule.staff if m.user_id in staff]
-        return cls(
-            rule.id, rule.name, rule.strategy, rule.capacity, rule.include_backlog,
-            rule.distributor_id, rule.form_id, rule.treatment, rule.country_code, rule.language,
-            rule.score_min, rule.score_max, members, [c.present(now) for c in members],
-        )  # fmt: skip
+    routed: list[Routed]  # the decision for each member (one object, shared by their leads)
 
 
 @dataclass
 class Plan:
     """The rules in order (as RuleViews over Candidates whose loads are shared between
-    rules), everyone's names, and each rule's cursor as read."""
+    rules) and each rule's cursor as read."""
 
     rules: list[RuleView]
-    names: dict[int, str]
     cursors: dict[int, int]
-    loaded: list[RoutingRule]
 
 
 def is_fresh(row: Mapping[str, Any], now: datetime) -> bool:
@@ -109,69 +118,93 @@ def route_rows(
     Fresh leads meet every active rule; older ones only rules that route the backlog, and
     only when *backlog* (auto-assign). *reroute*: every lead is taken as fresh and goes to
     someone other than its `assigned_to_id`. Advances the cursors; the caller writes."""
-    if not rows or not db.session.scalar(sa.select(RULES.c.id).where(RULES.c.is_active).limit(1)):
-        return [None] * len(rows)
+    if not rows:
+        return []
     for _attempt in range(CURSOR_ATTEMPTS):
         plan = load_plan(now)
+        if not plan.rules:
+            return [None] * len(rows)
         decisions, cursors = decide(rows, plan, now, backlog=backlog, reroute=reroute)
         try:
-            with db.session.begin_nested():
-                claim_cursors(plan.cursors, cursors)
+            claim_cursors(plan.cursors, cursors)
         except CursorMoved:
             continue
-        for rule in plan.loaded:  # the UPDATE bypassed the ORM: reload the cursor when read
-            db.session.expire(rule, ["cursor"])
         return decisions
     log.warning("routing gave up on a page of %d leads: cursors kept moving", len(rows))
     return [None] * len(rows)
 
 
+RULE_COLUMNS = (  # in RuleView's field order
+    RULES.c.id, RULES.c.name, RULES.c.strategy, RULES.c.capacity, RULES.c.include_backlog,
+    RULES.c.distributor_id, RULES.c.form_id, RULES.c.treatment, RULES.c.country_code,
+    RULES.c.language, RULES.c.score_min, RULES.c.score_max,
+)  # fmt: skip
+
+
 def load_plan(now: datetime) -> Plan:
     """The active rules, locked (FOR UPDATE on PostgreSQL, in id order like any other writer of
-    them) until the caller commits, then the loads read: a second process routing at the same
-    moment waits and then sees this one's leads, so least-loaded and capacity hold across
-    processes (the conditional cursor alone misses a turn that leaves a cursor where it was)."""
-    locked = db.session.scalars(
-        sa.select(RoutingRule)
-        .where(RoutingRule.is_active)
-        .order_by(RoutingRule.id)
+    them) until the caller commits, then their staff and loads read: a second process routing
+    at the same moment waits and then sees this one's leads, so least-loaded and capacity hold
+    across processes (the conditional cursor alone misses a turn that leaves a cursor where it
+    was). Two Core queries, no ORM objects: this runs for every page of leads stored."""
+    locked = db.session.execute(
+        sa.select(*RULE_COLUMNS, RULES.c.position, RULES.c.cursor)
+        .where(RULES.c.is_active)
+        .order_by(RULES.c.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    ).all()
+    if not locked:
+        return Plan([], {})
     active = sorted(locked, key=lambda rule: (rule.position, rule.id))
-    user_ids = {member.user_id for rule in active for member in rule.staff}
-    users = list(db.session.scalars(sa.select(User).where(User.id.in_(user_ids))))
-    loads = open_loads(user_ids)
+    members: dict[int, list[int]] = defaultdict(list)
+    staff: dict[int, Candidate] = {}
+    load = open_loads_query().subquery()
+    names: dict[int, str] = {}
     team = work_hours.team_schedule()
-    staff = {
-        u.id: Candidate(
-            u.id, u.is_active, u.away_until, work_hours.schedule_of(u, team), u.capacity,
-            loads.get(u.id, 0),
-        )
-        for u in users
-    }  # fmt: skip
-    return Plan(
-        rules=[RuleView.of(rule, staff, now) for rule in active],
-        names={u.id: u.username for u in users},
-        cursors={rule.id: rule.cursor for rule in active},
-        loaded=active,
-    )
+    for user in db.session.execute(
+        sa.select(STAFF.c.rule_id, *STAFF_USER, load.c.n)
+        .join(USERS, USERS.c.id == STAFF.c.user_id)
+        .outerjoin(load, load.c.assigned_to_id == STAFF.c.user_id)
+        .where(STAFF.c.rule_id.in_([rule.id for rule in active]))
+        .order_by(STAFF.c.rule_id, STAFF.c.position, STAFF.c.id)
+    ):
+        members[user.rule_id].append(user.id)
+        if user.id not in staff:
+            staff[user.id] = Candidate(
+                user.id, user.is_active, user.away_until, work_hours.schedule_of(user, team),
+                user.capacity, int(user.n or 0),
+            )  # fmt: skip
+            names[user.id] = user.username
+    views = []
+    for rule in active:
+        team_of_rule = [staff[user_id] for user_id in members[rule.id]]
+        decisions = [
+            Routed(c.user_id, names[c.user_id], rule.id, rule.name, rule.strategy.value, c.schedule)
+            for c in team_of_rule
+        ]
+        present = [c.present(now) for c in team_of_rule]
+        views.append(RuleView(*rule[: len(RULE_COLUMNS)], team_of_rule, present, decisions))
+    return Plan(views, {rule.id: rule.cursor for rule in active})
 
 
-def open_loads(user_ids: Iterable[int]) -> dict[int, int]:
+def open_loads_query() -> sa.Select:
     """Open leads per user, from the status counters (re-inquiries and test leads aside)."""
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    query = (
-        sa.select(COUNTERS.c.assigned_to_id, sa.func.sum(COUNTERS.c.n))
+    return (
+        sa.select(COUNTERS.c.assigned_to_id, sa.func.sum(COUNTERS.c.n).label("n"))
         .where(
-            COUNTERS.c.assigned_to_id.in_(ids),
+            COUNTERS.c.assigned_to_id.is_not(None),
             COUNTERS.c.status.in_([s.value for s in OPEN_STATUSES]),
             COUNTERS.c.hidden.is_(False),
         )
         .group_by(COUNTERS.c.assigned_to_id)
     )
+
+
+def open_loads(user_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    query = open_loads_query().where(COUNTERS.c.assigned_to_id.in_(ids))
     return {user_id: int(n or 0) for user_id, n in db.session.execute(query)}
 
 
@@ -210,16 +243,24 @@ def choose(
             rule.strategy, rule.members, cursors[rule.id], present, rule.capacity
         )
         if index is not None:
-            user_id = rule.members[index].user_id
-            return Routed(user_id, plan.names[user_id], rule.id, rule.name, rule.strategy.value)
+            return rule.routed[index]
     return None
 
 
 def claim_cursors(read: Mapping[int, int], moved: Mapping[int, int]) -> None:
-    """Store the advanced cursors, each only if still what we read (else CursorMoved)."""
-    for rule_id, cursor in moved.items():
-        if cursor == read[rule_id]:
-            continue
+    """Store the advanced cursors, each only if still what we read (else CursorMoved, with
+    none of them stored). One cursor is one conditional UPDATE that changes all or nothing;
+    several go inside a savepoint that a moved one rolls back."""
+    changed = [(rule_id, cursor) for rule_id, cursor in moved.items() if cursor != read[rule_id]]
+    if len(changed) > 1:
+        with db.session.begin_nested():
+            store_cursors(read, changed)
+    else:
+        store_cursors(read, changed)
+
+
+def store_cursors(read: Mapping[int, int], changed: Sequence[tuple[int, int]]) -> None:
+    for rule_id, cursor in changed:
         done = db.session.execute(
             sa.update(RULES)
             .where(RULES.c.id == rule_id, RULES.c.cursor == read[rule_id])
@@ -227,6 +268,9 @@ def claim_cursors(read: Mapping[int, int], moved: Mapping[int, int]) -> None:
         )
         if done.rowcount != 1:
             raise CursorMoved
+        # The UPDATE bypassed the ORM: a rule loaded in this session reloads its cursor.
+        if (rule := db.session.identity_map.get(identity_key(RoutingRule, rule_id))) is not None:
+            db.session.expire(rule, ["cursor"])
 
 
 def owners_of(lead_ids: Iterable[int], now: datetime) -> dict[int, tuple[int, str]]:
@@ -275,20 +319,23 @@ def route_new_rows(rows: list[dict[str, Any]], now: datetime) -> dict[str, Route
 def timeline_rows(
     routed: Mapping[int, Routed], originals: Mapping[int, int | None], now: datetime
 ) -> list[dict[str, Any]]:
-    """`lead_interactions` rows for automatic assignments (lead id → Routed). The text of a
-    rule's assignment is the same for every lead it gives one person: written once."""
+    """`lead_interactions` rows for automatic assignments (lead id → Routed). The code, text
+    and params of a rule's assignment are the same for every lead it gives one person: made
+    once and shared (ten thousand fresh dicts made the garbage collector a tenth of a batch)."""
     rows = []
-    texts: dict[tuple[str, str, str], str] = {}
+    made: dict[Routed, tuple[str, dict[str, Any], str]] = {}
     for lead_id, decision in routed.items():
-        code = f"routed_{decision.reason}"
-        params: dict[str, Any] = {"user": decision.username, "rule": decision.rule_name}
         if decision.reason == "reinquiry_owner":
+            code = f"routed_{decision.reason}"
             params = {"user": decision.username, "lead_id": originals.get(lead_id)}
             text = messages.english(code, params)
+        elif (same := made.get(decision)) is not None:
+            code, params, text = same
         else:
-            key = (code, decision.username, decision.rule_name)
-            if (text := texts.get(key)) is None:
-                text = texts[key] = messages.english(code, params)
+            code = f"routed_{decision.reason}"
+            params = {"user": decision.username, "rule": decision.rule_name}
+            text = messages.english(code, params)
+            made[decision] = (code, params, text)
         rows.append(
             {
                 "lead_id": lead_id,
