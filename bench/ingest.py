@@ -102,10 +102,15 @@ def bench_ingest(url: str, raws: list[dict], repeat: int) -> dict:
     }
 
 
-def add_rules() -> None:
-    """Five staff on shift at any hour; a German-speaking rule, then everyone else."""
+def add_staff() -> list:
+    """Five staff (both sides of the comparison have them: only the rules differ)."""
     staff = [accounts.create_user(f"staff{i}", "correct-horse-battery") for i in range(5)]
-    db.session.flush()
+    db.session.commit()
+    return staff
+
+
+def add_rules(staff: list) -> None:
+    """Five staff on shift at any hour; a German-speaking rule, then everyone else."""
     rules.create_rule(
         rules.RuleInput(name="German", staff_ids=[u.id for u in staff[:2]], language="de")
     )
@@ -131,15 +136,19 @@ def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
                 ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
                 db.session.commit()
 
+        def without_rules() -> None:
+            fresh_schema()
+            add_staff()
+
         def with_rules() -> None:
             fresh_schema()
-            add_rules()
+            add_rules(add_staff())
 
         figures = {}
         for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
             times: dict[str, list[float]] = {"off": [], "on": []}
             for _ in range(repeat):  # alternated, so a busier moment weighs on both alike
-                times["off"].append(timed(run, 1, fresh_schema))
+                times["off"].append(timed(run, 1, without_rules))
                 times["on"].append(timed(run, 1, with_rules))
             off, on = (statistics.median(times[label]) for label in ("off", "on"))
             figures[name] = {"off_s": off, "on_s": on, "overhead": on / off - 1}

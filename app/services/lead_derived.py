@@ -16,12 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.database import insert_many
+from app.database import among, insert_many
 from app.extensions import db
 from app.models import FacebookLead, LeadInteraction, LeadStatus
 from app.services import lead_counters, lead_scoring, lead_search, scoring_rules
 
 S = LeadStatus
+LEADS = FacebookLead.__table__
 SEARCHED = ("first_name", "last_name", "email", "phone", "phone_raw")
 
 
@@ -156,6 +157,27 @@ def log_system_rows(rows: Sequence[Mapping[str, Any]]) -> None:
     """Timeline rows written by the system for many leads at once (routing, breaches):
     `lead_interactions` column dicts with a message code + params. Caller commits."""
     insert_many(LeadInteraction.__table__, rows)
+
+
+# Groups per statement: SQLite allows 500 terms in a compound SELECT.
+GROUPS_PER_INSERT = 100
+
+
+def log_grouped_rows(groups: Sequence[tuple[Sequence[int], Mapping[str, Any]]]) -> None:
+    """One timeline row for each lead of each group, the group's leads sharing the same
+    values (column → value): one INSERT … SELECT over the ids (a UNION ALL of the groups),
+    nothing per row in Python — a rule routing thousands of leads to a few people. The
+    values of every group name the same columns. Caller commits."""
+    table = LeadInteraction.__table__
+    groups = [(ids, values) for ids, values in groups if ids]
+    for start in range(0, len(groups), GROUPS_PER_INSERT):
+        selects = []
+        for ids, values in groups[start : start + GROUPS_PER_INSERT]:
+            columns = [LEADS.c.id] + [sa.literal(v, table.c[k].type) for k, v in values.items()]
+            selects.append(sa.select(*columns).where(among(LEADS.c.id, ids)))
+        names = ["lead_id", *groups[start][1]]
+        query = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+        db.session.execute(sa.insert(table).from_select(names, query))
 
 
 def moved_counts(moves: Iterable[tuple[lead_counters.Key | None, lead_counters.Key | None]]):

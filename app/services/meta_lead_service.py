@@ -291,7 +291,7 @@ def record_routing(
 ) -> dict[int, assign.Routed]:
     """Timeline rows for the leads routed as they were stored; lead id → Routed."""
     by_id = {row.id: routed[row.meta_lead_id] for row in inserted if row.meta_lead_id in routed}
-    lead_derived.log_system_rows(assign.timeline_rows(by_id, links, now))
+    assign.log_timeline(by_id, links, now)
     return by_id
 
 

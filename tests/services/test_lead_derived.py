@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, LeadCounter, LeadStatus
+from app.models import FacebookLead, LeadCounter, LeadInteraction, LeadStatus
 from app.services import lead_counters, lead_derived, lead_search
 from tests import factories
 
@@ -79,3 +79,43 @@ def test_set_status_keeps_reached_milestones_and_clears_lost_on_reopening(app_ct
     assert lead.lost_at is not None
     lead_derived.set_status(lead, S.NEW)
     assert lead.lost_at is None and lead.qualified_at == reached
+
+
+def test_grouped_timeline_rows_give_each_lead_its_group_values_across_statements(
+    app_ctx, monkeypatch
+):
+    monkeypatch.setattr(lead_derived, "GROUPS_PER_INSERT", 2)  # 4 groups with leads: 2 statements
+    leads = [factories.make_lead(first_name=f"Grup{i}") for i in range(7)]
+    db.session.flush()
+    now = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    groups = [
+        ([lead.id for lead in leads[i : i + 2]], row_values(f"person{i}", now))
+        for i in range(0, 7, 2)
+    ]
+    groups.append(([], row_values("nobody", now)))  # an empty group writes nothing
+    lead_derived.log_grouped_rows(groups)
+    db.session.flush()
+    rows = db.session.execute(
+        sa.select(
+            LeadInteraction.lead_id, LeadInteraction.message_params, LeadInteraction.created_at
+        )
+        .where(LeadInteraction.message_code == "routed_round_robin")
+        .order_by(LeadInteraction.lead_id)
+    ).all()
+    assert [r.lead_id for r in rows] == [lead.id for lead in leads]
+    expected = {lead.id: f"person{(n // 2) * 2}" for n, lead in enumerate(leads)}
+    assert all(r.message_params["user"] == expected[r.lead_id] for r in rows)
+    assert {r.created_at for r in rows} == {now}
+
+
+def row_values(user: str, now: datetime) -> dict:
+    return {
+        "user_id": None,
+        "interaction_type": "assignment",
+        "description": f"Assigned to {user}",
+        "from_status": "new",
+        "to_status": "assigned",
+        "message_code": "routed_round_robin",
+        "message_params": {"user": user, "rule": "R"},
+        "created_at": now,
+    }

@@ -73,7 +73,7 @@ def assign_backlog_page(after_id: int, now: datetime, size: int = PAGE) -> PageR
         )
         for i in routed
     )
-    lead_derived.log_system_rows(assign.timeline_rows(routed, {}, now))
+    assign.log_timeline(routed, {}, now)
     announce(routed)
     # One auto-assignment mail (digest) per owner per page of this run (a page is 5,000 leads).
     job_key = f"auto-assign:{now:%Y%m%dT%H%M%S.%f}:{after_id}"
