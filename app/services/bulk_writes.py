@@ -20,7 +20,6 @@ from app.models import (
     BulkJobItem,
     FacebookLead,
     InteractionType,
-    LeadInteraction,
     LeadStatus,
     User,
 )
@@ -66,7 +65,7 @@ def write_changes(
         groups.setdefault((change.values, change.status), []).append(change.lead_id)
     for (values, status), group in groups.items():
         change = Change(0, values, status)
-        db.session.execute(timeline_rows(job, actor, change, group, now))
+        log_timeline(job, actor, change, group, now)
         db.session.execute(
             sa.update(LEADS)
             .where(among(LEADS.c.id, group))
@@ -104,29 +103,24 @@ def counted_keys(ids: list[int]) -> Counter:
     return Counter({(d, a, str(s), bool(h)): n for d, a, s, h, n in db.session.execute(query)})
 
 
-def timeline_rows(
-    job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime
-) -> sa.Insert:
+def log_timeline(job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime) -> None:
     """One timeline row per lead of a group (before its UPDATE: from_status is read from the
     lead): the status move as data, the action as a message code."""
     code, params, text = describe(job, change)
     kinds = {BulkAction.STATUS: InteractionType.STATUS_CHANGE}
     kinds[BulkAction.ASSIGN] = InteractionType.ASSIGNMENT
     moved = change.status is not None
-    table = LeadInteraction.__table__
-    columns = {
-        "lead_id": LEADS.c.id,
-        "user_id": sa.literal(actor.id),
-        "interaction_type": sa.literal(kinds.get(job.action, InteractionType.SYSTEM).value),
-        "description": sa.literal(text),
-        "from_status": LEADS.c.status if moved else sa.null(),
-        "to_status": sa.literal(change.status) if moved else sa.null(),
-        "message_code": sa.literal(code),
-        "message_params": sa.literal(params, table.c.message_params.type),
-        "created_at": sa.literal(now, table.c.created_at.type),
+    values = {
+        "user_id": actor.id,
+        "interaction_type": kinds.get(job.action, InteractionType.SYSTEM).value,
+        "description": text,
+        "from_status": LEADS.c.status if moved else None,
+        "to_status": change.status if moved else None,
+        "message_code": code,
+        "message_params": params,
+        "created_at": now,
     }
-    query = sa.select(*columns.values()).where(among(LEADS.c.id, ids))
-    return sa.insert(table).from_select(list(columns), query)
+    lead_derived.log_grouped_rows([(ids, values)])
 
 
 def update_values(values: tuple[tuple[str, Any], ...], now: datetime) -> dict[str, Any]:

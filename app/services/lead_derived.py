@@ -165,15 +165,19 @@ GROUPS_PER_INSERT = 100
 
 def log_grouped_rows(groups: Sequence[tuple[Sequence[int], Mapping[str, Any]]]) -> None:
     """One timeline row for each lead of each group, the group's leads sharing the same
-    values (column → value): one INSERT … SELECT over the ids (a UNION ALL of the groups),
-    nothing per row in Python — a rule routing thousands of leads to a few people. The
-    values of every group name the same columns. Caller commits."""
+    values (column → a value, or an expression over the lead such as its status): one
+    INSERT … SELECT over the ids (a UNION ALL of the groups), nothing per row in Python — a
+    bulk change, a rule routing thousands of leads to a few people. The values of every
+    group name the same columns. Caller commits."""
     table = LeadInteraction.__table__
     groups = [(ids, values) for ids, values in groups if ids]
     for start in range(0, len(groups), GROUPS_PER_INSERT):
         selects = []
         for ids, values in groups[start : start + GROUPS_PER_INSERT]:
-            columns = [LEADS.c.id] + [sa.literal(v, table.c[k].type) for k, v in values.items()]
+            columns = [LEADS.c.id] + [
+                v if isinstance(v, sa.ColumnElement) else sa.literal(v, table.c[k].type)
+                for k, v in values.items()
+            ]
             selects.append(sa.select(*columns).where(among(LEADS.c.id, ids)))
         names = ["lead_id", *groups[start][1]]
         query = selects[0] if len(selects) == 1 else sa.union_all(*selects)
