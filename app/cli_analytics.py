@@ -1,4 +1,5 @@
-"""Command line for analytics: `flask analytics report` (the page's report as a file)."""
+"""Command line for analytics: `flask analytics report` (the page's report as a file),
+`send-reports`, and `rebuild` (the daily rollup, from the leads)."""
 
 from datetime import datetime
 from pathlib import Path
@@ -11,7 +12,7 @@ from flask.cli import AppGroup
 
 from app.extensions import db
 from app.models import Role, User
-from app.services import analytics, analytics_mail, analytics_report
+from app.services import analytics, analytics_mail, analytics_report, analytics_rollup
 from app.services.analytics_period import PRESETS
 
 analytics_cli = AppGroup("analytics", help="Funnel, speed to lead, staff and sources.")
@@ -57,6 +58,22 @@ def send_reports(day, only: str | None, dry_run: bool) -> None:
     count = analytics_mail.queue_reports(today, only)
     db.session.commit()
     click.echo(f"{count} report mail(s) queued for {today.isoformat()}")
+
+
+@analytics_cli.command("rebuild")
+def rebuild() -> None:
+    """Count the daily rollup again from every lead (after a restore, or to check it); the
+    scheduler otherwise keeps it in step by itself."""
+    tz = current_app.config["APP_TIMEZONE"]
+    analytics_rollup.restart(tz)
+    db.session.commit()
+    days = 0
+    while stored := analytics_rollup.flush_batch(tz):
+        db.session.commit()
+        days += stored
+        click.echo(f"  {days} day(s)", nl=False)
+        click.echo("\r", nl=False)
+    click.echo(f"Analytics rollup rebuilt: {days} local day(s) in {tz}.")
 
 
 def register(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models; table names are part of the contract (DESIGN.md)."""
 
+from app.models.analytics import AnalyticsDaily, AnalyticsDirtyDay
 from app.models.backup_run import BackupRun, BackupStatus, BackupTrigger
 from app.models.bulk import BulkAction, BulkJob, BulkJobItem, BulkState, ExportAudit
 from app.models.distributor import Distributor
@@ -29,6 +30,8 @@ from app.models.user_session import UserSession
 from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 
 __all__ = [
+    "AnalyticsDaily",
+    "AnalyticsDirtyDay",
     "AppSetting",
     "AccessAction",
     "AccessLog",

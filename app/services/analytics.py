@@ -13,24 +13,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import FacebookLead, LeadStatus, LeadTask, User
+from app.models import FacebookLead, LeadTask, User
+from app.services import analytics_rolled as rolled
 from app.services import analytics_sources as sources
 from app.services import analytics_speed as speed
 from app.services.analytics_period import Period, period_from_args
-from app.services.analytics_sql import count_if, local_day_rows, rows
+from app.services.analytics_raw import RawCounts
+from app.services.analytics_sql import rows
 from app.services.lead_filters import LeadFilters
-from app.services.lead_service import filtered_leads
 
 L = FacebookLead
-S = LeadStatus
-OPEN = (S.NEW.value, S.ASSIGNED.value, S.CONTACTED.value, S.QUALIFIED.value)
-REACHED = {  # "reached at least": a later milestone implies the earlier ones
-    "contacted": sa.or_(
-        L.first_contacted_at.is_not(None), L.qualified_at.is_not(None), L.converted_at.is_not(None)
-    ),
-    "qualified": sa.or_(L.qualified_at.is_not(None), L.converted_at.is_not(None)),
-    "converted": L.converted_at.is_not(None),
-}
 
 
 @dataclass(frozen=True)
@@ -119,49 +111,30 @@ def selection(args: Mapping[str, Any], tz: str, now: datetime | None = None):
     return replace(filters, date_from=period.start, date_to=period.end, deleted=False), period
 
 
-def cohort(user: User, filters: LeadFilters, period: Period, tz: str) -> sa.Select:
-    chosen = replace(filters, date_from=period.start, date_to=period.end, deleted=False)
-    return filtered_leads(user, chosen, tz).order_by(None)
-
-
-def undated(user: User, filters: LeadFilters, tz: str) -> sa.Select:
-    """The filters' leads whatever their day (open load, conversions in the period)."""
-    chosen = replace(filters, date_from=None, date_to=None, deleted=False)
-    return filtered_leads(user, chosen, tz).order_by(None)
-
-
-def count_funnel(leads: sa.Select) -> Funnel:
-    [row] = rows(
-        leads.with_only_columns(
-            sa.func.count(),
-            *(count_if(condition) for condition in REACHED.values()),
-            count_if(L.status == S.LOST.value),
-            count_if(L.status == S.INVALID.value),
-        )
-    )
-    return Funnel(*(int(n) for n in row))
-
-
 def build_analytics(
     user: User, filters: LeadFilters, period: Period, tz: str, now: datetime | None = None
 ) -> Analytics:
-    """Everything the analytics page shows, for *user* (a superadmin: routes check)."""
+    """Everything the analytics page shows, for *user* (a superadmin: routes check): from
+    the daily rollup when it holds the selection, else from the leads."""
     now = now or datetime.now(UTC)
-    leads = cohort(user, filters, period, tz)
-    before = cohort(user, filters, period.previous, tz)
-    speeds = speed.speed_to_lead(leads, tz, period.bounds(tz))
+    counts = rolled.for_selection(user, filters, tz) or RawCounts(user, filters, tz)
+    speeds = counts.speed(period)
+    span = Period("trend", period.previous.start, period.end)
+    widened = Period("trend", min(span.start, period.start - timedelta(days=6)), span.end)
     return Analytics(
         period=period,
         filters=filters,
-        funnel=count_funnel(leads),
-        previous_funnel=count_funnel(before),
+        funnel=Funnel(*counts.funnel(period)),
+        previous_funnel=Funnel(*counts.funnel(period.previous)),
         speed=speeds,
-        previous_response=speed.response_summary(before),
-        by_staff=staff_rows(leads, undated(user, filters, tz), speeds, overdue_tasks(now)),
-        sources=sources.source_tables(leads),
-        trend=trend(user, filters, period, tz),
-        conversions_by_week=conversions_by_week(undated(user, filters, tz), period, tz),
-        open_by_age=speed.open_not_contacted(undated(user, filters, tz), now),
+        previous_response=counts.response(period.previous),
+        by_staff=staff_rows(
+            counts.staff_cohort(period), counts.open_now(), speeds, overdue_tasks(now)
+        ),
+        sources=counts.sources(period),
+        trend=trend(counts.daily_received(widened), period),
+        conversions_by_week=conversions_by_week(counts.daily_conversions(period), period),
+        open_by_age=counts.open_by_age(now),
     )
 
 
@@ -177,24 +150,14 @@ def overdue_tasks(now: datetime) -> dict[int, int]:
 
 
 def staff_rows(
-    leads: sa.Select, all_leads: sa.Select, speeds: speed.Speed, overdue: dict[int, int]
+    cohort_rows: list[tuple[int | None, int, int, int]],
+    open_now: dict[int, int],
+    speeds: speed.Speed,
+    overdue: dict[int, int],
 ) -> list[StaffRow]:
-    """The cohort by current assignee (a reassigned lead counts for whoever holds it now)."""
-    cohort_rows = rows(
-        leads.with_only_columns(
-            L.assigned_to_id,
-            sa.func.count(),
-            count_if(REACHED["contacted"]),
-            count_if(REACHED["converted"]),
-        ).group_by(L.assigned_to_id)
-    )
-    open_now = dict(
-        rows(
-            all_leads.with_only_columns(L.assigned_to_id, sa.func.count())
-            .where(L.status.in_(OPEN), L.assigned_to_id.is_not(None))
-            .group_by(L.assigned_to_id)
-        )
-    )
+    """The cohort by current assignee (a reassigned lead counts for whoever holds it now):
+    (assignee, leads, contacted, converted) rows, and everyone's open leads now."""
+    open_now = dict(open_now)
     ids = {row[0] for row in cohort_rows if row[0]} | set(open_now)
     names = dict(
         db.session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()
@@ -217,12 +180,9 @@ def staff_rows(
     return sorted(table, key=lambda r: (r.user_id is None, -r.assigned, r.name or ""))
 
 
-def trend(user: User, filters: LeadFilters, period: Period, tz: str) -> list[TrendPoint]:
-    """Leads per local day with the 7-day average, beside the previous period's same day."""
-    span = Period("trend", period.previous.start, period.end)
-    widened = Period("trend", min(span.start, period.start - timedelta(days=6)), span.end)
-    leads = cohort(user, filters, widened, tz)
-    daily = local_day_rows(leads, L.meta_created_at, tz, widened.bounds(tz))
+def trend(daily: dict[date, int], period: Period) -> list[TrendPoint]:
+    """Leads per local day with the 7-day average, beside the previous period's same day
+    (*daily*: counts from six days before the previous period to the period's end)."""
     points = []
     for index, day in enumerate(period.day_list()):
         week = [daily.get(day - timedelta(days=n), 0) for n in range(7)]
@@ -231,11 +191,8 @@ def trend(user: User, filters: LeadFilters, period: Period, tz: str) -> list[Tre
     return points
 
 
-def conversions_by_week(leads: sa.Select, period: Period, tz: str) -> list[WeekPoint]:
+def conversions_by_week(daily: dict[date, int], period: Period) -> list[WeekPoint]:
     """Conversions that happened in the period (any lead's), per local week (Monday)."""
-    start, end = period.bounds(tz)
-    converted = leads.where(L.converted_at >= start, L.converted_at < end)
-    daily = local_day_rows(converted, L.converted_at, tz, (start, end))
     weeks: dict[date, int] = {}
     for day in period.day_list():
         monday = day - timedelta(days=day.weekday())

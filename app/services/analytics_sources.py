@@ -68,6 +68,11 @@ def source_tables(leads: sa.Select) -> dict[str, list[SourceRow]]:
     for name, column in DIMENSIONS.items():
         found = rows(leads.with_only_columns(column, *measures()).group_by(column))
         tables[name] = ordered(SourceRow(key_text(k), None, *map(int, m)) for k, *m in found)
+    return labelled(tables)
+
+
+def labelled(tables: dict[str, list[SourceRow]]) -> dict[str, list[SourceRow]]:
+    """The forms' names on the form table's rows."""
     labels = form_names([row.key for row in tables["form"] if row.key])
     tables["form"] = [replace_label(row, labels.get(row.key)) for row in tables["form"]]
     return tables

@@ -4,6 +4,7 @@ of the leads received that were contacted within 5 minutes, an hour and a day, o
 staff member and by local weekday × hour; and the open leads nobody has contacted yet, by age.
 """
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,14 +83,27 @@ def response_seconds() -> sa.ColumnElement:
     return seconds_between(L.first_contacted_at, L.created_at)
 
 
+# Response-time histogram steps (below, step): fine where it matters (ten seconds under ten
+# minutes), coarser later; the median and p90 are read from these counts, within a step.
+STEPS = ((600, 10), (3600, 60), (6 * 3600, 300), (86400, 900), (7 * 86400, 3600))
+LAST_STEP = 86400
+
+
 def histogram_bucket(seconds: sa.ColumnElement) -> sa.ColumnElement:
-    """Response times kept to the second below 10 minutes, the minute below a day, then the
-    hour (the percentiles are read from these counts)."""
+    """The response time's bucket in SQL (its lower edge, in seconds), from the whole
+    seconds (SQLite's julianday arithmetic makes 180 s 179.99999…)."""
+    seconds = sa.func.round(seconds)
     return sa.case(
-        (seconds < 600, sa.func.round(seconds)),
-        (seconds < 86400, sa.func.floor(seconds / 60) * 60),
-        else_=sa.func.floor(seconds / 3600) * 3600,
+        *((seconds < below, sa.func.floor(seconds / step) * step) for below, step in STEPS),
+        else_=sa.func.floor(seconds / LAST_STEP) * LAST_STEP,
     )
+
+
+def bucket_of(seconds: float) -> float:
+    """histogram_bucket in Python (the rollup counts a day's leads here)."""
+    seconds = math.floor(seconds + 0.5)
+    step = next((step for below, step in STEPS if seconds < below), LAST_STEP)
+    return float(math.floor(seconds / step) * step)
 
 
 def percentile(histogram: Sequence[tuple[float, int]], fraction: float) -> float | None:
@@ -124,7 +138,7 @@ def response_times(
         median_s=percentile(histogram, 0.5),
         p90_s=percentile(histogram, 0.9),
         within=dict(zip(WITHIN_S, (int(n) for n in within), strict=True)),
-        histogram=tuple(histogram),
+        histogram=tuple(sorted(histogram)),
     )
 
 

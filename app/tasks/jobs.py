@@ -9,7 +9,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import BackupStatus, BackupTrigger, SyncTrigger
-from app.services import analytics_mail, backups, meta_configs, meta_tokens
+from app.services import analytics_mail, analytics_rollup, backups, meta_configs, meta_tokens
 from app.services import daily_summary as daily_summary_service
 from app.tasks import followup_jobs, mail_jobs, scoring_jobs, sync_jobs, webhook_jobs
 
@@ -43,6 +43,20 @@ def decay_scores() -> None:
     log.info(
         "job decay scores: %d lead(s) rescored in %.2fs", changed, time.perf_counter() - started
     )
+
+
+def store_analytics_rollup() -> None:
+    """Every minute: the analytics rollup of the days whose leads changed (commits per batch
+    of days; a first build after an upgrade takes a few batches)."""
+    started, days = time.perf_counter(), 0
+    tz = current_app.config["APP_TIMEZONE"]
+    while stored := analytics_rollup.flush_batch(tz):
+        db.session.commit()
+        days += stored
+    db.session.commit()
+    if days:
+        elapsed = time.perf_counter() - started
+        log.info("job analytics rollup: %d day(s) stored in %.2fs", days, elapsed)
 
 
 def process_webhook_events() -> None:

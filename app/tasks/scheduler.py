@@ -49,6 +49,7 @@ def init_scheduler(app: Flask, *, start: bool = True) -> BackgroundScheduler:
         (jobs.backup_database, timedelta(hours=1), now + timedelta(minutes=5)),  # daily when due
         (privacy_jobs.purge_retention, timedelta(days=1), now + timedelta(minutes=30)),
         (routing_jobs.check_response_targets, timedelta(minutes=1), now + timedelta(seconds=30)),
+        (jobs.store_analytics_rollup, timedelta(minutes=1), now + timedelta(seconds=20)),
     ):
         scheduler.add_job(
             run_job,

@@ -1,6 +1,8 @@
 """Analytics figures, each checked against exact numbers and an independent SQL over a seeded
 fixture: Istanbul day edges, a skipped stage, a reopened lead, reassignment, deleted, test and
-re-inquiry leads, empty periods."""
+re-inquiry leads, empty periods. Each test runs three ways: counted from the leads (no rollup
+stored yet), from the stored daily rollup, and from the rollup with every day marked changed
+(counted from the leads as the page reads)."""
 
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,7 +13,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, LeadTask, Role, User
 from app.models.base import UTCDateTime
-from app.services import analytics, lead_workflow
+from app.services import analytics, analytics_rollup, lead_workflow
 from app.services.analytics_period import Period, period_from_args, preset_period
 from tests import factories
 
@@ -31,8 +33,24 @@ def lead(received: str, **values):
     return factories.make_lead(meta_created_at=at(received), created_at=stored, **values)
 
 
+@pytest.fixture(params=["raw", "stored", "changed"])
+def source(request) -> str:
+    return request.param
+
+
+def use_rollup(source: str) -> None:
+    """raw: no rollup (the leads answer); stored: every day stored; changed: every day
+    marked changed since (counted from the leads by the rollup's own code)."""
+    if source == "raw":
+        return
+    analytics_rollup.restart(TZ)
+    while source == "stored" and analytics_rollup.flush_batch(TZ):
+        pass
+    db.session.commit()
+
+
 @pytest.fixture
-def seeded(app_ctx):
+def seeded(app_ctx, source):
     """Twelve leads around 1–15 November 2026 (Istanbul = UTC+3); see each line."""
     admin = factories.make_user("boss", role=Role.SUPERADMIN)
     ayse, mehmet = factories.make_user("ayse"), factories.make_user("mehmet")
@@ -95,6 +113,7 @@ def seeded(app_ctx):
     # The previous period (17–31 October): one lead, contacted after 30 minutes.
     lead("2026-10-20 10:00", status=S.CONTACTED, first_contacted_at=at("2026-10-20 10:31"))
     db.session.commit()
+    use_rollup(source)
     return {"admin": admin, "ayse": ayse.id, "mehmet": mehmet.id}
 
 

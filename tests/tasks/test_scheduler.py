@@ -55,6 +55,7 @@ def test_one_job_per_active_config_with_its_interval(app, config_ids):
         "reconcile_behind",
         "deep_sweep",
         "send_mail",
+        "store_analytics_rollup",
         f"sync_meta_config:{config_ids[0]}",
     }
     job = jobs_by_id[f"sync_meta_config:{config_ids[0]}"]
@@ -85,6 +86,7 @@ def test_refresh_removes_jobs_of_deactivated_configs(app, config_ids):
         "reconcile_behind",
         "refresh_jobs",
         "send_mail",
+        "store_analytics_rollup",
     ]
 
 

@@ -1,0 +1,240 @@
+"""The daily rollup behind analytics at a million leads (DESIGN.md "Analytics"): for each local
+day of receipt (APP_TIMEZONE), the day's leads counted once for each way the page groups
+them, so a period reads a few rows per day instead of every lead.
+
+Counting happens in one place, `day_rows`, for both uses: storing a day (`flush_batch`, from
+the scheduler and `flask analytics rebuild`) and reading a day that changed since it was
+stored (`changed_days`: the analytics service counts those from the leads as it reads). The
+database marks a changed day itself (triggers, app/models/analytics.py), so no writer can
+forget to. Only the default selection is rolled up (not deleted, no re-inquiries, no Meta
+test leads, as a superadmin sees it); other filters read the leads."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from app.database import among, insert_many
+from app.extensions import db
+from app.models import AnalyticsDaily, AnalyticsDirtyDay, AppSetting, FacebookLead, LeadStatus
+from app.services.analytics_period import local_midnight
+from app.services.analytics_sources import DIMENSIONS, key_text
+from app.services.analytics_speed import WITHIN_S, bucket_of
+
+L = FacebookLead
+DAILY = AnalyticsDaily.__table__
+DIRTY = AnalyticsDirtyDay.__table__
+ZONE_KEY = "analytics_rollup_zone"
+LOCK_ID = 7_312_012  # PostgreSQL advisory lock: one writer of the rollup at a time
+MEASURES = (
+    "leads",
+    "reached",
+    "first_contacted",
+    "qualified",
+    "converted",
+    "lost",
+    "invalid",
+    "within_300",
+    "within_3600",
+    "within_86400",
+    "score_total",
+)
+COLUMNS = (
+    L.meta_created_at,
+    L.created_at,
+    L.assigned_to_id,
+    L.status,
+    L.first_contacted_at,
+    L.qualified_at,
+    L.converted_at,
+    L.score,
+    L.campaign_id,
+    L.adset_id,
+    L.ad_id,
+    L.campaign_name,
+    L.adset_name,
+    L.ad_name,
+    *DIMENSIONS.values(),
+)
+SOURCE_KEYS = [(kind, column.key) for kind, column in DIMENSIONS.items()]
+WAITING = (LeadStatus.NEW, LeadStatus.ASSIGNED)
+Key = tuple[str, str | None, str | None, str | None]  # kind, k1, k2, k3
+
+
+@dataclass
+class Group:
+    """The sums of one group of one day's leads (and the largest name seen per key)."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * len(MEASURES))
+    names: list[str | None] = field(default_factory=lambda: [None, None, None])
+
+    def add(self, counts: Sequence[int]) -> None:
+        for index, n in enumerate(counts):
+            self.counts[index] += n
+
+    def name(self, names: Sequence[str | None]) -> None:
+        for index, value in enumerate(names):
+            if value is not None and (self.names[index] is None or value > self.names[index]):
+                self.names[index] = value
+
+    def measure(self, name: str) -> int:
+        return self.counts[MEASURES.index(name)]
+
+
+def counted_leads() -> sa.Select:
+    """The rolled-up selection: what the default filters show a superadmin."""
+    return sa.select(*COLUMNS).where(
+        L.deleted_at.is_(None), L.duplicate_of_id.is_(None), L.is_test.is_(False)
+    )
+
+
+def day_groups(days: Iterable[date], tz: str) -> dict[date, dict[Key, Group]]:
+    """Every group of each local day in *days*, counted from its leads."""
+    zone = ZoneInfo(tz)
+    result: dict[date, dict[Key, Group]] = {}
+    for start, end in runs(sorted(set(days))):
+        bounds = (local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz))
+        query = counted_leads().where(L.meta_created_at >= bounds[0], L.meta_created_at < bounds[1])
+        for day in day_range(start, end):
+            result[day] = {}
+        for row in db.session.connection().execute(query):
+            count_lead(result[row.meta_created_at.astimezone(zone).date()], row, zone)
+    return result
+
+
+def count_lead(groups: dict[Key, Group], row: sa.Row, zone: ZoneInfo) -> None:
+    """Add one lead to the groups of its day."""
+    contacted = row.first_contacted_at is not None
+    seconds = (row.first_contacted_at - row.created_at).total_seconds() if contacted else 0.0
+    counts = (
+        1,
+        int(contacted or row.qualified_at is not None or row.converted_at is not None),
+        int(contacted),
+        int(row.qualified_at is not None or row.converted_at is not None),
+        int(row.converted_at is not None),
+        int(row.status == LeadStatus.LOST),
+        int(row.status == LeadStatus.INVALID),
+        *(int(contacted and seconds <= limit) for limit in WITHIN_S),
+        row.score or 0,
+    )
+    assignee = key_text(row.assigned_to_id)
+    created = row.created_at.astimezone(zone)
+    keys: list[Key] = [
+        ("staff", assignee, None, None),
+        ("hour", str(created.weekday() * 24 + created.hour), None, None),
+        ("campaign", row.campaign_id, row.adset_id, row.ad_id),
+    ]
+    keys += [(kind, key_text(row._mapping[column])) + (None, None) for kind, column in SOURCE_KEYS]
+    for key in keys:
+        group = groups.get(key) or groups.setdefault(key, Group())
+        group.add(counts)
+    groups[("campaign", row.campaign_id, row.adset_id, row.ad_id)].name(
+        (row.campaign_name, row.adset_name, row.ad_name)
+    )
+    ones = (1,)
+    if contacted:
+        bucket = str(max(bucket_of(seconds), 0.0))
+        groups.setdefault(("response", assignee, bucket, None), Group()).add(ones)
+    if row.converted_at is not None:
+        converted = row.converted_at.astimezone(zone).date().isoformat()
+        groups.setdefault(("converted", converted, None, None), Group()).add(ones)
+    if row.status in WAITING and not contacted:
+        groups.setdefault(("waiting", None, None, None), Group()).add(ones)
+
+
+def runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Sorted days as runs of consecutive days, at most a month each (one query a run)."""
+    result: list[tuple[date, date]] = []
+    for day in days:
+        if result and day - result[-1][1] == timedelta(days=1) and (day - result[-1][0]).days < 31:
+            result[-1] = (result[-1][0], day)
+        else:
+            result.append((day, day))
+    return result
+
+
+def day_range(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def local_days(utc_day: date, zone: ZoneInfo) -> set[date]:
+    """The local days a UTC day overlaps (one or two)."""
+    first = datetime.combine(utc_day, datetime.min.time(), UTC)
+    last = first + timedelta(days=1) - timedelta(microseconds=1)
+    return {first.astimezone(zone).date(), last.astimezone(zone).date()}
+
+
+def stored_zone() -> str | None:
+    setting = db.session.get(AppSetting, ZONE_KEY)
+    return setting.value if setting else None
+
+
+def changed_days(tz: str) -> set[date] | None:
+    """The local days to count from the leads (marked changed since stored); None when the
+    rollup was stored in another time zone (or never): then it cannot answer at all."""
+    if stored_zone() != tz:
+        return None
+    zone = ZoneInfo(tz)
+    marked = db.session.execute(sa.select(DIRTY.c.day).distinct()).scalars()
+    return {local for day in marked for local in local_days(day, zone)}
+
+
+def flush_batch(tz: str, max_days: int = 31) -> int:
+    """Store the rollup of the changed days (the earliest *max_days* marked UTC days), and
+    clear the marks read; returns how many local days were stored (0: nothing was left).
+    A change committed while this runs keeps its own mark. Caller commits (per batch)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_ID)))
+    if stored_zone() != tz:
+        restart(tz)
+    marks = db.session.execute(sa.select(DIRTY.c.id, DIRTY.c.day).order_by(DIRTY.c.day)).all()
+    chosen = sorted({day for _id, day in marks})[:max_days]
+    if not chosen:
+        return 0
+    zone = ZoneInfo(tz)
+    days = sorted({local for day in chosen for local in local_days(day, zone)})
+    store(day_groups(days, tz))
+    ids = [mark_id for mark_id, day in marks if day in set(chosen)]
+    for start in range(0, len(ids), 10_000):
+        db.session.execute(sa.delete(DIRTY).where(among(DIRTY.c.id, ids[start : start + 10_000])))
+    return len(days)
+
+
+def store(groups: dict[date, dict[Key, Group]]) -> None:
+    """Replace the stored rows of each day with *groups*."""
+    if not groups:
+        return
+    db.session.execute(sa.delete(DAILY).where(DAILY.c.day.in_(list(groups))))
+    rows = [
+        {
+            "day": day,
+            "kind": kind,
+            "k1": k1,
+            "k2": k2,
+            "k3": k3,
+            **dict(zip(("n1", "n2", "n3"), group.names, strict=True)),
+            **dict(zip(MEASURES, group.counts, strict=True)),
+        }
+        for day, day_groups_ in groups.items()
+        for (kind, k1, k2, k3), group in day_groups_.items()
+    ]
+    for start in range(0, len(rows), 5_000):
+        insert_many(DAILY, rows[start : start + 5_000])
+
+
+def restart(tz: str) -> None:
+    """Forget the stored rollup and mark every day with leads as changed (a first build, or
+    APP_TIMEZONE changed: local days moved)."""
+    db.session.execute(sa.delete(DAILY))
+    db.session.execute(sa.delete(DIRTY))
+    utc_day = sa.func.date(L.meta_created_at)
+    if db.session.get_bind().dialect.name == "postgresql":
+        utc_day = sa.cast(sa.func.timezone("UTC", L.meta_created_at), sa.Date)
+    every_day = sa.select(utc_day).where(L.meta_created_at.is_not(None)).distinct()
+    db.session.execute(sa.insert(DIRTY).from_select(["day"], every_day))
+    setting = db.session.get(AppSetting, ZONE_KEY) or AppSetting(key=ZONE_KEY)
+    setting.value = tz
+    db.session.add(setting)
+    db.session.flush()
