@@ -20,8 +20,10 @@ from app.database import among, insert_many
 from app.extensions import db
 from app.models import AnalyticsDaily, AnalyticsDirtyDay, AppSetting, FacebookLead, LeadStatus
 from app.services.analytics_period import local_midnight
+from app.services.analytics_raw import REACHED
 from app.services.analytics_sources import DIMENSIONS, key_text
-from app.services.analytics_speed import WITHIN_S, bucket_of
+from app.services.analytics_speed import WITHIN_S, histogram_bucket, response_seconds
+from app.services.analytics_sql import BUCKET_S, count_if, epoch, rows, steady_offset, whole
 
 L = FacebookLead
 DAILY = AnalyticsDaily.__table__
@@ -41,25 +43,8 @@ MEASURES = (
     "within_86400",
     "score_total",
 )
-COLUMNS = (
-    L.meta_created_at,
-    L.created_at,
-    L.assigned_to_id,
-    L.status,
-    L.first_contacted_at,
-    L.qualified_at,
-    L.converted_at,
-    L.score,
-    L.campaign_id,
-    L.adset_id,
-    L.ad_id,
-    L.campaign_name,
-    L.adset_name,
-    L.ad_name,
-    *DIMENSIONS.values(),
-)
-SOURCE_KEYS = [(kind, column.key) for kind, column in DIMENSIONS.items()]
 WAITING = (LeadStatus.NEW, LeadStatus.ASSIGNED)
+LOCAL_EPOCH = datetime(1970, 1, 1)
 Key = tuple[str, str | None, str | None, str | None]  # kind, k1, k2, k3
 
 
@@ -83,65 +68,105 @@ class Group:
         return self.counts[MEASURES.index(name)]
 
 
-def counted_leads() -> sa.Select:
+def counted() -> sa.Select:
     """The rolled-up selection: what the default filters show a superadmin."""
-    return sa.select(*COLUMNS).where(
+    return sa.select(L.id).where(
         L.deleted_at.is_(None), L.duplicate_of_id.is_(None), L.is_test.is_(False)
     )
 
 
+def measures(full: bool) -> tuple[sa.ColumnElement, ...]:
+    """MEASURES in SQL (the raw queries' own conditions); only the count when not *full*."""
+    if not full:
+        return (sa.func.count(),)
+    contacted = L.first_contacted_at.is_not(None)
+    seconds = response_seconds()
+    return (
+        sa.func.count(),
+        count_if(REACHED["contacted"]),
+        count_if(contacted),
+        count_if(REACHED["qualified"]),
+        count_if(REACHED["converted"]),
+        count_if(L.status == LeadStatus.LOST.value),
+        count_if(L.status == LeadStatus.INVALID.value),
+        *(count_if(sa.and_(contacted, seconds <= limit)) for limit in WITHIN_S),
+        sa.func.coalesce(sa.func.sum(L.score), 0),
+    )
+
+
+class LocalTime:
+    """Local time buckets of a timestamp column in SQL: whole local days (or hours) when the
+    zone keeps one UTC offset over the span, else quarter hours folded in Python."""
+
+    def __init__(self, tz: str, span: tuple[datetime, datetime]) -> None:
+        self.zone, self.offset = ZoneInfo(tz), steady_offset(tz, *span)
+
+    def key(self, column: sa.ColumnElement, size: int) -> tuple[sa.ColumnElement, int]:
+        size = size if self.offset is not None else BUCKET_S
+        return whole((epoch(column) + (self.offset or 0)) / size), size
+
+    def local(self, bucket: int, size: int) -> datetime:
+        """The bucket's start as a naive local time."""
+        if self.offset is not None:
+            return LOCAL_EPOCH + timedelta(seconds=int(bucket) * size)
+        moment = datetime.fromtimestamp(int(bucket) * size, UTC).astimezone(self.zone)
+        return moment.replace(tzinfo=None)
+
+
+def kinds(clock: LocalTime) -> list[tuple[str, list, list, sa.ColumnElement | None, bool]]:
+    """(kind, key columns, name columns, condition, all measures) of each group."""
+    hour, _ = clock.key(L.created_at, 3600)
+    converted, _ = clock.key(L.converted_at, 86400)
+    waiting = sa.and_(L.status.in_([s.value for s in WAITING]), L.first_contacted_at.is_(None))
+    bucket = histogram_bucket(response_seconds())
+    names = [sa.func.max(L.campaign_name), sa.func.max(L.adset_name), sa.func.max(L.ad_name)]
+    return [
+        ("staff", [L.assigned_to_id], [], None, True),
+        ("hour", [hour], [], None, True),
+        ("campaign", [L.campaign_id, L.adset_id, L.ad_id], names, None, True),
+        *((kind, [column], [], None, True) for kind, column in DIMENSIONS.items()),
+        ("response", [L.assigned_to_id, bucket], [], L.first_contacted_at.is_not(None), False),
+        ("converted", [converted], [], L.converted_at.is_not(None), False),
+        ("waiting", [], [], waiting, False),
+    ]
+
+
 def day_groups(days: Iterable[date], tz: str) -> dict[date, dict[Key, Group]]:
-    """Every group of each local day in *days*, counted from its leads."""
-    zone = ZoneInfo(tz)
+    """Every group of each local day in *days*, counted from its leads: one grouped query
+    per kind of group and run of consecutive days."""
     result: dict[date, dict[Key, Group]] = {}
     for start, end in runs(sorted(set(days))):
-        bounds = (local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz))
-        query = counted_leads().where(L.meta_created_at >= bounds[0], L.meta_created_at < bounds[1])
         for day in day_range(start, end):
             result[day] = {}
-        for row in db.session.connection().execute(query):
-            count_lead(result[row.meta_created_at.astimezone(zone).date()], row, zone)
+        bounds = (local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz))
+        clock = LocalTime(tz, (bounds[0] - timedelta(days=1), datetime.now(UTC) + timedelta(1)))
+        received, size = clock.key(L.meta_created_at, 86400)
+        leads = counted().where(L.meta_created_at >= bounds[0], L.meta_created_at < bounds[1])
+        for kind, keys, names, condition, full in kinds(clock):
+            query = leads.with_only_columns(received, *keys, *names, *measures(full))
+            if condition is not None:
+                query = query.where(condition)
+            for row in rows(query.group_by(received, *keys)):
+                day = clock.local(row[0], size).date()
+                found = list(row[1 : 1 + len(keys)])
+                group_key = (kind, *group_keys(kind, found, clock), *[None] * (3 - len(keys)))
+                group = result[day].setdefault(group_key, Group())
+                group.add([int(n or 0) for n in row[1 + len(keys) + len(names) :]])
+                group.name(row[1 + len(keys) : 1 + len(keys) + len(names)])
     return result
 
 
-def count_lead(groups: dict[Key, Group], row: sa.Row, zone: ZoneInfo) -> None:
-    """Add one lead to the groups of its day."""
-    contacted = row.first_contacted_at is not None
-    seconds = (row.first_contacted_at - row.created_at).total_seconds() if contacted else 0.0
-    counts = (
-        1,
-        int(contacted or row.qualified_at is not None or row.converted_at is not None),
-        int(contacted),
-        int(row.qualified_at is not None or row.converted_at is not None),
-        int(row.converted_at is not None),
-        int(row.status == LeadStatus.LOST),
-        int(row.status == LeadStatus.INVALID),
-        *(int(contacted and seconds <= limit) for limit in WITHIN_S),
-        row.score or 0,
-    )
-    assignee = key_text(row.assigned_to_id)
-    created = row.created_at.astimezone(zone)
-    keys: list[Key] = [
-        ("staff", assignee, None, None),
-        ("hour", str(created.weekday() * 24 + created.hour), None, None),
-        ("campaign", row.campaign_id, row.adset_id, row.ad_id),
-    ]
-    keys += [(kind, key_text(row._mapping[column])) + (None, None) for kind, column in SOURCE_KEYS]
-    for key in keys:
-        group = groups.get(key) or groups.setdefault(key, Group())
-        group.add(counts)
-    groups[("campaign", row.campaign_id, row.adset_id, row.ad_id)].name(
-        (row.campaign_name, row.adset_name, row.ad_name)
-    )
-    ones = (1,)
-    if contacted:
-        bucket = str(max(bucket_of(seconds), 0.0))
-        groups.setdefault(("response", assignee, bucket, None), Group()).add(ones)
-    if row.converted_at is not None:
-        converted = row.converted_at.astimezone(zone).date().isoformat()
-        groups.setdefault(("converted", converted, None, None), Group()).add(ones)
-    if row.status in WAITING and not contacted:
-        groups.setdefault(("waiting", None, None, None), Group()).add(ones)
+def group_keys(kind: str, found: list, clock: LocalTime) -> list[str | None]:
+    """A group's keys as stored (text)."""
+    if kind == "hour":
+        moment = clock.local(found[0], 3600 if clock.offset is not None else BUCKET_S)
+        return [str(moment.weekday() * 24 + moment.hour)]
+    if kind == "converted":
+        moment = clock.local(found[0], 86400 if clock.offset is not None else BUCKET_S)
+        return [moment.date().isoformat()]
+    if kind == "response":
+        return [key_text(found[0]), str(max(float(found[1]), 0.0))]
+    return [key_text(value) for value in found]
 
 
 def runs(days: Sequence[date]) -> list[tuple[date, date]]:

@@ -4,7 +4,6 @@ of the leads received that were contacted within 5 minutes, an hour and a day, o
 staff member and by local weekday × hour; and the open leads nobody has contacted yet, by age.
 """
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -83,27 +82,21 @@ def response_seconds() -> sa.ColumnElement:
     return seconds_between(L.first_contacted_at, L.created_at)
 
 
-# Response-time histogram steps (below, step): fine where it matters (ten seconds under ten
-# minutes), coarser later; the median and p90 are read from these counts, within a step.
-STEPS = ((600, 10), (3600, 60), (6 * 3600, 300), (86400, 900), (7 * 86400, 3600))
+# Response-time histogram steps (below, step): half a minute under ten minutes, coarser later;
+# the median and p90 are read from these counts, to within a step (the daily rollup keeps one
+# histogram per staff member and day: finer steps would make it one row per lead).
+STEPS = ((600, 30), (3600, 120), (6 * 3600, 600), (86400, 1800), (7 * 86400, 7200))
 LAST_STEP = 86400
 
 
 def histogram_bucket(seconds: sa.ColumnElement) -> sa.ColumnElement:
-    """The response time's bucket in SQL (its lower edge, in seconds), from the whole
-    seconds (SQLite's julianday arithmetic makes 180 s 179.99999…)."""
+    """The response time's bucket (its lower edge, in seconds), from the whole seconds
+    (SQLite's julianday arithmetic makes 180 s 179.99999…)."""
     seconds = sa.func.round(seconds)
     return sa.case(
         *((seconds < below, sa.func.floor(seconds / step) * step) for below, step in STEPS),
         else_=sa.func.floor(seconds / LAST_STEP) * LAST_STEP,
     )
-
-
-def bucket_of(seconds: float) -> float:
-    """histogram_bucket in Python (the rollup counts a day's leads here)."""
-    seconds = math.floor(seconds + 0.5)
-    step = next((step for below, step in STEPS if seconds < below), LAST_STEP)
-    return float(math.floor(seconds / step) * step)
 
 
 def percentile(histogram: Sequence[tuple[float, int]], fraction: float) -> float | None:
