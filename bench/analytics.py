@@ -198,6 +198,8 @@ def time_views(session, base: str, count: int) -> dict[str, list[float]]:
 
 def summarise(samples: dict[str, list[float]]) -> dict:
     def p95(values: list[float]) -> float:
+        if len(values) < 2:
+            return max(values)
         return statistics.quantiles(values, n=20, method="inclusive")[18]
 
     base = p95(samples["healthz"])

@@ -49,10 +49,13 @@ class AnalyticsDaily(db.Model):
     `converted`, `waiting`), k1…k3 the group's keys and n1…n3 names shown for them."""
 
     __tablename__ = "analytics_daily"
-    __table_args__ = (sa.Index("ix_analytics_daily_kind_day", "kind", "day"),)
+    __table_args__ = (sa.Index("ix_analytics_daily_kind_month_day", "kind", "month", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date]
+    # A month's row (day = its first day): the sum of its days' rows, so a year reads twelve
+    # rows a group instead of 365. Kept with the days by the same store.
+    month: Mapped[bool] = mapped_column(default=False)
     kind: Mapped[str] = mapped_column(sa.String(16))
     k1: Mapped[str | None] = mapped_column(sa.String(64))
     k2: Mapped[str | None] = mapped_column(sa.String(64))

@@ -73,15 +73,9 @@ class RolledCounts:
                 *(sa.func.max(DAILY.c[name]) for name in ("n1", "n2", "n3")),
                 *(sa.func.sum(DAILY.c[name]) for name in rollup.MEASURES),
             )
-            .where(DAILY.c.kind == kind)
+            .where(DAILY.c.kind == kind, self.stored_rows(start, end, by_day))
             .group_by(*keys)
         )
-        if start is not None:
-            query = query.where(DAILY.c.day >= start)
-        if end is not None:
-            query = query.where(DAILY.c.day <= end)
-        if self.changed:
-            query = query.where(DAILY.c.day.not_in(self.changed))
         width = len(keys)
         result: Totals = {}
         for row in rows(query):
@@ -98,6 +92,35 @@ class RolledCounts:
                     target.add(group.counts)
                     target.name(group.names)
         return result
+
+    def stored_rows(
+        self, start: date | None, end: date | None, by_day: bool
+    ) -> sa.ColumnElement[bool]:
+        """The stored rows that hold start … end once: the rows of its whole months not
+        changed since (unless *by_day*), the day rows of its other days not changed since."""
+        whole = [] if by_day or start is None or end is None else self.whole_months(start, end)
+        parts = [sa.and_(DAILY.c.month, DAILY.c.day.in_(whole))] if whole else []
+        for first, last in outside(start, end, whole):
+            days = [~DAILY.c.month]
+            if first is not None:
+                days.append(DAILY.c.day >= first)
+            if last is not None:
+                days.append(DAILY.c.day <= last)
+            if self.changed:
+                days.append(DAILY.c.day.not_in(self.changed))
+            parts.append(sa.and_(*days))
+        return sa.or_(*parts) if parts else sa.false()
+
+    def whole_months(self, start: date, end: date) -> list[date]:
+        """The first days of the months wholly inside start … end with no changed day."""
+        months, first = [], start.replace(day=1)
+        while first <= end:
+            last = rollup.month_end(first)
+            changed = any(first <= day <= last for day in self.changed)
+            if first >= start and last <= end and not changed:
+                months.append(first)
+            first = last + timedelta(days=1)
+        return months
 
     def funnel(self, period: Period) -> tuple[int, ...]:
         """received, contacted, qualified, converted (reached at least), lost, invalid."""
@@ -204,6 +227,22 @@ class RolledCounts:
         waiting = sum(g.measure("leads") for g in self.totals("waiting").values())
         older = waiting - sum(bucket.leads for bucket in young[:-1])
         return young[:-1] + [analytics_speed.AgeBucket(young[-1].key, older)]
+
+
+def outside(
+    start: date | None, end: date | None, months: list[date]
+) -> list[tuple[date | None, date | None]]:
+    """The runs of days from start to end (None: open-ended) outside the whole *months*
+    (in order, each inside start … end)."""
+    runs: list[tuple[date | None, date | None]] = []
+    cursor = start
+    for first in months:
+        if cursor is None or cursor < first:
+            runs.append((cursor, first - timedelta(days=1)))
+        cursor = rollup.month_end(first) + timedelta(days=1)
+    if end is None or cursor is None or cursor <= end:
+        runs.append((cursor, end))
+    return runs
 
 
 def as_id(key: str | None) -> int | None:

@@ -23,7 +23,7 @@ from app.services.analytics_period import local_midnight
 from app.services.analytics_raw import REACHED
 from app.services.analytics_sources import DIMENSIONS, key_text
 from app.services.analytics_speed import WITHIN_S, histogram_bucket, response_seconds
-from app.services.analytics_sql import BUCKET_S, count_if, epoch, rows, steady_offset, whole
+from app.services.analytics_sql import BUCKET_S, epoch, rows, steady_offset, whole
 
 L = FacebookLead
 DAILY = AnalyticsDaily.__table__
@@ -45,6 +45,7 @@ MEASURES = (
 )
 WAITING = (LeadStatus.NEW, LeadStatus.ASSIGNED)
 LOCAL_EPOCH = datetime(1970, 1, 1)
+DAILY_ONLY = ("converted", "waiting")  # read over every day, never by month
 Key = tuple[str, str | None, str | None, str | None]  # kind, k1, k2, k3
 
 
@@ -75,25 +76,6 @@ def counted() -> sa.Select:
     )
 
 
-def measures(full: bool) -> tuple[sa.ColumnElement, ...]:
-    """MEASURES in SQL (the raw queries' own conditions); only the count when not *full*."""
-    if not full:
-        return (sa.func.count(),)
-    contacted = L.first_contacted_at.is_not(None)
-    seconds = response_seconds()
-    return (
-        sa.func.count(),
-        count_if(REACHED["contacted"]),
-        count_if(contacted),
-        count_if(REACHED["qualified"]),
-        count_if(REACHED["converted"]),
-        count_if(L.status == LeadStatus.LOST.value),
-        count_if(L.status == LeadStatus.INVALID.value),
-        *(count_if(sa.and_(contacted, seconds <= limit)) for limit in WITHIN_S),
-        sa.func.coalesce(sa.func.sum(L.score), 0),
-    )
-
-
 class LocalTime:
     """Local time buckets of a timestamp column in SQL: whole local days (or hours) when the
     zone keeps one UTC offset over the span, else quarter hours folded in Python."""
@@ -101,8 +83,12 @@ class LocalTime:
     def __init__(self, tz: str, span: tuple[datetime, datetime]) -> None:
         self.zone, self.offset = ZoneInfo(tz), steady_offset(tz, *span)
 
+    def size(self, size: int) -> int:
+        """The bucket size used for a wish of *size* seconds."""
+        return size if self.offset is not None else BUCKET_S
+
     def key(self, column: sa.ColumnElement, size: int) -> tuple[sa.ColumnElement, int]:
-        size = size if self.offset is not None else BUCKET_S
+        size = self.size(size)
         return whole((epoch(column) + (self.offset or 0)) / size), size
 
     def local(self, bucket: int, size: int) -> datetime:
@@ -113,60 +99,106 @@ class LocalTime:
         return moment.replace(tzinfo=None)
 
 
-def kinds(clock: LocalTime) -> list[tuple[str, list, list, sa.ColumnElement | None, bool]]:
-    """(kind, key columns, name columns, condition, all measures) of each group."""
-    hour, _ = clock.key(L.created_at, 3600)
-    converted, _ = clock.key(L.converted_at, 86400)
+def facts(clock: LocalTime, bounds: tuple[datetime, datetime]) -> sa.CTE:
+    """Each counted lead received within *bounds*, read once, as the keys it is grouped by
+    and 0/1 flags of what it reached (the raw queries' own conditions)."""
+    contacted, converted = L.first_contacted_at.is_not(None), L.converted_at.is_not(None)
+    seconds = response_seconds()
     waiting = sa.and_(L.status.in_([s.value for s in WAITING]), L.first_contacted_at.is_(None))
-    bucket = histogram_bucket(response_seconds())
-    names = [sa.func.max(L.campaign_name), sa.func.max(L.adset_name), sa.func.max(L.ad_name)]
-    return [
-        ("staff", [L.assigned_to_id], [], None, True),
-        ("hour", [hour], [], None, True),
-        ("campaign", [L.campaign_id, L.adset_id, L.ad_id], names, None, True),
-        *((kind, [column], [], None, True) for kind, column in DIMENSIONS.items()),
-        ("response", [L.assigned_to_id, bucket], [], L.first_contacted_at.is_not(None), False),
-        ("converted", [converted], [], L.converted_at.is_not(None), False),
-        ("waiting", [], [], waiting, False),
+
+    def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.case((condition, 1), else_=0)
+
+    query = counted().with_only_columns(
+        clock.key(L.meta_created_at, 86400)[0].label("day"),
+        clock.key(L.created_at, 3600)[0].label("hour"),
+        sa.case((converted, clock.key(L.converted_at, 86400)[0])).label("converted_day"),
+        sa.case((contacted, histogram_bucket(seconds))).label("bucket"),
+        L.assigned_to_id,
+        L.campaign_id,
+        L.adset_id,
+        L.ad_id,
+        L.campaign_name,
+        L.adset_name,
+        L.ad_name,
+        *DIMENSIONS.values(),
+        sa.literal(1).label("leads"),
+        flag(REACHED["contacted"]).label("reached"),
+        flag(contacted).label("first_contacted"),
+        flag(REACHED["qualified"]).label("qualified"),
+        flag(REACHED["converted"]).label("converted"),
+        flag(L.status == LeadStatus.LOST.value).label("lost"),
+        flag(L.status == LeadStatus.INVALID.value).label("invalid"),
+        *(flag(sa.and_(contacted, seconds <= n)).label(f"within_{n}") for n in WITHIN_S),
+        sa.func.coalesce(L.score, 0).label("score_total"),
+        flag(waiting).label("waiting"),
+    )
+    query = query.where(L.meta_created_at >= bounds[0], L.meta_created_at < bounds[1])
+    return query.cte("facts").prefix_with("MATERIALIZED")
+
+
+def grouped(facts: sa.CTE) -> sa.CompoundSelect:
+    """Every kind of group of the facts in one statement (the leads are read once)."""
+    f = facts.c
+    text = sa.String()
+    names = [sa.func.max(f.campaign_name), sa.func.max(f.adset_name), sa.func.max(f.ad_name)]
+    parts = [
+        ("staff", [f.assigned_to_id], None),
+        ("hour", [f.hour], None),
+        ("campaign", [f.campaign_id, f.adset_id, f.ad_id], None),
+        *((kind, [f[column.key]], None) for kind, column in DIMENSIONS.items()),
+        ("response", [f.assigned_to_id, f.bucket], f.first_contacted == 1),
+        ("converted", [f.converted_day], f.converted == 1),
+        ("waiting", [], f.waiting == 1),
     ]
+    selects = []
+    for kind, keys, condition in parts:
+        padded = [sa.cast(key, text) for key in keys] + [sa.cast(sa.null(), text)] * (3 - len(keys))
+        labels = names if kind == "campaign" else [sa.cast(sa.null(), text)] * 3
+        query = sa.select(
+            sa.literal(kind, text), f.day, *padded, *labels, *(sa.func.sum(f[m]) for m in MEASURES)
+        ).group_by(f.day, *keys)
+        selects.append(query if condition is None else query.where(condition))
+    return sa.union_all(*selects)
 
 
 def day_groups(days: Iterable[date], tz: str) -> dict[date, dict[Key, Group]]:
-    """Every group of each local day in *days*, counted from its leads: one grouped query
-    per kind of group and run of consecutive days."""
+    """Every group of each local day in *days*, counted from its leads: one statement per
+    run of consecutive days."""
     result: dict[date, dict[Key, Group]] = {}
     for start, end in runs(sorted(set(days))):
         for day in day_range(start, end):
             result[day] = {}
         bounds = (local_midnight(start, tz), local_midnight(end + timedelta(days=1), tz))
         clock = LocalTime(tz, (bounds[0] - timedelta(days=1), datetime.now(UTC) + timedelta(1)))
-        received, size = clock.key(L.meta_created_at, 86400)
-        leads = counted().where(L.meta_created_at >= bounds[0], L.meta_created_at < bounds[1])
-        for kind, keys, names, condition, full in kinds(clock):
-            query = leads.with_only_columns(received, *keys, *names, *measures(full))
-            if condition is not None:
-                query = query.where(condition)
-            for row in rows(query.group_by(received, *keys)):
-                day = clock.local(row[0], size).date()
-                found = list(row[1 : 1 + len(keys)])
-                group_key = (kind, *group_keys(kind, found, clock), *[None] * (3 - len(keys)))
-                group = result[day].setdefault(group_key, Group())
-                group.add([int(n or 0) for n in row[1 + len(keys) + len(names) :]])
-                group.name(row[1 + len(keys) : 1 + len(keys) + len(names)])
+        for kind, bucket, *values in rows(grouped(facts(clock, bounds))):
+            day = clock.local(bucket, clock.size(86400)).date()
+            key = (kind, *group_keys(kind, values[:3], clock))
+            group = result[day].setdefault(key, Group())
+            group.add([int(n or 0) for n in values[6:]])
+            group.name(values[3:6])
     return result
 
 
 def group_keys(kind: str, found: list, clock: LocalTime) -> list[str | None]:
-    """A group's keys as stored (text)."""
+    """A group's keys as stored, from their SQL text."""
     if kind == "hour":
-        moment = clock.local(found[0], 3600 if clock.offset is not None else BUCKET_S)
-        return [str(moment.weekday() * 24 + moment.hour)]
+        moment = clock.local(int(found[0]), clock.size(3600))
+        return [str(moment.weekday() * 24 + moment.hour), None, None]
     if kind == "converted":
-        moment = clock.local(found[0], 86400 if clock.offset is not None else BUCKET_S)
-        return [moment.date().isoformat()]
+        moment = clock.local(int(found[0]), clock.size(86400))
+        return [moment.date().isoformat(), None, None]
     if kind == "response":
-        return [key_text(found[0]), str(max(float(found[1]), 0.0))]
-    return [key_text(value) for value in found]
+        return [staff_key(found[0]), str(max(float(found[1]), 0.0)), None]
+    if kind == "staff":
+        return [staff_key(found[0]), None, None]
+    if kind == "organic":
+        return [key_text(found[0] in ("1", "true")) if found[0] is not None else None, None, None]
+    return list(found)
+
+
+def staff_key(text: str | None) -> str | None:
+    return None if text is None else str(int(float(text)))
 
 
 def runs(days: Sequence[date]) -> list[tuple[date, date]]:
@@ -228,13 +260,14 @@ def flush_batch(tz: str, max_days: int = 31) -> int:
 
 
 def store(groups: dict[date, dict[Key, Group]]) -> None:
-    """Replace the stored rows of each day with *groups*."""
+    """Replace the stored rows of each day with *groups*, and the rows of their months."""
     if not groups:
         return
-    db.session.execute(sa.delete(DAILY).where(DAILY.c.day.in_(list(groups))))
+    db.session.execute(sa.delete(DAILY).where(DAILY.c.day.in_(list(groups)), ~DAILY.c.month))
     rows = [
         {
             "day": day,
+            "month": False,
             "kind": kind,
             "k1": k1,
             "k2": k2,
@@ -247,6 +280,30 @@ def store(groups: dict[date, dict[Key, Group]]) -> None:
     ]
     for start in range(0, len(rows), 5_000):
         insert_many(DAILY, rows[start : start + 5_000])
+    for first in sorted({day.replace(day=1) for day in groups}):
+        store_month(first)
+
+
+def store_month(first: date) -> None:
+    """A month's rows again: the sums of its days' rows, group by group."""
+    last = month_end(first)
+    db.session.execute(sa.delete(DAILY).where(DAILY.c.month, DAILY.c.day == first))
+    keys = [DAILY.c.kind, DAILY.c.k1, DAILY.c.k2, DAILY.c.k3]
+    names = [sa.func.max(DAILY.c[name]) for name in ("n1", "n2", "n3")]
+    sums = [sa.func.sum(DAILY.c[name]) for name in MEASURES]
+    summed = (
+        sa.select(sa.literal(first, sa.Date()), sa.true(), *keys, *names, *sums)
+        .where(~DAILY.c.month, DAILY.c.day >= first, DAILY.c.day <= last)
+        .where(DAILY.c.kind.not_in(DAILY_ONLY))
+        .group_by(*keys)
+    )
+    columns = ["day", "month", "kind", "k1", "k2", "k3", "n1", "n2", "n3", *MEASURES]
+    db.session.execute(sa.insert(DAILY).from_select(columns, summed))
+
+
+def month_end(first: date) -> date:
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
 
 
 def restart(tz: str) -> None:

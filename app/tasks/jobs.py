@@ -56,7 +56,7 @@ def store_analytics_rollup() -> None:
     db.session.commit()
     if days:
         elapsed = time.perf_counter() - started
-        log.info("job analytics rollup: %d day(s) stored in %.2fs", days, elapsed)
+        log.debug("job analytics rollup: %d day(s) stored in %.2fs", days, elapsed)
 
 
 def process_webhook_events() -> None:

@@ -34,6 +34,7 @@ def upgrade():
         "analytics_daily",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("month", sa.Boolean(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("k1", sa.String(length=64), nullable=True),
         sa.Column("k2", sa.String(length=64), nullable=True),
@@ -45,7 +46,10 @@ def upgrade():
         sa.Column("score_total", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_daily")),
     )
-    op.create_index("ix_analytics_daily_kind_day", "analytics_daily", ["kind", "day"], unique=False)
+    op.create_index(
+        "ix_analytics_daily_kind_month_day", "analytics_daily", ["kind", "month", "day"],
+        unique=False,
+    )
     op.create_table(
         "analytics_dirty_days",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -70,5 +74,5 @@ def downgrade():
             op.execute(f"DROP TRIGGER IF EXISTS analytics_dirty_{event}")
     op.drop_index(op.f("ix_analytics_dirty_days_day"), table_name="analytics_dirty_days")
     op.drop_table("analytics_dirty_days")
-    op.drop_index("ix_analytics_daily_kind_day", table_name="analytics_daily")
+    op.drop_index("ix_analytics_daily_kind_month_day", table_name="analytics_daily")
     op.drop_table("analytics_daily")

@@ -212,3 +212,35 @@ def test_rebuild_command_counts_every_day(app, desk):
     assert "Analytics rollup rebuilt" in result.output
     assert not dirty_days()
     assert_same_figures(desk)
+
+
+def test_a_changed_day_inside_a_whole_month_reads_that_month_by_day(desk):
+    store_everything()
+    lead = db.session.scalar(
+        sa.select(FacebookLead)
+        .where(FacebookLead.meta_created_at < NOW - timedelta(days=150))
+        .where(FacebookLead.meta_created_at > NOW - timedelta(days=250))
+        .order_by(FacebookLead.id)
+    )
+    lead.score = (lead.score or 0) + 5
+    lead.status = S.CONVERTED
+    lead.converted_at = NOW - timedelta(days=1)
+    db.session.commit()
+    rolled = analytics_rolled.for_selection(desk, LeadFilters(), TZ)
+    month = lead.meta_created_at.date().replace(day=1)
+    year = PERIODS[2]
+    assert month not in rolled.whole_months(year.start, year.end)
+    assert len(rolled.whole_months(year.start, year.end)) == 10  # 11 whole months, one changed
+    assert_same_figures(desk)
+
+
+def test_days_outside_whole_months_are_the_gaps_between_them():
+    months = [date(2026, 1, 1), date(2026, 3, 1)]
+    assert analytics_rolled.outside(date(2025, 12, 20), date(2026, 3, 31), months) == [
+        (date(2025, 12, 20), date(2025, 12, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+    ]
+    assert analytics_rolled.outside(date(2026, 1, 1), date(2026, 4, 2), months[:1]) == [
+        (date(2026, 2, 1), date(2026, 4, 2))
+    ]
+    assert analytics_rolled.outside(None, None, []) == [(None, None)]
