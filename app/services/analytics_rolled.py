@@ -34,6 +34,14 @@ OPEN = (
 RECENT = timedelta(days=7)  # open leads younger than this are aged from their own times
 Row = analytics_sources.SourceRow
 SOURCE_MEASURES = ("leads", "reached", "converted", "score_total")
+NEEDED = {  # the measures each kind of group is read for (a count alone reads the index)
+    "response": ("leads",),
+    "converted": ("leads",),
+    "waiting": ("leads",),
+    "hour": ("leads", "first_contacted", "within_3600"),
+    "campaign": SOURCE_MEASURES,
+    **{kind: SOURCE_MEASURES for kind in analytics_sources.DIMENSIONS},
+}
 
 Totals = dict[tuple, rollup.Group]
 
@@ -60,28 +68,38 @@ class RolledCounts:
     def __init__(self, user: User, tz: str, changed: set[date]) -> None:
         self.user, self.tz, self.changed = user, tz, sorted(changed)
         self.live = rollup.day_groups(changed, tz)
+        self.read: dict[tuple, Totals] = {}
 
     def totals(
         self, kind: str, start: date | None = None, end: date | None = None, by_day: bool = False
     ) -> Totals:
         """The groups of *kind* summed over the days start … end (None: open-ended), keyed
-        by (k1, k2, k3), or by (day, k1, k2, k3)."""
+        by (k1, k2, k3), or by (day, k1, k2, k3); read once per view."""
+        key = (kind, start, end, by_day)
+        if key not in self.read:
+            self.read[key] = self.summed(kind, start, end, by_day)
+        return self.read[key]
+
+    def summed(self, kind: str, start: date | None, end: date | None, by_day: bool) -> Totals:
         keys = [DAILY.c.day] * by_day + [DAILY.c.k1, DAILY.c.k2, DAILY.c.k3]
+        needed = NEEDED.get(kind, rollup.MEASURES)
         query = (
             sa.select(
                 *keys,
                 *(sa.func.max(DAILY.c[name]) for name in ("n1", "n2", "n3")),
-                *(sa.func.sum(DAILY.c[name]) for name in rollup.MEASURES),
+                *(sa.func.sum(DAILY.c[name]) for name in needed),
             )
             .where(DAILY.c.kind == kind, self.stored_rows(start, end, by_day))
             .group_by(*keys)
         )
         width = len(keys)
         result: Totals = {}
+        positions = [rollup.MEASURES.index(name) for name in needed]
         for row in rows(query):
-            result[tuple(row[:width])] = rollup.Group(
-                [int(n or 0) for n in row[width + 3 :]], list(row[width : width + 3])
-            )
+            counts = [0] * len(rollup.MEASURES)
+            for position, n in zip(positions, row[width + 3 :], strict=True):
+                counts[position] = int(n or 0)
+            result[tuple(row[:width])] = rollup.Group(counts, list(row[width : width + 3]))
         for day, groups in self.live.items():
             if (start is not None and day < start) or (end is not None and day > end):
                 continue

@@ -47,8 +47,8 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_daily")),
     )
     op.create_index(
-        "ix_analytics_daily_kind_month_day", "analytics_daily", ["kind", "month", "day"],
-        unique=False,
+        "ix_analytics_daily_read", "analytics_daily",
+        ["kind", "month", "day", "k1", "k2", "k3", "leads"], unique=False,
     )
     op.create_table(
         "analytics_dirty_days",
@@ -74,5 +74,5 @@ def downgrade():
             op.execute(f"DROP TRIGGER IF EXISTS analytics_dirty_{event}")
     op.drop_index(op.f("ix_analytics_dirty_days_day"), table_name="analytics_dirty_days")
     op.drop_table("analytics_dirty_days")
-    op.drop_index("ix_analytics_daily_kind_month_day", table_name="analytics_daily")
+    op.drop_index("ix_analytics_daily_read", table_name="analytics_daily")
     op.drop_table("analytics_daily")
