@@ -2,12 +2,14 @@
 day of receipt (APP_TIMEZONE), the day's leads counted once for each way the page groups
 them, so a period reads a few rows per day instead of every lead.
 
-Counting happens in one place, `day_rows`, for both uses: storing a day (`flush_batch`, from
-the scheduler and `flask analytics rebuild`) and reading a day that changed since it was
-stored (`changed_days`: the analytics service counts those from the leads as it reads). The
-database marks a changed day itself (triggers, app/models/analytics.py), so no writer can
-forget to. Only the default selection is rolled up (not deleted, no re-inquiries, no Meta
-test leads, as a superadmin sees it); other filters read the leads."""
+Counting happens in one place, `day_groups` (one statement per run of days: each lead read
+once, grouped every way), for both uses: storing days (`flush_batch`, from the scheduler and
+`flask analytics rebuild`; a month's rows are then summed from its days) and reading days
+that changed since they were stored (`changed_days`: `analytics_rolled` counts those from
+the leads as it reads, so a figure is never behind). The database marks a changed day itself
+(triggers, app/models/analytics.py), so no writer can forget to. Only the default selection
+is rolled up (not deleted, no re-inquiries, no Meta test leads, as a superadmin sees it);
+other filters read the leads."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -242,8 +244,7 @@ def flush_batch(tz: str, max_days: int = 31) -> int:
     """Store the rollup of the changed days (the earliest *max_days* marked UTC days), and
     clear the marks read; returns how many local days were stored (0: nothing was left).
     A change committed while this runs keeps its own mark. Caller commits (per batch)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_ID)))
+    lock()
     if stored_zone() != tz:
         restart(tz)
     marks = db.session.execute(sa.select(DIRTY.c.id, DIRTY.c.day).order_by(DIRTY.c.day)).all()
@@ -306,9 +307,16 @@ def month_end(first: date) -> date:
     return following - timedelta(days=1)
 
 
+def lock() -> None:
+    """One writer of the rollup at a time (PostgreSQL; SQLite has one writer anyway)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(LOCK_ID)))
+
+
 def restart(tz: str) -> None:
     """Forget the stored rollup and mark every day with leads as changed (a first build, or
     APP_TIMEZONE changed: local days moved)."""
+    lock()
     db.session.execute(sa.delete(DAILY))
     db.session.execute(sa.delete(DIRTY))
     utc_day = sa.func.date(L.meta_created_at)
