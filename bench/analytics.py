@@ -12,10 +12,11 @@ for 12 months and of the CSV report for last month, with `/healthz` timed in the
 Targets: page and JSON for 30 days p95 < 300 ms; for 12 months p95 < 1 s; report CSV for a
 month < 2 s.
 
-Two figures per view: first from the leads (the raw queries: no rollup stored yet), then from
-the daily rollup after `flask analytics rebuild` (timed), with one lead of today and one of
-yesterday changed since, as on a working desk (those days are counted from the leads as the
-page reads).
+Three figures per view: from the leads (the raw queries: no rollup stored yet); from the daily
+rollup after `flask analytics rebuild` (timed) with a lead of today and one of yesterday
+changed since (the first view counts those days from the leads and has them stored in the
+background); and from the rollup on a busy desk, a lead of today changed every second while
+the views are timed (most views count today from the leads).
 
 Usage: .venv/bin/python bench/analytics.py [--leads 1000000] [--requests 20] [--raw-requests 2]
                                            [--reuse] [--no-postgres] [--no-sqlite]
@@ -30,6 +31,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -224,31 +226,51 @@ def forget_rollup(url: str) -> None:
         db.session.commit()
 
 
-def change_recent_leads(url: str) -> None:
-    """One lead of today and one of yesterday gain a point of score: their days are marked
-    changed, so the page counts them from the leads."""
+def change_recent_leads(url: str, days: tuple[int, ...] = (0, 1)) -> None:
+    """A lead of each of these days (0: today) gains a point of score: their days are marked
+    changed, so the page counts them from the leads until they are stored again."""
     app = make_app(url)
     with app.app_context():
-        now, leads = datetime.now(UTC), FacebookLead.__table__
-        for days_ago in (0, 1):
-            lead_id = db.session.scalar(
-                sa.select(leads.c.id)
-                .where(leads.c.meta_created_at < now - timedelta(days=days_ago))
-                .order_by(leads.c.meta_created_at.desc())
-                .limit(1)
-            )
-            db.session.execute(
-                sa.update(leads).where(leads.c.id == lead_id).values(score=leads.c.score + 1)
-            )
-        db.session.commit()
+        change_leads(days)
 
 
-def timed_views(url: str, count: int) -> dict:
+def change_leads(days: tuple[int, ...]) -> None:
+    now, leads = datetime.now(UTC), FacebookLead.__table__
+    for days_ago in days:
+        lead_id = db.session.scalar(
+            sa.select(leads.c.id)
+            .where(leads.c.meta_created_at < now - timedelta(days=days_ago))
+            .order_by(leads.c.meta_created_at.desc())
+            .limit(1)
+        )
+        db.session.execute(
+            sa.update(leads).where(leads.c.id == lead_id).values(score=leads.c.score + 1)
+        )
+    db.session.commit()
+
+
+def timed_views(url: str, count: int, busy: bool = False) -> dict:
+    """The views timed over HTTP; *busy*: while a desk changes a lead of today every second
+    (the page then counts today from the leads on most views)."""
     server, base = serve(url)
+    stop = threading.Event()
+    desk = threading.Thread(target=keep_changing, args=(url, stop), daemon=True)
+    if busy:
+        desk.start()
     try:
         return summarise(time_views(login(base), base, count))
     finally:
+        stop.set()
+        if busy:
+            desk.join()
         server.shutdown()
+
+
+def keep_changing(url: str, stop: threading.Event) -> None:
+    app = make_app(url)
+    with app.app_context():
+        while not stop.wait(1.0):
+            change_leads((0,))
 
 
 def report(name: str, label: str, figures: dict) -> None:
@@ -285,12 +307,15 @@ def bench_database(name: str, url: str, args: argparse.Namespace) -> dict:
     change_recent_leads(url)
     figures = timed_views(url, args.requests)
     report(name, "rollup", figures)
+    busy = timed_views(url, args.requests, busy=True)
+    report(name, "busy  ", busy)
     return {
         "leads": args.leads,
         "seed_s": seeded,
         "rebuild_s": rebuilt,
         "views_from_leads": raw,
         "views": figures,
+        "views_busy_desk": busy,
     }
 
 

@@ -8,8 +8,11 @@
 (c) Routing on against off (issue 13: at most 10 % more ingest time): N fresh leads (received
     in the last 12 hours) ingested with two routing rules over five staff, against the same
     leads with no rules, in one batch and in pages of 100. Both store response targets.
+(d) The analytics rollup's triggers (they mark the day of every lead written) on against
+    off (dropped), the same leads in one batch and in pages of 100, alternated.
 
 Usage: .venv/bin/python bench/ingest.py [--leads 10000] [--repeat 3] [--no-postgres]
+                                        [--only a,b,c,d]
 """
 
 import argparse
@@ -159,6 +162,43 @@ def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
     return {"routing": figures, "routed": routed}
 
 
+def drop_rollup_triggers() -> None:
+    """The schema without the analytics rollup's triggers (the cost they add, measured)."""
+    fresh_schema()
+    on = " ON facebook_leads" if db.engine.dialect.name == "postgresql" else ""
+    for event in ("insert", "update", "delete"):
+        db.session.execute(db.text(f"DROP TRIGGER analytics_dirty_{event}{on}"))
+    db.session.commit()
+
+
+def bench_triggers(url: str, raws: list[dict], repeat: int) -> dict:
+    """Ingest time with the rollup's triggers against without them (same leads, same run)."""
+    app = make_app(url)
+    source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
+    n = len(raws)
+    with app.app_context():
+
+        def ingest_once() -> None:
+            assert ingest_raw_leads(raws, source, announce_events=False).created == n
+            db.session.commit()
+
+        def ingest_pages() -> None:
+            for start in range(0, n, 100):
+                ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
+                db.session.commit()
+
+        figures = {}
+        for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
+            times: dict[str, list[float]] = {"off": [], "on": []}
+            for _ in range(repeat):
+                times["off"].append(timed(run, 1, drop_rollup_triggers))
+                times["on"].append(timed(run, 1, fresh_schema))
+            off, on = (statistics.median(times[label]) for label in ("off", "on"))
+            figures[name] = {"off_s": off, "on_s": on, "overhead": on / off - 1}
+        fresh_schema()
+    return {"triggers": figures}
+
+
 def bench_sync(url: str, count: int) -> dict:
     """`flask meta sync` of *count* sandbox leads over HTTP into an empty database."""
     state = SandboxState(leads_per_form=0)
@@ -208,34 +248,49 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", default="a,b,c,d", help="the parts to run")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
     raws = generate(args.leads)
     fresh = generate(args.leads, spread_days=0.5)
     results = {}
     for name, url in database_urls(not args.no_postgres).items():
-        figures = bench_ingest(url, raws, args.repeat) | bench_sync(url, args.leads)
-        figures |= bench_routing(url, fresh, args.repeat)
-        results[name] = figures
-        print(
-            f"[{name}] (a) {args.leads:,} leads: "
-            f"ingest {figures['ingest_leads_per_s']:,.0f} leads/s, "
-            f"floor {figures['floor_leads_per_s']:,.0f} leads/s, ingest/floor time "
-            f"{figures['ingest_vs_floor']:.2f}x; in pages of 100 with a commit each "
-            f"{figures['ingest_pages_of_100_leads_per_s']:,.0f} leads/s"
-        )
-        print(
-            f"[{name}] (b) flask meta sync of {args.leads:,} sandbox leads over HTTP: "
-            f"{figures['sync_wall_s']:.2f} s wall ({figures['stored']:,} stored)"
-        )
-        for line in figures["cli_summary"]:
-            print(f"[{name}]     {line}")
-        for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
-            r = figures["routing"][how]
+        figures = {}
+        if "a" in parts:
+            figures |= bench_ingest(url, raws, args.repeat)
             print(
-                f"[{name}] (c) routing {args.leads:,} fresh leads, {label}: on {r['on_s']:.2f} s, "
-                f"off {r['off_s']:.2f} s, overhead {r['overhead']:+.1%} (target <= +10%); "
-                f"{figures['routed']:,} routed"
+                f"[{name}] (a) {args.leads:,} leads: "
+                f"ingest {figures['ingest_leads_per_s']:,.0f} leads/s, "
+                f"floor {figures['floor_leads_per_s']:,.0f} leads/s, ingest/floor time "
+                f"{figures['ingest_vs_floor']:.2f}x; in pages of 100 with a commit each "
+                f"{figures['ingest_pages_of_100_leads_per_s']:,.0f} leads/s"
             )
+        if "b" in parts:
+            figures |= bench_sync(url, args.leads)
+            print(
+                f"[{name}] (b) flask meta sync of {args.leads:,} sandbox leads over HTTP: "
+                f"{figures['sync_wall_s']:.2f} s wall ({figures['stored']:,} stored)"
+            )
+            for line in figures["cli_summary"]:
+                print(f"[{name}]     {line}")
+        if "c" in parts:
+            figures |= bench_routing(url, fresh, args.repeat)
+            for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
+                r = figures["routing"][how]
+                print(
+                    f"[{name}] (c) routing {args.leads:,} fresh leads, {label}: "
+                    f"on {r['on_s']:.2f} s, off {r['off_s']:.2f} s, overhead "
+                    f"{r['overhead']:+.1%} (target <= +10%); {figures['routed']:,} routed"
+                )
+        if "d" in parts:
+            figures |= bench_triggers(url, raws, args.repeat)
+            for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
+                r = figures["triggers"][how]
+                print(
+                    f"[{name}] (d) analytics triggers, {args.leads:,} leads, {label}: "
+                    f"on {r['on_s']:.2f} s, off {r['off_s']:.2f} s, overhead {r['overhead']:+.1%}"
+                )
+        results[name] = figures
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "ingest.json").write_text(json.dumps(results, indent=2))

@@ -97,6 +97,9 @@ class Analytics:
     trend: list[TrendPoint]
     conversions_by_week: list[WeekPoint]
     open_by_age: list[speed.AgeBucket]
+    # From the daily rollup: how many of its days were counted from the leads as this was
+    # read (changed since stored); None when the leads answered everything.
+    changed_days: int | None = None
 
 
 def ratio(part: int, whole: int) -> float | None:
@@ -135,6 +138,7 @@ def build_analytics(
         trend=trend(counts.daily_received(widened), period),
         conversions_by_week=conversions_by_week(counts.daily_conversions(period), period),
         open_by_age=counts.open_by_age(now),
+        changed_days=len(counts.changed) if isinstance(counts, rolled.RolledCounts) else None,
     )
 
 

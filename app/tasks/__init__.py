@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from app.tasks.runner import init_runner, submit, submit_ids
+from app.tasks.runner import init_runner, submit, submit_ids, submit_once
 from app.tasks.scheduler import init_scheduler
 
-__all__ = ["init_app", "init_scheduler", "submit", "submit_ids"]
+__all__ = ["init_app", "init_scheduler", "submit", "submit_ids", "submit_once"]
 
 
 def init_app(app: Flask) -> None:

@@ -21,7 +21,7 @@ from app.tasks.scheduler import run_job
 
 log = logging.getLogger(__name__)
 # Threads per kind of work: each kind waits only for its own kind.
-KINDS = {"webhook": 2, "sync": 2, "bulk": 1, "mail": 1, "misc": 1}
+KINDS = {"webhook": 2, "sync": 2, "bulk": 1, "mail": 1, "misc": 1, "analytics": 1}
 BATCH = 200  # ids handed to one job of a coalescing submit
 
 
@@ -107,3 +107,8 @@ def submit(kind: str, job: Callable[..., Any], *args: Any) -> Future:
 def submit_ids(kind: str, job: Callable[[list[int]], Any], ids: list[int]) -> None:
     """Hand ids to a coalescing job in the background (see `Runner.submit_ids`)."""
     runner().submit_ids(kind, job, ids)
+
+
+def submit_once(kind: str, job: Callable[[], Any]) -> None:
+    """Run a job soon unless a run of it is already waiting (see `Runner.submit_once`)."""
+    runner().submit_once(kind, job)

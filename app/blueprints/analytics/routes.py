@@ -12,8 +12,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 
+from app.blueprints.analytics.building import built
 from app.blueprints.analytics.charts import chart_data, filter_choices, source_label
 from app.blueprints.analytics.forms import ReportMailsForm
 from app.errors import ValidationError
@@ -29,7 +29,7 @@ bp = Blueprint("analytics", __name__, url_prefix="/facebook-leads")
 def index():
     tz = current_app.config["APP_TIMEZONE"]
     filters, period = analytics.selection(request.args, tz)
-    result = analytics.build_analytics(current_user, filters, period, tz)
+    result = built(filters, period, tz)
     return render_template(
         "analytics/index.html",
         result=result,
@@ -76,7 +76,7 @@ def report_xlsx():
 def report(ext: str) -> Response:
     tz = current_app.config["APP_TIMEZONE"]
     filters, period = analytics.selection(request.args, tz)
-    result = analytics.build_analytics(current_user, filters, period, tz)
+    result = built(filters, period, tz)
     body, name = analytics_report.report_file(result, ext, request.args.get("section"))
     return Response(
         body,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from flask_login import current_user, login_required
 
 from app.blueprints.access import log_access
+from app.blueprints.analytics.building import built
 from app.blueprints.analytics.serialize import analytics_json
 from app.blueprints.leads import actions
 from app.blueprints.leads.serialize import lead_detail, lead_summary
@@ -128,4 +129,4 @@ def set_do_not_contact(lead, body: dict) -> None:
 def analytics_data():
     tz = current_app.config["APP_TIMEZONE"]
     filters, period = analytics.selection(request.args, tz)
-    return jsonify(analytics_json(analytics.build_analytics(current_user, filters, period, tz)))
+    return jsonify(analytics_json(built(filters, period, tz)))

@@ -3,13 +3,16 @@ in the URL, formula-safe CSV and XLSX."""
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.extensions import db
-from app.models import LeadStatus
+from app.models import AnalyticsDaily, AnalyticsDirtyDay, LeadStatus
+from app.services import analytics_rollup
 from tests import factories
 
 PAGE = "/facebook-leads/analytics"
@@ -124,3 +127,21 @@ def test_the_cli_writes_the_report(runner, app, seeded, tmp_path):
     )
     assert result.exit_code == 0 and "2020-01-01 – 2020-01-31" in result.output
     assert load_workbook(xlsx).sheetnames[0] == "summary"
+
+
+def test_days_counted_from_the_leads_are_stored_after_the_view(app, client, auth, seeded):
+    with app.app_context():
+        analytics_rollup.restart(app.config["APP_TIMEZONE"])  # every day changed, none stored
+        db.session.commit()
+    auth.login("admin")
+    first = client.get(f"{PAGE}?period=7d").get_data(as_text=True)
+    deadline = time.monotonic() + 10
+    with app.app_context():
+        while db.session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDirtyDay)):
+            assert time.monotonic() < deadline, "the background store did not run"
+            db.session.rollback()
+            time.sleep(0.05)
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(AnalyticsDaily))
+    assert stored > 0
+    again = client.get(f"{PAGE}?period=7d").get_data(as_text=True)
+    assert 'id="staff-table"' in again and again.count("ayse") == first.count("ayse")
