@@ -51,14 +51,14 @@ class AnalyticsDaily(db.Model):
     __tablename__ = "analytics_daily"
     # Covering the reads that need only a count (the response histogram: most of the rows).
     __table_args__ = (
-        sa.Index("ix_analytics_daily_read", "kind", "month", "day", "k1", "k2", "k3", "leads"),
+        sa.Index("ix_analytics_daily_read", "kind", "span", "day", "k1", "k2", "k3", "leads"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date]
-    # A month's row (day = its first day): the sum of its days' rows, so a year reads twelve
-    # rows a group instead of 365. Kept with the days by the same store.
-    month: Mapped[bool] = mapped_column(default=False)
+    # `day`, or a `week` (Monday … Sunday) or `month` row (day = its first day): the sums of
+    # its days' rows, so thirty days read four weeks and a few days, a year twelve months.
+    span: Mapped[str] = mapped_column(sa.String(5), default="day")
     kind: Mapped[str] = mapped_column(sa.String(16))
     k1: Mapped[str | None] = mapped_column(sa.String(64))
     k2: Mapped[str | None] = mapped_column(sa.String(64))

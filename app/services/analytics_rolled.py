@@ -114,12 +114,18 @@ class RolledCounts:
     def stored_rows(
         self, start: date | None, end: date | None, by_day: bool
     ) -> sa.ColumnElement[bool]:
-        """The stored rows that hold start … end once: the rows of its whole months not
-        changed since (unless *by_day*), the day rows of its other days not changed since."""
-        whole = [] if by_day or start is None or end is None else self.whole_months(start, end)
-        parts = [sa.and_(DAILY.c.month, DAILY.c.day.in_(whole))] if whole else []
-        for first, last in outside(start, end, whole):
-            days = [~DAILY.c.month]
+        """The stored rows that hold start … end once: its whole months, then whole weeks,
+        not changed since (unless *by_day*), and the day rows of its other days not changed
+        since."""
+        parts, runs = [], [(start, end)]
+        if not by_day and start is not None and end is not None:
+            for span in ("month", "week"):
+                whole = [first for a, b in runs for first in self.whole_spans(a, b, span)]
+                if whole:
+                    parts.append(sa.and_(DAILY.c.span == span, DAILY.c.day.in_(whole)))
+                    runs = [run for a, b in runs for run in outside(a, b, whole, span)]
+        for first, last in runs:
+            days = [DAILY.c.span == "day"]
             if first is not None:
                 days.append(DAILY.c.day >= first)
             if last is not None:
@@ -129,16 +135,17 @@ class RolledCounts:
             parts.append(sa.and_(*days))
         return sa.or_(*parts) if parts else sa.false()
 
-    def whole_months(self, start: date, end: date) -> list[date]:
-        """The first days of the months wholly inside start … end with no changed day."""
-        months, first = [], start.replace(day=1)
+    def whole_spans(self, start: date, end: date, span: str) -> list[date]:
+        """The first days of the weeks or months wholly inside start … end with no changed
+        day."""
+        found, first = [], rollup.span_start(start, span)
         while first <= end:
-            last = rollup.month_end(first)
+            last = rollup.span_end(first, span)
             changed = any(first <= day <= last for day in self.changed)
             if first >= start and last <= end and not changed:
-                months.append(first)
+                found.append(first)
             first = last + timedelta(days=1)
-        return months
+        return found
 
     def funnel(self, period: Period) -> tuple[int, ...]:
         """received, contacted, qualified, converted (reached at least), lost, invalid."""
@@ -248,16 +255,17 @@ class RolledCounts:
 
 
 def outside(
-    start: date | None, end: date | None, months: list[date]
+    start: date | None, end: date | None, firsts: list[date], span: str
 ) -> list[tuple[date | None, date | None]]:
-    """The runs of days from start to end (None: open-ended) outside the whole *months*
-    (in order, each inside start … end)."""
+    """The runs of days from start to end (None: open-ended) outside the whole weeks or
+    months starting on *firsts* (in order; those inside start … end count)."""
+    inside = [f for f in firsts if (start is None or f >= start) and (end is None or f <= end)]
     runs: list[tuple[date | None, date | None]] = []
     cursor = start
-    for first in months:
+    for first in inside:
         if cursor is None or cursor < first:
             runs.append((cursor, first - timedelta(days=1)))
-        cursor = rollup.month_end(first) + timedelta(days=1)
+        cursor = rollup.span_end(first, span) + timedelta(days=1)
     if end is None or cursor is None or cursor <= end:
         runs.append((cursor, end))
     return runs

@@ -4,7 +4,8 @@ them, so a period reads a few rows per day instead of every lead.
 
 Counting happens in one place, `day_groups` (one statement per run of days: each lead read
 once, grouped every way), for both uses: storing days (`flush_batch`, from the scheduler and
-`flask analytics rebuild`; a month's rows are then summed from its days) and reading days
+`flask analytics rebuild`; its weeks' and months' rows are then summed from the days) and
+reading days
 that changed since they were stored (`changed_days`: `analytics_rolled` counts those from
 the leads as it reads, so a figure is never behind). The database marks a changed day itself
 (triggers, app/models/analytics.py), so no writer can forget to. Only the default selection
@@ -47,7 +48,7 @@ MEASURES = (
 )
 WAITING = (LeadStatus.NEW, LeadStatus.ASSIGNED)
 LOCAL_EPOCH = datetime(1970, 1, 1)
-DAILY_ONLY = ("converted", "waiting")  # read over every day, never by month
+DAILY_ONLY = ("converted", "waiting")  # read over every day, never by week or month
 Key = tuple[str, str | None, str | None, str | None]  # kind, k1, k2, k3
 
 
@@ -261,14 +262,15 @@ def flush_batch(tz: str, max_days: int = 31) -> int:
 
 
 def store(groups: dict[date, dict[Key, Group]]) -> None:
-    """Replace the stored rows of each day with *groups*, and the rows of their months."""
+    """Replace the stored rows of each day with *groups*, and the rows of their weeks and
+    months."""
     if not groups:
         return
-    db.session.execute(sa.delete(DAILY).where(DAILY.c.day.in_(list(groups)), ~DAILY.c.month))
+    db.session.execute(sa.delete(DAILY).where(DAILY.c.day.in_(list(groups)), DAILY.c.span == "day"))
     rows = [
         {
             "day": day,
-            "month": False,
+            "span": "day",
             "kind": kind,
             "k1": k1,
             "k2": k2,
@@ -281,28 +283,35 @@ def store(groups: dict[date, dict[Key, Group]]) -> None:
     ]
     for start in range(0, len(rows), 5_000):
         insert_many(DAILY, rows[start : start + 5_000])
-    for first in sorted({day.replace(day=1) for day in groups}):
-        store_month(first)
+    for span in ("week", "month"):
+        for first in sorted({span_start(day, span) for day in groups}):
+            store_span(span, first)
 
 
-def store_month(first: date) -> None:
-    """A month's rows again: the sums of its days' rows, group by group."""
-    last = month_end(first)
-    db.session.execute(sa.delete(DAILY).where(DAILY.c.month, DAILY.c.day == first))
+def store_span(span: str, first: date) -> None:
+    """A week's or a month's rows again: the sums of its days' rows, group by group."""
+    db.session.execute(sa.delete(DAILY).where(DAILY.c.span == span, DAILY.c.day == first))
     keys = [DAILY.c.kind, DAILY.c.k1, DAILY.c.k2, DAILY.c.k3]
     names = [sa.func.max(DAILY.c[name]) for name in ("n1", "n2", "n3")]
     sums = [sa.func.sum(DAILY.c[name]) for name in MEASURES]
     summed = (
-        sa.select(sa.literal(first, sa.Date()), sa.true(), *keys, *names, *sums)
-        .where(~DAILY.c.month, DAILY.c.day >= first, DAILY.c.day <= last)
+        sa.select(sa.literal(first, sa.Date()), sa.literal(span), *keys, *names, *sums)
+        .where(DAILY.c.span == "day", DAILY.c.day >= first, DAILY.c.day <= span_end(first, span))
         .where(DAILY.c.kind.not_in(DAILY_ONLY))
         .group_by(*keys)
     )
-    columns = ["day", "month", "kind", "k1", "k2", "k3", "n1", "n2", "n3", *MEASURES]
+    columns = ["day", "span", "kind", "k1", "k2", "k3", "n1", "n2", "n3", *MEASURES]
     db.session.execute(sa.insert(DAILY).from_select(columns, summed))
 
 
-def month_end(first: date) -> date:
+def span_start(day: date, span: str) -> date:
+    """The first day of the week (Monday) or month *day* is in."""
+    return day - timedelta(days=day.weekday()) if span == "week" else day.replace(day=1)
+
+
+def span_end(first: date, span: str) -> date:
+    if span == "week":
+        return first + timedelta(days=6)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
 

@@ -34,7 +34,7 @@ def upgrade():
         "analytics_daily",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("month", sa.Boolean(), nullable=False),
+        sa.Column("span", sa.String(length=5), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("k1", sa.String(length=64), nullable=True),
         sa.Column("k2", sa.String(length=64), nullable=True),
@@ -48,7 +48,7 @@ def upgrade():
     )
     op.create_index(
         "ix_analytics_daily_read", "analytics_daily",
-        ["kind", "month", "day", "k1", "k2", "k3", "leads"], unique=False,
+        ["kind", "span", "day", "k1", "k2", "k3", "leads"], unique=False,
     )
     op.create_table(
         "analytics_dirty_days",

@@ -229,18 +229,34 @@ def test_a_changed_day_inside_a_whole_month_reads_that_month_by_day(desk):
     rolled = analytics_rolled.for_selection(desk, LeadFilters(), TZ)
     month = lead.meta_created_at.date().replace(day=1)
     year = PERIODS[2]
-    assert month not in rolled.whole_months(year.start, year.end)
-    assert len(rolled.whole_months(year.start, year.end)) == 10  # 11 whole months, one changed
+    assert month not in rolled.whole_spans(year.start, year.end, "month")
+    assert len(rolled.whole_spans(year.start, year.end, "month")) == 10  # 11, one changed
     assert_same_figures(desk)
 
 
 def test_days_outside_whole_months_are_the_gaps_between_them():
     months = [date(2026, 1, 1), date(2026, 3, 1)]
-    assert analytics_rolled.outside(date(2025, 12, 20), date(2026, 3, 31), months) == [
+    assert analytics_rolled.outside(date(2025, 12, 20), date(2026, 3, 31), months, "month") == [
         (date(2025, 12, 20), date(2025, 12, 31)),
         (date(2026, 2, 1), date(2026, 2, 28)),
     ]
-    assert analytics_rolled.outside(date(2026, 1, 1), date(2026, 4, 2), months[:1]) == [
-        (date(2026, 2, 1), date(2026, 4, 2))
+    assert analytics_rolled.outside(date(2026, 1, 1), date(2026, 4, 2), months, "month") == [
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 4, 1), date(2026, 4, 2)),
     ]
-    assert analytics_rolled.outside(None, None, []) == [(None, None)]
+    assert analytics_rolled.outside(None, None, [], "week") == [(None, None)]
+
+
+def test_thirty_days_read_whole_weeks_and_the_days_around_them(desk):
+    store_everything()
+    rolled = analytics_rolled.for_selection(desk, LeadFilters(), TZ)
+    start, end = date(2026, 10, 22), date(2026, 11, 20)  # a Thursday to a Friday
+    assert rolled.whole_spans(start, end, "week") == [
+        date(2026, 10, 26),
+        date(2026, 11, 2),
+        date(2026, 11, 9),
+    ]
+    raw = RawCounts(desk, LeadFilters(), TZ)
+    period = Period("custom", start, end)
+    for method in METHODS:
+        assert getattr(rolled, method)(period) == getattr(raw, method)(period), method
