@@ -81,25 +81,29 @@ class RolledCounts:
         return self.read[key]
 
     def summed(self, kind: str, start: date | None, end: date | None, by_day: bool) -> Totals:
-        keys = [DAILY.c.day] * by_day + [DAILY.c.k1, DAILY.c.k2, DAILY.c.k3]
+        keys = ["day"] * by_day + ["k1", "k2", "k3"]
         needed = NEEDED.get(kind, rollup.MEASURES)
+        columns = [DAILY.c[name] for name in (*keys, "n1", "n2", "n3", *needed)]
+        # A branch per kind of stored row (an OR of them would not use the index), summed
+        # again in one statement.
+        parts = [
+            sa.select(*columns).where(DAILY.c.kind == kind, part)
+            for part in self.stored_rows(start, end, by_day)
+        ]
+        stored = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
         query = sa.select(
-            *keys,
-            *(sa.func.max(DAILY.c[name]) for name in ("n1", "n2", "n3")),
-            *(sa.func.sum(DAILY.c[name]) for name in needed),
-        ).group_by(*keys)
+            *(stored.c[name] for name in keys),
+            *(sa.func.max(stored.c[name]) for name in ("n1", "n2", "n3")),
+            *(sa.func.sum(stored.c[name]) for name in needed),
+        ).group_by(*(stored.c[name] for name in keys))
         width = len(keys)
         result: Totals = {}
         positions = [rollup.MEASURES.index(name) for name in needed]
-        # One query per kind of stored row: an OR of them would not use the index.
-        for part in self.stored_rows(start, end, by_day):
-            for row in rows(query.where(DAILY.c.kind == kind, part)):
-                counts = [0] * len(rollup.MEASURES)
-                for position, n in zip(positions, row[width + 3 :], strict=True):
-                    counts[position] = int(n or 0)
-                target = result.setdefault(tuple(row[:width]), rollup.Group())
-                target.add(counts)
-                target.name(row[width : width + 3])
+        for row in rows(query):
+            counts = [0] * len(rollup.MEASURES)
+            for position, n in zip(positions, row[width + 3 :], strict=True):
+                counts[position] = int(n or 0)
+            result[tuple(row[:width])] = rollup.Group(counts, list(row[width : width + 3]))
         for day, groups in self.live.items():
             if (start is not None and day < start) or (end is not None and day > end):
                 continue
