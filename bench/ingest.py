@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -123,21 +124,38 @@ def add_rules(staff: list) -> None:
     db.session.commit()
 
 
+def on_against_off(
+    raws: list[dict], repeat: int, off: Callable[[], None], on: Callable[[], None]
+) -> dict:
+    """Median ingest time of *raws* (one batch, and pages of 100) after the *off* setup and
+    after the *on* one, alternated so a busier moment weighs on both alike."""
+    source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
+    n = len(raws)
+
+    def ingest_once() -> None:
+        assert ingest_raw_leads(raws, source, announce_events=False).created == n
+        db.session.commit()
+
+    def ingest_pages() -> None:
+        for start in range(0, n, 100):
+            ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
+            db.session.commit()
+
+    figures = {}
+    for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
+        times: dict[str, list[float]] = {"off": [], "on": []}
+        for _ in range(repeat):
+            times["off"].append(timed(run, 1, off))
+            times["on"].append(timed(run, 1, on))
+        off_s, on_s = (statistics.median(times[label]) for label in ("off", "on"))
+        figures[name] = {"off_s": off_s, "on_s": on_s, "overhead": on_s / off_s - 1}
+    return figures
+
+
 def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
     """Ingest time with routing rules against none (same fresh leads, same run)."""
     app = make_app(url, TEAM_WORK_HOURS="1234567")
-    source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
-    n = len(raws)
     with app.app_context():
-
-        def ingest_once() -> None:
-            assert ingest_raw_leads(raws, source, announce_events=False).created == n
-            db.session.commit()
-
-        def ingest_pages() -> None:
-            for start in range(0, n, 100):
-                ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
-                db.session.commit()
 
         def without_rules() -> None:
             fresh_schema()
@@ -147,14 +165,7 @@ def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
             fresh_schema()
             add_rules(add_staff())
 
-        figures = {}
-        for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
-            times: dict[str, list[float]] = {"off": [], "on": []}
-            for _ in range(repeat):  # alternated, so a busier moment weighs on both alike
-                times["off"].append(timed(run, 1, without_rules))
-                times["on"].append(timed(run, 1, with_rules))
-            off, on = (statistics.median(times[label]) for label in ("off", "on"))
-            figures[name] = {"off_s": off, "on_s": on, "overhead": on / off - 1}
+        figures = on_against_off(raws, repeat, without_rules, with_rules)
         routed = db.session.scalar(
             db.select(db.func.count()).select_from(LEADS).where(LEADS.c.assigned_to_id.is_not(None))
         )
@@ -174,27 +185,8 @@ def drop_rollup_triggers() -> None:
 def bench_triggers(url: str, raws: list[dict], repeat: int) -> dict:
     """Ingest time with the rollup's triggers against without them (same leads, same run)."""
     app = make_app(url)
-    source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
-    n = len(raws)
     with app.app_context():
-
-        def ingest_once() -> None:
-            assert ingest_raw_leads(raws, source, announce_events=False).created == n
-            db.session.commit()
-
-        def ingest_pages() -> None:
-            for start in range(0, n, 100):
-                ingest_raw_leads(raws[start : start + 100], source, announce_events=False)
-                db.session.commit()
-
-        figures = {}
-        for name, run in (("batch", ingest_once), ("pages", ingest_pages)):
-            times: dict[str, list[float]] = {"off": [], "on": []}
-            for _ in range(repeat):
-                times["off"].append(timed(run, 1, drop_rollup_triggers))
-                times["on"].append(timed(run, 1, fresh_schema))
-            off, on = (statistics.median(times[label]) for label in ("off", "on"))
-            figures[name] = {"off_s": off, "on_s": on, "overhead": on / off - 1}
+        figures = on_against_off(raws, repeat, drop_rollup_triggers, fresh_schema)
         fresh_schema()
     return {"triggers": figures}
 
