@@ -94,6 +94,10 @@ class AnalyticsDirtyDay(db.Model):
         return f"<AnalyticsDirtyDay {self.day}>"
 
 
+# PostgreSQL functions of ours beside the tables (a restore drops them with the tables).
+FUNCTIONS = ("analytics_mark_dirty()",)
+
+
 def sqlite_triggers() -> list[str]:
     """Row triggers: a UTC day is added once (SQLite has one writer at a time, so a day
     already listed is not yet counted by anyone)."""

@@ -34,6 +34,12 @@ OPEN = (
 RECENT = timedelta(days=7)  # open leads younger than this are aged from their own times
 Row = analytics_sources.SourceRow
 SOURCE_MEASURES = ("leads", "reached", "converted", "score_total")
+SOURCE_KINDS = ("campaign", *analytics_sources.DIMENSIONS)
+READ_WITH = {  # kinds a view reads together, in one statement
+    "staff": ("staff", "hour"),
+    "hour": ("staff", "hour"),
+    **{kind: SOURCE_KINDS for kind in SOURCE_KINDS},
+}
 NEEDED = {  # the measures each kind of group is read for (a count alone reads the index)
     "response": ("leads",),
     "converted": ("leads",),
@@ -74,20 +80,25 @@ class RolledCounts:
         self, kind: str, start: date | None = None, end: date | None = None, by_day: bool = False
     ) -> Totals:
         """The groups of *kind* summed over the days start … end (None: open-ended), keyed
-        by (k1, k2, k3), or by (day, k1, k2, k3); read once per view."""
-        key = (kind, start, end, by_day)
-        if key not in self.read:
-            self.read[key] = self.summed(kind, start, end, by_day)
-        return self.read[key]
+        by (k1, k2, k3), or by (day, k1, k2, k3); read once per view, with the kinds read
+        beside it (READ_WITH)."""
+        if (kind, start, end, by_day) not in self.read:
+            kinds = (kind,) if by_day else READ_WITH.get(kind, (kind,))
+            for each, totals in self.summed(kinds, start, end, by_day).items():
+                self.read[(each, start, end, by_day)] = totals
+        return self.read[(kind, start, end, by_day)]
 
-    def summed(self, kind: str, start: date | None, end: date | None, by_day: bool) -> Totals:
-        keys = ["day"] * by_day + ["k1", "k2", "k3"]
-        needed = NEEDED.get(kind, rollup.MEASURES)
+    def summed(
+        self, kinds: tuple[str, ...], start: date | None, end: date | None, by_day: bool
+    ) -> dict[str, Totals]:
+        keys = ["kind"] + ["day"] * by_day + ["k1", "k2", "k3"]
+        wanted = {name for kind in kinds for name in NEEDED.get(kind, rollup.MEASURES)}
+        needed = [name for name in rollup.MEASURES if name in wanted]
         columns = [DAILY.c[name] for name in (*keys, "n1", "n2", "n3", *needed)]
         # A branch per kind of stored row (an OR of them would not use the index), summed
         # again in one statement.
         parts = [
-            sa.select(*columns).where(DAILY.c.kind == kind, part)
+            sa.select(*columns).where(DAILY.c.kind.in_(kinds), part)
             for part in self.stored_rows(start, end, by_day)
         ]
         stored = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
@@ -97,20 +108,21 @@ class RolledCounts:
             *(sa.func.sum(stored.c[name]) for name in needed),
         ).group_by(*(stored.c[name] for name in keys))
         width = len(keys)
-        result: Totals = {}
+        result: dict[str, Totals] = {kind: {} for kind in kinds}
         positions = [rollup.MEASURES.index(name) for name in needed]
         for row in rows(query):
             counts = [0] * len(rollup.MEASURES)
             for position, n in zip(positions, row[width + 3 :], strict=True):
                 counts[position] = int(n or 0)
-            result[tuple(row[:width])] = rollup.Group(counts, list(row[width : width + 3]))
+            group = rollup.Group(counts, list(row[width : width + 3]))
+            result[row[0]][tuple(row[1:width])] = group
         for day, groups in self.live.items():
             if (start is not None and day < start) or (end is not None and day > end):
                 continue
             for (group_kind, *group_keys), group in groups.items():
-                if group_kind == kind:
+                if group_kind in result:
                     key = ((day,) * by_day) + tuple(group_keys)
-                    target = result.setdefault(key, rollup.Group())
+                    target = result[group_kind].setdefault(key, rollup.Group())
                     target.add(group.counts)
                     target.name(group.names)
         return result

@@ -99,12 +99,12 @@ def small_disk(tmp_path):
 
 
 def fill(path: Path) -> None:
-    """Write until the disk is full."""
-    with open(path / "filler", "wb") as out:
+    """Write until the disk is full (unbuffered: closing the file has nothing left to write,
+    which would raise ENOSPC again whenever the free space is not a multiple of a chunk)."""
+    with open(path / "filler", "wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError as error:
             assert error.errno == errno.ENOSPC
 

@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.models.analytics import FUNCTIONS
 from app.services.backups import erasures, postgres
 from app.services.backups.artifact import (
     fernet_from,
@@ -240,11 +241,14 @@ def restore_postgres(
 
 
 def drop_tables(conn: sa.Connection) -> None:
-    """Drop every table of the current schema (empty ones, or replaced ones with --force)."""
+    """Drop every table of the current schema (empty ones, or replaced ones with --force),
+    and our functions (the dump brings them back with their triggers)."""
     names = sa.inspect(conn).get_table_names()
     if names:
         quote = conn.dialect.identifier_preparer.quote
         conn.exec_driver_sql(f"DROP TABLE {', '.join(quote(n) for n in names)} CASCADE")
+    for function in FUNCTIONS:
+        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function} CASCADE")
 
 
 def compare_snapshot(snapshot: Snapshot, manifest: Manifest) -> None:
