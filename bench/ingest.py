@@ -235,6 +235,15 @@ def bench_sync(url: str, count: int) -> dict:
     return {"sync_wall_s": wall, "stored": stored, "cli_summary": summary}
 
 
+def print_on_off(name: str, what: str, figures: dict, after: str = "") -> None:
+    for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
+        r = figures[how]
+        print(
+            f"[{name}] {what}, {label}: on {r['on_s']:.2f} s, off {r['off_s']:.2f} s, "
+            f"overhead {r['overhead']:+.1%}{after}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=10_000)
@@ -267,21 +276,12 @@ def main() -> None:
                 print(f"[{name}]     {line}")
         if "c" in parts:
             figures |= bench_routing(url, fresh, args.repeat)
-            for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
-                r = figures["routing"][how]
-                print(
-                    f"[{name}] (c) routing {args.leads:,} fresh leads, {label}: "
-                    f"on {r['on_s']:.2f} s, off {r['off_s']:.2f} s, overhead "
-                    f"{r['overhead']:+.1%} (target <= +10%); {figures['routed']:,} routed"
-                )
+            what = f"(c) routing {args.leads:,} fresh leads"
+            routed = f" (target <= +10%); {figures['routed']:,} routed"
+            print_on_off(name, what, figures["routing"], routed)
         if "d" in parts:
             figures |= bench_triggers(url, raws, args.repeat)
-            for how, label in (("batch", "one batch"), ("pages", "pages of 100")):
-                r = figures["triggers"][how]
-                print(
-                    f"[{name}] (d) analytics triggers, {args.leads:,} leads, {label}: "
-                    f"on {r['on_s']:.2f} s, off {r['off_s']:.2f} s, overhead {r['overhead']:+.1%}"
-                )
+            print_on_off(name, f"(d) analytics triggers, {args.leads:,} leads", figures["triggers"])
         results[name] = figures
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

@@ -11,10 +11,11 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AnalyticsDaily, FacebookLead, LeadCounter, LeadStatus, User
+from app.models import AnalyticsDaily, FacebookLead, LeadCounter, User
 from app.services import analytics_rollup as rollup
 from app.services import analytics_sources, analytics_speed
 from app.services.analytics_period import Period
+from app.services.analytics_raw import OPEN
 from app.services.analytics_sql import rows
 from app.services.lead_filters import LeadFilters
 from app.services.lead_service import filtered_leads
@@ -25,12 +26,6 @@ COUNTERS = LeadCounter.__table__
 # Beyond this many changed days (say, right after an upgrade, before the scheduler stored
 # them) counting them as the page reads would be slower than the raw queries.
 MAX_CHANGED_DAYS = 31
-OPEN = (
-    LeadStatus.NEW.value,
-    LeadStatus.ASSIGNED.value,
-    LeadStatus.CONTACTED.value,
-    LeadStatus.QUALIFIED.value,
-)
 RECENT = timedelta(days=7)  # open leads younger than this are aged from their own times
 Row = analytics_sources.SourceRow
 SOURCE_MEASURES = ("leads", "reached", "converted", "score_total")

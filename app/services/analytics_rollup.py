@@ -90,9 +90,9 @@ class LocalTime:
         """The bucket size used for a wish of *size* seconds."""
         return size if self.offset is not None else BUCKET_S
 
-    def key(self, column: sa.ColumnElement, size: int) -> tuple[sa.ColumnElement, int]:
-        size = self.size(size)
-        return whole((epoch(column) + (self.offset or 0)) / size), size
+    def key(self, column: sa.ColumnElement, size: int) -> sa.ColumnElement[int]:
+        """The bucket number of *column* (buckets of `size(size)` seconds)."""
+        return whole((epoch(column) + (self.offset or 0)) / self.size(size))
 
     def local(self, bucket: int, size: int) -> datetime:
         """The bucket's start as a naive local time."""
@@ -113,9 +113,9 @@ def facts(clock: LocalTime, bounds: tuple[datetime, datetime]) -> sa.CTE:
         return sa.case((condition, 1), else_=0)
 
     query = counted().with_only_columns(
-        clock.key(L.meta_created_at, 86400)[0].label("day"),
-        clock.key(L.created_at, 3600)[0].label("hour"),
-        sa.case((converted, clock.key(L.converted_at, 86400)[0])).label("converted_day"),
+        clock.key(L.meta_created_at, 86400).label("day"),
+        clock.key(L.created_at, 3600).label("hour"),
+        sa.case((converted, clock.key(L.converted_at, 86400))).label("converted_day"),
         sa.case((contacted, histogram_bucket(seconds))).label("bucket"),
         L.assigned_to_id,
         L.campaign_id,
