@@ -86,6 +86,7 @@ class Config:
     TESTING = False
 
     SECRET_KEY = env_str("SECRET_KEY")
+    PASSWORD_HASH_METHOD = "scrypt"  # not read from the environment: no way to weaken it there
     TOKEN_ENCRYPTION_KEYS = env_str("TOKEN_ENCRYPTION_KEYS")
 
     SQLALCHEMY_DATABASE_URI = env_str(
@@ -231,6 +232,9 @@ class TestConfig(Config):
     DEVELOPMENT = False
     TESTING = True
     SECRET_KEY = "test-secret-key-of-at-least-32-bytes"
+    # A scrypt hash costs ~0.1 s; the suite hashes thousands of passwords. The scrypt default
+    # is tested on its own (tests/test_cli.py).
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     TOKEN_ENCRYPTION_KEYS = Fernet.generate_key().decode()
     PRIVACY_HASH_KEYS = "test-privacy-hash-key-of-32-bytes-or-more"
     SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL") or (

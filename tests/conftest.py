@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.database import empty_database, may_write
+from app.database import may_write
 from app.extensions import db
 from app.models import Role
 from config import TestConfig
 from tests import factories
+from tests.schema import reset_schema
 
 pytest_plugins = ["tests.sandbox.fixtures", "tests.fault_proxy", "tests.mail_server"]
 
@@ -42,11 +43,6 @@ def config_for(database: str, **overrides) -> type[TestConfig]:
     else:
         uri = f"sqlite:///{Path(tempfile.mkdtemp(prefix='mld-')) / 'test.sqlite'}"
     return type("BoundTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": uri, **overrides})
-
-
-def reset_schema() -> None:
-    empty_database()
-    db.create_all()
 
 
 @pytest.fixture(params=DATABASES)

@@ -5,12 +5,17 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Distributor, FacebookLead, MetaApiConfig, MetaForm, Role, User
+from config import Config
 from sandbox import DEFAULT_PAGE_ID, DEFAULT_PAGE_TOKEN
 
 
 @pytest.fixture
 def app_config(sandbox):
-    return {"META_GRAPH_URL": sandbox.graph_url}
+    # Passwords hashed as in production (scrypt), not with the suite's cheap hash.
+    return {
+        "META_GRAPH_URL": sandbox.graph_url,
+        "PASSWORD_HASH_METHOD": Config.PASSWORD_HASH_METHOD,
+    }
 
 
 def invoke(runner, *args):

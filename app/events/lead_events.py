@@ -46,7 +46,10 @@ def on_join_lead(data):
         db.session.remove()
     if not allowed:
         return {"ok": False, "error": "not found"}
-    join_room(f"lead:{lead_id}")
+    try:
+        join_room(f"lead:{lead_id}")
+    except ValueError:  # the socket closed while the lead was looked up (the page was left)
+        return {"ok": False, "error": "disconnected"}
     return {"ok": True}
 
 

@@ -14,6 +14,7 @@ from app.errors import DomainError, ValidationError
 from app.extensions import db
 from app.i18n import LANGUAGES, is_language
 from app.models import Distributor, LeadCounter, MetaApiConfig, Role, User
+from app.models.user import password_hash_method
 from app.services import two_factor, user_sessions
 
 log = logging.getLogger(__name__)
@@ -30,9 +31,13 @@ class DistributorSummary:
     lead_count: int
 
 
-@functools.cache
 def dummy_hash() -> str:
-    return generate_password_hash("not-a-real-password", method="scrypt")
+    return _dummy_hash(password_hash_method())
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def create_user(
@@ -43,8 +48,8 @@ def create_user(
     email: str | None = None,
     language: str | None = None,
 ) -> User:
-    """Add a user with a scrypt-hashed password (*language* None: the browser's); raises
-    ValidationError. Caller commits."""
+    """Add a user with a hashed password (scrypt: Config.PASSWORD_HASH_METHOD; *language*
+    None: the browser's); raises ValidationError. Caller commits."""
     username = username.strip()
     if not username or len(username) > 64:
         raise ValidationError(_("Username must be 1–64 characters."))

@@ -8,7 +8,7 @@ import pytest
 from app import events
 from app.extensions import db, socketio
 from app.models import FacebookLead, LeadStatus, User
-from app.services import lead_workflow
+from app.services import lead_service, lead_workflow
 from app.services.meta_lead_service import LeadSource, ingest_raw_leads
 from tests import factories
 
@@ -277,6 +277,25 @@ def test_joining_a_foreign_lead_is_not_found_and_hears_nothing(app, admin, ayse,
     admin[0].post(f"/facebook-leads/{foreign}/status", json={"status": "contacted"})
     admin[0].post(f"/facebook-leads/{unassigned}/status", json={"status": "contacted"})
     assert received(ayse[1]) == []
+
+
+def test_a_socket_closed_while_its_lead_is_looked_up_is_answered_not_raised(
+    app, ayse, users, monkeypatch
+):
+    """A page left right after it asked to join (seen in CI: the handler's thread raised
+    ValueError from join_room once the socket had gone)."""
+    lead_id = add_lead(app, assigned_to_id=users["ayse"], status=LeadStatus.ASSIGNED)
+    looked_up = lead_service.get_visible_lead
+
+    def leaving(user, wanted):
+        found = looked_up(user, wanted)
+        sid = socketio.server.manager.sid_from_eio_sid(ayse[1].eio_sid, "/")
+        socketio.server.manager.disconnect(sid, "/")  # the tab closes meanwhile
+        return found
+
+    monkeypatch.setattr(lead_service, "get_visible_lead", leaving)
+    ack = ayse[1].emit("join_lead", {"lead_id": lead_id}, callback=True)
+    assert ack == {"ok": False, "error": "disconnected"}
 
 
 def test_a_reassigned_lead_room_no_longer_reaches_the_previous_assignee(app, admin, ayse, users):
