@@ -17,6 +17,7 @@ PostgreSQL uses BENCH_DASHBOARD_POSTGRES_URL or the local `mld_bench` database (
 """
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -277,8 +278,11 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def serve(url: str):
-    """The app on a threaded werkzeug server in a daemon thread; (server, base URL)."""
-    server = make_server("127.0.0.1", 0, make_app(url), threaded=True, request_handler=QuietHandler)
+    """The app on a threaded werkzeug server in a daemon thread; (server, base URL). Start-up
+    objects frozen out of the garbage collector's passes, as wsgi.py does."""
+    app = make_app(url)
+    gc.freeze()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"
 

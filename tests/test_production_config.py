@@ -242,3 +242,17 @@ def test_python_wsgi_py_serves_without_app_env(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_wsgi_keeps_start_up_objects_out_of_the_garbage_collectors_passes(tmp_path):
+    script = "import gc, wsgi; print(gc.get_freeze_count())"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment(tmp_path, APP_ENV="development"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) > 50_000  # the app's ~180,000, not a handful

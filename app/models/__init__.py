@@ -1,6 +1,6 @@
 """Typed SQLAlchemy models; table names are part of the contract (DESIGN.md)."""
 
-from app.models.analytics import AnalyticsDaily, AnalyticsDirtyDay
+from app.models.analytics import AnalyticsDaily, AnalyticsDirtyDay, AnalyticsStoredSpan
 from app.models.backup_run import BackupRun, BackupStatus, BackupTrigger
 from app.models.bulk import BulkAction, BulkJob, BulkJobItem, BulkState, ExportAudit
 from app.models.distributor import Distributor
@@ -32,6 +32,7 @@ from app.models.webhook_event import MetaWebhookEvent, WebhookEventStatus
 __all__ = [
     "AnalyticsDaily",
     "AnalyticsDirtyDay",
+    "AnalyticsStoredSpan",
     "AppSetting",
     "AccessAction",
     "AccessLog",

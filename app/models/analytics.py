@@ -94,6 +94,21 @@ class AnalyticsDirtyDay(db.Model):
         return f"<AnalyticsDirtyDay {self.day}>"
 
 
+class AnalyticsStoredSpan(db.Model):
+    """A day, week or month (`span`, its first day) of `analytics_daily` and a random token
+    written each time its rows are stored: a reader that kept a sum of those rows knows by
+    the token whether they are still the ones it summed (`analytics_stored`)."""
+
+    __tablename__ = "analytics_stored_spans"
+
+    span: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    token: Mapped[int] = mapped_column(sa.BigInteger)
+
+    def __repr__(self) -> str:
+        return f"<AnalyticsStoredSpan {self.span} {self.day}>"
+
+
 # PostgreSQL functions of ours beside the tables (a restore drops them with the tables).
 FUNCTIONS = ("analytics_mark_dirty()",)
 

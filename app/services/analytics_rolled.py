@@ -11,17 +11,16 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AnalyticsDaily, FacebookLead, LeadCounter, User
+from app.models import FacebookLead, LeadCounter, User
 from app.services import analytics_rollup as rollup
 from app.services import analytics_sources, analytics_speed
 from app.services.analytics_period import Period
 from app.services.analytics_raw import OPEN
-from app.services.analytics_sql import rows
+from app.services.analytics_stored import StoredRows
 from app.services.lead_filters import LeadFilters
 from app.services.lead_service import filtered_leads
 
 L = FacebookLead
-DAILY = AnalyticsDaily.__table__
 COUNTERS = LeadCounter.__table__
 # Beyond this many changed days (say, right after an upgrade, before the scheduler stored
 # them) counting them as the page reads would be slower than the raw queries.
@@ -69,6 +68,7 @@ class RolledCounts:
     def __init__(self, user: User, tz: str, changed: set[date]) -> None:
         self.user, self.tz, self.changed = user, tz, sorted(changed)
         self.live = rollup.day_groups(changed, tz)
+        self.stored = StoredRows(self.changed)
         self.read: dict[tuple, Totals] = {}
 
     def totals(
@@ -86,31 +86,10 @@ class RolledCounts:
     def summed(
         self, kinds: tuple[str, ...], start: date | None, end: date | None, by_day: bool
     ) -> dict[str, Totals]:
-        keys = ["kind"] + ["day"] * by_day + ["k1", "k2", "k3"]
+        """The stored days' groups (`analytics_stored`), with the changed days' counted now."""
         wanted = {name for kind in kinds for name in NEEDED.get(kind, rollup.MEASURES)}
         needed = [name for name in rollup.MEASURES if name in wanted]
-        columns = [DAILY.c[name] for name in (*keys, "n1", "n2", "n3", *needed)]
-        # A branch per kind of stored row (an OR of them would not use the index), summed
-        # again in one statement.
-        parts = [
-            sa.select(*columns).where(DAILY.c.kind.in_(kinds), part)
-            for part in self.stored_rows(start, end, by_day)
-        ]
-        stored = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-        query = sa.select(
-            *(stored.c[name] for name in keys),
-            *(sa.func.max(stored.c[name]) for name in ("n1", "n2", "n3")),
-            *(sa.func.sum(stored.c[name]) for name in needed),
-        ).group_by(*(stored.c[name] for name in keys))
-        width = len(keys)
-        result: dict[str, Totals] = {kind: {} for kind in kinds}
-        positions = [rollup.MEASURES.index(name) for name in needed]
-        for row in rows(query):
-            counts = [0] * len(rollup.MEASURES)
-            for position, n in zip(positions, row[width + 3 :], strict=True):
-                counts[position] = int(n or 0)
-            group = rollup.Group(counts, list(row[width : width + 3]))
-            result[row[0]][tuple(row[1:width])] = group
+        result = self.stored.summed(kinds, needed, start, end, by_day)
         for day, groups in self.live.items():
             if (start is not None and day < start) or (end is not None and day > end):
                 continue
@@ -121,42 +100,6 @@ class RolledCounts:
                     target.add(group.counts)
                     target.name(group.names)
         return result
-
-    def stored_rows(
-        self, start: date | None, end: date | None, by_day: bool
-    ) -> list[sa.ColumnElement[bool]]:
-        """The stored rows that hold start … end once: its whole months, then whole weeks,
-        not changed since (unless *by_day*), and the day rows of its other days not changed
-        since."""
-        parts, runs = [], [(start, end)]
-        if not by_day and start is not None and end is not None:
-            for span in ("month", "week"):
-                whole = [first for a, b in runs for first in self.whole_spans(a, b, span)]
-                if whole:
-                    parts.append(sa.and_(DAILY.c.span == span, DAILY.c.day.in_(whole)))
-                    runs = [run for a, b in runs for run in outside(a, b, whole, span)]
-        for first, last in runs:
-            days = [DAILY.c.span == "day"]
-            if first is not None:
-                days.append(DAILY.c.day >= first)
-            if last is not None:
-                days.append(DAILY.c.day <= last)
-            if self.changed:
-                days.append(DAILY.c.day.not_in(self.changed))
-            parts.append(sa.and_(*days))
-        return parts
-
-    def whole_spans(self, start: date, end: date, span: str) -> list[date]:
-        """The first days of the weeks or months wholly inside start … end with no changed
-        day."""
-        found, first = [], rollup.span_start(start, span)
-        while first <= end:
-            last = rollup.span_end(first, span)
-            changed = any(first <= day <= last for day in self.changed)
-            if first >= start and last <= end and not changed:
-                found.append(first)
-            first = last + timedelta(days=1)
-        return found
 
     def funnel(self, period: Period) -> tuple[int, ...]:
         """received, contacted, qualified, converted (reached at least), lost, invalid."""
@@ -263,23 +206,6 @@ class RolledCounts:
         waiting = sum(g.measure("leads") for g in self.totals("waiting").values())
         older = waiting - sum(bucket.leads for bucket in young[:-1])
         return young[:-1] + [analytics_speed.AgeBucket(young[-1].key, older)]
-
-
-def outside(
-    start: date | None, end: date | None, firsts: list[date], span: str
-) -> list[tuple[date | None, date | None]]:
-    """The runs of days from start to end (None: open-ended) outside the whole weeks or
-    months starting on *firsts* (in order; those inside start … end count)."""
-    inside = [f for f in firsts if (start is None or f >= start) and (end is None or f <= end)]
-    runs: list[tuple[date | None, date | None]] = []
-    cursor = start
-    for first in inside:
-        if cursor is None or cursor < first:
-            runs.append((cursor, first - timedelta(days=1)))
-        cursor = rollup.span_end(first, span) + timedelta(days=1)
-    if end is None or cursor is None or cursor <= end:
-        runs.append((cursor, end))
-    return runs
 
 
 def as_id(key: str | None) -> int | None:

@@ -12,6 +12,7 @@ the leads as it reads, so a figure is never behind). The database marks a change
 is rolled up (not deleted, no re-inquiries, no Meta test leads, as a superadmin sees it);
 other filters read the leads."""
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +22,14 @@ import sqlalchemy as sa
 
 from app.database import among, insert_many
 from app.extensions import db
-from app.models import AnalyticsDaily, AnalyticsDirtyDay, AppSetting, FacebookLead, LeadStatus
+from app.models import (
+    AnalyticsDaily,
+    AnalyticsDirtyDay,
+    AnalyticsStoredSpan,
+    AppSetting,
+    FacebookLead,
+    LeadStatus,
+)
 from app.services.analytics_period import local_midnight
 from app.services.analytics_raw import REACHED
 from app.services.analytics_sources import DIMENSIONS, key_text
@@ -31,6 +39,7 @@ from app.services.analytics_sql import BUCKET_S, epoch, rows, steady_offset, who
 L = FacebookLead
 DAILY = AnalyticsDaily.__table__
 DIRTY = AnalyticsDirtyDay.__table__
+SPANS = AnalyticsStoredSpan.__table__
 ZONE_KEY = "analytics_rollup_zone"
 LOCK_ID = 7_312_012  # PostgreSQL advisory lock: one writer of the rollup at a time
 MEASURES = (
@@ -283,9 +292,22 @@ def store(groups: dict[date, dict[Key, Group]]) -> None:
     ]
     for start in range(0, len(rows), 5_000):
         insert_many(DAILY, rows[start : start + 5_000])
+    written = [("day", day) for day in groups]
     for span in ("week", "month"):
         for first in sorted({span_start(day, span) for day in groups}):
             store_span(span, first)
+            written.append((span, first))
+    renew_tokens(written)
+
+
+def renew_tokens(spans: list[tuple[str, date]]) -> None:
+    """A new token for each (span, first day) whose rows were just stored."""
+    for span in ("day", "week", "month"):
+        days = [day for each, day in spans if each == span]
+        if days:
+            db.session.execute(sa.delete(SPANS).where(SPANS.c.span == span, SPANS.c.day.in_(days)))
+    token = secrets.randbits(62)
+    insert_many(SPANS, [{"span": span, "day": day, "token": token} for span, day in spans])
 
 
 def store_span(span: str, first: date) -> None:
@@ -327,6 +349,7 @@ def restart(tz: str) -> None:
     APP_TIMEZONE changed: local days moved)."""
     lock()
     db.session.execute(sa.delete(DAILY))
+    db.session.execute(sa.delete(SPANS))
     db.session.execute(sa.delete(DIRTY))
     utc_day = sa.func.date(L.meta_created_at)
     if db.session.get_bind().dialect.name == "postgresql":

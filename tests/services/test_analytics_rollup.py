@@ -3,13 +3,20 @@ changed them; stored and changed days read together give exactly what the leads 
 change of time zone or too many changed days hand the page back to the raw queries."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AnalyticsDaily, AnalyticsDirtyDay, FacebookLead, LeadStatus, Role, User
-from app.services import analytics_rolled, analytics_rollup, lead_workflow
+from app.services import (
+    analytics_rolled,
+    analytics_rollup,
+    analytics_stored,
+    lead_counters,
+    lead_workflow,
+)
 from app.services.analytics_period import Period
 from app.services.analytics_raw import RawCounts
 from app.services.lead_filters import LeadFilters
@@ -229,29 +236,29 @@ def test_a_changed_day_inside_a_whole_month_reads_that_month_by_day(desk):
     rolled = analytics_rolled.for_selection(desk, LeadFilters(), TZ)
     month = lead.meta_created_at.date().replace(day=1)
     year = PERIODS[2]
-    assert month not in rolled.whole_spans(year.start, year.end, "month")
-    assert len(rolled.whole_spans(year.start, year.end, "month")) == 10  # 11, one changed
+    assert month not in rolled.stored.whole_spans(year.start, year.end, "month")
+    assert len(rolled.stored.whole_spans(year.start, year.end, "month")) == 10  # 11, one changed
     assert_same_figures(desk)
 
 
 def test_days_outside_whole_months_are_the_gaps_between_them():
     months = [date(2026, 1, 1), date(2026, 3, 1)]
-    assert analytics_rolled.outside(date(2025, 12, 20), date(2026, 3, 31), months, "month") == [
+    assert analytics_stored.outside(date(2025, 12, 20), date(2026, 3, 31), months, "month") == [
         (date(2025, 12, 20), date(2025, 12, 31)),
         (date(2026, 2, 1), date(2026, 2, 28)),
     ]
-    assert analytics_rolled.outside(date(2026, 1, 1), date(2026, 4, 2), months, "month") == [
+    assert analytics_stored.outside(date(2026, 1, 1), date(2026, 4, 2), months, "month") == [
         (date(2026, 2, 1), date(2026, 2, 28)),
         (date(2026, 4, 1), date(2026, 4, 2)),
     ]
-    assert analytics_rolled.outside(None, None, [], "week") == [(None, None)]
+    assert analytics_stored.outside(None, None, [], "week") == [(None, None)]
 
 
 def test_thirty_days_read_whole_weeks_and_the_days_around_them(desk):
     store_everything()
     rolled = analytics_rolled.for_selection(desk, LeadFilters(), TZ)
     start, end = date(2026, 10, 22), date(2026, 11, 20)  # a Thursday to a Friday
-    assert rolled.whole_spans(start, end, "week") == [
+    assert rolled.stored.whole_spans(start, end, "week") == [
         date(2026, 10, 26),
         date(2026, 11, 2),
         date(2026, 11, 9),
@@ -260,3 +267,83 @@ def test_thirty_days_read_whole_weeks_and_the_days_around_them(desk):
     period = Period("custom", start, end)
     for method in METHODS:
         assert getattr(rolled, method)(period) == getattr(raw, method)(period), method
+
+
+@pytest.fixture
+def daily_reads():
+    """The statements that read `analytics_daily`, as they run."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if "FROM analytics_daily" in statement:
+            seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_view_reuses_the_sums_of_stored_rows_until_their_spans_are_stored_again(
+    desk, daily_reads
+):
+    store_everything()
+    assert_same_figures(desk)
+    assert daily_reads, "the first view reads the stored rows"
+    daily_reads.clear()
+    assert_same_figures(desk)
+    assert daily_reads == [], "kept: nothing stored since"
+
+    # A lead of 1 November changes and its day is stored again (no view in between): the
+    # parts holding that day, its week or its month are read again, the others are not.
+    lead = db.session.scalar(
+        sa.select(FacebookLead)
+        .where(FacebookLead.meta_created_at >= datetime(2026, 11, 1, tzinfo=UTC))
+        .where(FacebookLead.meta_created_at < datetime(2026, 11, 15, tzinfo=UTC))
+        .where(FacebookLead.deleted_at.is_(None), FacebookLead.is_test.is_(False))
+        .where(FacebookLead.duplicate_of_id.is_(None))
+        .order_by(FacebookLead.id)
+    )
+    assert lead is not None
+    lead.score = (lead.score or 0) + 7
+    lead.campaign_name = "Renamed campaign"
+    lead.first_contacted_at = lead.meta_created_at + timedelta(minutes=3)
+    db.session.commit()
+    while analytics_rollup.flush_batch(TZ):
+        pass
+    db.session.commit()
+    assert not dirty_days()
+    daily_reads.clear()
+    assert_same_figures(desk)
+    assert daily_reads, "the day stored again is read again"
+    daily_reads.clear()
+    assert_same_figures(desk)
+    assert daily_reads == []
+
+
+def test_a_day_emptied_of_its_leads_is_not_read_from_what_was_kept(desk):
+    store_everything()
+    assert_same_figures(desk)
+    received = db.session.scalar(
+        sa.select(FacebookLead.meta_created_at)
+        .where(FacebookLead.meta_created_at >= datetime(2026, 11, 1, tzinfo=UTC))
+        .where(FacebookLead.deleted_at.is_(None))
+        .order_by(FacebookLead.meta_created_at)
+    )
+    day = received.astimezone(ZoneInfo(TZ)).date()
+    midnight = datetime.combine(day, datetime.min.time(), ZoneInfo(TZ))
+    on_that_day = sa.and_(
+        FacebookLead.meta_created_at >= midnight,
+        FacebookLead.meta_created_at < midnight + timedelta(days=1),
+    )
+    db.session.execute(sa.update(FacebookLead).where(on_that_day).values(deleted_at=NOW))
+    lead_counters.recount()  # plain SQL: the status counters are the services' to keep
+    db.session.commit()
+    while analytics_rollup.flush_batch(TZ):
+        pass
+    db.session.commit()
+    assert not db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AnalyticsDaily)
+        .where(AnalyticsDaily.day == day, AnalyticsDaily.span == "day")
+    ), "the day has no rows left"
+    assert_same_figures(desk)
