@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from app.blueprints.analytics import building
 from app.extensions import db
 from app.models import AnalyticsDaily, AnalyticsDirtyDay, LeadStatus
 from app.services import analytics_rollup
@@ -145,3 +146,11 @@ def test_days_counted_from_the_leads_are_stored_after_the_view(app, client, auth
     assert stored > 0
     again = client.get(f"{PAGE}?period=7d").get_data(as_text=True)
     assert 'id="staff-table"' in again and again.count("ayse") == first.count("ayse")
+
+
+def test_views_on_a_busy_desk_ask_for_one_store_at_most_every_15_seconds():
+    state: dict = {}
+    assert building.store_due(state, 1000.0)
+    assert not building.store_due(state, 1014.9)  # today changed again: counted, not stored
+    assert building.store_due(state, 1015.0)
+    assert not building.store_due(state, 1020.0)
