@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from app.extensions import db
 from app.i18n import labels
-from app.i18n.formats import format_day
+from app.i18n.formats import format_day, locale
 from app.meta.treatments import TREATMENTS
 from app.models import MetaForm
 from app.services import accounts
@@ -84,4 +84,6 @@ def source_label(table: str, row: SourceRow) -> str | None:
         return str(labels.LEAD_SOURCE.get(row.key or "", row.key))
     if table == "service":
         return str(TREATMENTS[row.key]) if row.key in TREATMENTS else row.key
+    if table == "country" and row.key:
+        return locale().territories.get(row.key.upper(), row.key)
     return row.label or row.key

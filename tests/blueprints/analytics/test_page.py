@@ -35,8 +35,17 @@ def seeded(app, users):
                 campaign_id="4242",
                 campaign_name=HOSTILE,
                 ad_name="@SUM(A1:A9)",
+                country_code="DE",
             )
         db.session.commit()
+
+
+def test_countries_are_named_in_the_reader_s_language(client, auth, seeded):
+    auth.login("admin")
+    english = client.get(f"{PAGE}?period=7d").get_data(as_text=True)
+    turkish = client.get(f"{PAGE}?period=7d&lang=tr", follow_redirects=True)
+    assert ">Germany</td>" in english
+    assert ">Almanya</td>" in turkish.get_data(as_text=True)
 
 
 def test_the_page_shows_the_period_s_figures(client, auth, seeded):
