@@ -51,11 +51,21 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def reset_peak() -> None:
+    """Start the high-water mark afresh (Linux): the sign-in's scrypt check allocates 32 MiB,
+    which is the sign-in's memory, not the export's."""
+    clear = Path("/proc/self/clear_refs")
+    if clear.exists():
+        clear.write_text("5")
+
+
 def child_csv(url: str) -> dict:
     """The real route, streamed chunk by chunk, as a browser would download it."""
     app = make_app(url, LOG_LEVEL="WARNING")
     client = app.test_client()
     client.post("/auth/login", data={"username": "bench", "password": "bench-password-1234"})
+    before = peak_mib()
+    reset_peak()
     started, size, lines = time.perf_counter(), 0, 0
     response = client.get(f"/facebook-leads/export.csv?columns={COLUMNS}", buffered=False)
     for chunk in response.response:
@@ -63,7 +73,13 @@ def child_csv(url: str) -> dict:
         lines += chunk.count(b"\n")
     response.close()
     seconds = time.perf_counter() - started
-    return {"rows": lines - 1, "seconds": seconds, "bytes": size, "peak_mib": peak_mib()}
+    return {
+        "rows": lines - 1,
+        "seconds": seconds,
+        "bytes": size,
+        "peak_mib": peak_mib(),
+        "peak_mib_with_sign_in": max(before, peak_mib()),
+    }
 
 
 def bare_rows(url: str):
