@@ -60,8 +60,13 @@ def reset_schema() -> None:
     elif url.get_backend_name() == "postgresql":
         empty_postgres(url.render_as_string(hide_password=False))
     else:
-        empty_database()
-        db.create_all()
+        rebuild()
+
+
+def rebuild() -> None:
+    """Drop every table and create the models' schema (the slow way)."""
+    empty_database()
+    db.create_all()
 
 
 def copy_template(path: Path) -> None:
@@ -69,8 +74,7 @@ def copy_template(path: Path) -> None:
     db.session.remove()
     db.engine.dispose()
     if path.exists() and path.stat().st_size:  # a database with tables: build it anew
-        empty_database()
-        db.create_all()
+        rebuild()
         return
     if _template is None:
         template = Path(tempfile.mkdtemp(prefix="mld-template-")) / "template.sqlite"
@@ -88,8 +92,7 @@ def empty_postgres(url: str) -> None:
     global _emptied
     db.session.remove()
     if _created.get(url) is None or catalog() != _created[url]:
-        empty_database()
-        db.create_all()
+        rebuild()
         _created[url] = catalog()
         return
     with db.engine.begin() as conn:
