@@ -15,11 +15,15 @@ class LeadSearchTerm(db.Model):
 
     __tablename__ = "lead_search_terms"
     # On SQLite the (term, lead_id) key is the table itself: one B-tree less to write per term.
-    __table_args__ = {"sqlite_with_rowid": False}
+    # (lead_id, term): a wide search checks a listed lead's terms without reading the table.
+    __table_args__ = (
+        sa.Index("ix_lead_search_terms_lead_id_term", "lead_id", "term"),
+        {"sqlite_with_rowid": False},
+    )
 
     term: Mapped[str] = mapped_column(TermType, primary_key=True)
     lead_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("facebook_leads.id", ondelete="CASCADE"), primary_key=True, index=True
+        sa.ForeignKey("facebook_leads.id", ondelete="CASCADE"), primary_key=True
     )
 
     def __repr__(self) -> str:

@@ -9,8 +9,8 @@ from sqlalchemy.orm import defer, selectinload
 
 from app.extensions import db
 from app.models import FacebookLead, User
-from app.services import lead_search, lead_stats
-from app.services.lead_filters import SORTS, LeadFilters, ordering
+from app.services import lead_stats, search_matches
+from app.services.lead_filters import SORTS, LeadFilters
 from app.services.lead_service import filtered_leads
 
 L = FacebookLead
@@ -24,7 +24,6 @@ LIST_OPTIONS = (
 )
 MAX_PAGE = 1_000_000
 MAX_RECENT = 100
-COUNT_CAP = lead_stats.COUNT_CAP
 
 
 @dataclass
@@ -79,37 +78,30 @@ def list_leads(
     """A page of leads: ids first (index-only, cheap even deep in the list), then the rows.
     *page* is held within 1…MAX_PAGE."""
     page = min(max(1, page), MAX_PAGE)
-    query = filtered_leads(user, filters, tz)
     offset = (page - 1) * per_page
-    one_pass = bool(filters.q) and lead_search.matches_at_most(filters.q, COUNT_CAP)
-    found = search_page(query, filters.sort, per_page, offset) if one_pass else None
-    if found is None:
-        ids = list(db.session.scalars(query.with_only_columns(L.id).limit(per_page).offset(offset)))
-        total, exact = lead_stats.count_leads(user, filters, tz)
+    if filters.q:
+        ids, total, exact = search_page(user, filters, per_page, offset, tz)
     else:
-        ids, total, exact = found
+        query = filtered_leads(user, filters, tz).with_only_columns(L.id)
+        ids = list(db.session.scalars(query.limit(per_page).offset(offset)))
+        total, exact = lead_stats.count_leads(user, filters, tz)
     return LeadPage(load_leads(ids), page, per_page, total, exact)
 
 
 def search_page(
-    query: sa.Select, sort: str, limit: int, offset: int
-) -> tuple[list[int], int, bool] | None:
-    """(ids, total, exact) of a page of a search of at most COUNT_CAP matches, from one read
-    of them: no index hands them over in order, so a page query and a count would each read
-    every match; here they are collected once, then counted and sorted. None past the last
-    page, where no row carries the total."""
-    name, _ = SORTS[sort]
-    matches = query.order_by(None).with_only_columns(L.id, getattr(L, name)).cte("matches")
-    total = sa.select(sa.func.count()).select_from(matches).scalar_subquery()
-    rows = db.session.execute(
-        sa.select(matches.c.id, total)
-        .order_by(*ordering(sort, matches.c))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    if not rows:
-        return None
-    return [row[0] for row in rows], min(rows[0][1], COUNT_CAP), rows[0][1] <= COUNT_CAP
+    user: User, filters: LeadFilters, limit: int, offset: int, tz: str
+) -> tuple[list[int], int, bool]:
+    """(ids, total, exact) of a page of a search (see `search_matches`): a narrow one from
+    its matches read whole; a wide one walked, its total at least what the sample and the
+    pages so far show, exact once a page comes back short."""
+    found = search_matches.matches(user, filters, tz)
+    if found.exact:
+        ids = found.page(filters.statuses, filters.sort, limit, offset)
+        return ids, found.total(filters.statuses), True
+    ids = search_matches.wide_page(user, filters, found, limit, offset, tz)
+    if len(ids) < limit and (ids or not offset):
+        return ids, offset + len(ids), True
+    return ids, max(found.total(filters.statuses), offset + len(ids)), False
 
 
 def load_leads(ids: list[int]) -> list[FacebookLead]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import FacebookLead, FailedLead, LeadCounter, LeadStatus, User
+from app.services import search_matches
 from app.services.lead_filters import LeadFilters, assignee_id
 from app.services.lead_service import filtered_leads
 
@@ -32,7 +33,7 @@ def count_leads(user: User, filters: LeadFilters, tz: str = "UTC") -> tuple[int,
 
 def grouped_counts(user: User, filters: LeadFilters, tz: str) -> dict[str, tuple[int, bool]] | None:
     """Exact counts per status of the leads *filters* match, in one query over at most
-    COUNT_CAP of them (a search matches a few thousand: one pass, not a capped count per
+    COUNT_CAP of them (a narrow filter matches a few thousand: one pass, not a capped count per
     status); None when more match (the caller counts each status capped)."""
     inner = (
         filtered_leads(user, filters, tz)
@@ -91,10 +92,15 @@ def lead_stats(user: User, tz: str = "UTC", filters: LeadFilters | None = None) 
     """Status cards: counts per status (no duplicates or test leads), unassigned, today's.
     With *filters*, each card counts the leads those filters match in its status (the status
     filter aside), so the cards add up to the dashboard's "N matching": exact from the counters
-    when they can answer, else a count capped at COUNT_CAP."""
+    when they can answer, else a count capped at COUNT_CAP; a search's from its matches
+    (`search_matches`: a wide search's from a sample, each card a lower bound)."""
     others = replace(filters or LeadFilters(), statuses=(), sort="received")
     capped: tuple[str, ...] = ()
-    if others.active:
+    if others.q:
+        found = search_matches.matches(user, others, tz)
+        by_status = {s.value: 0 for s in LeadStatus} | found.counts()
+        capped = () if found.exact else tuple(by_status)
+    elif others.active:
         counted = None if others.counter_only else grouped_counts(user, others, tz)
         if counted is None:  # past the cap: each status capped on its own
             counted = {

@@ -3,10 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import FacebookLead, LeadStatus, User
-from app.services import lead_filters, lead_listing, lead_service, lead_stats
+from app.services import lead_filters, lead_service, lead_stats, search_matches
 from app.services.lead_filters import LeadFilters
 from app.services.lead_listing import LeadPage, list_leads
 from tests import factories
@@ -56,13 +57,45 @@ def test_search_past_the_last_page_still_knows_the_total(admin, searchable):
     assert (found.items, found.total, found.exact) == ([], 7, True)
 
 
-def test_search_with_more_matches_than_the_cap_shows_a_capped_total(admin, searchable, monkeypatch):
-    monkeypatch.setattr(lead_stats, "COUNT_CAP", 5)
-    monkeypatch.setattr(lead_listing, "COUNT_CAP", 5)
-    filters = LeadFilters(q="derya")
-    found = list_leads(admin, filters, 2, per_page=3)
-    assert (found.total, found.exact) == (5, False)
-    assert [lead.id for lead in found.items] == usual_page(admin, filters, 2, per_page=3)
+@pytest.mark.parametrize("sort", list(lead_filters.SORTS))
+def test_a_wide_search_walks_the_list_in_every_sort_and_knows_its_total_at_the_end(
+    admin, searchable, monkeypatch, sort
+):
+    monkeypatch.setattr(search_matches, "NARROW", 2)  # "derya" starts 8 terms: wide
+    monkeypatch.setattr(search_matches, "SAMPLE", 2)
+    filters = LeadFilters(q="derya", sort=sort)
+    for page in (1, 2, 3):
+        found = list_leads(admin, filters, page, per_page=3)
+        assert [lead.id for lead in found.items] == usual_page(admin, filters, page, per_page=3)
+    first = list_leads(admin, filters, 1, per_page=3)
+    last = list_leads(admin, filters, 3, per_page=3)
+    # Before the end the total is a lower bound (the sample, the pages so far); at the end exact.
+    assert (first.total, first.exact, first.pages) == (3, False, 2)
+    assert (last.total, last.exact, last.pages) == (7, True, 3)
+
+
+def test_a_search_is_read_once_for_its_page_and_its_status_cards(admin, searchable, app):
+    statements = []
+    listen = sa.event.listens_for(db.engine, "before_cursor_execute")
+    listen(lambda conn, cursor, statement, *args: statements.append(statement))
+    with app.test_request_context():
+        list_leads(admin, LeadFilters(q="derya"), 1, per_page=3)
+        lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
+    reads = [s for s in statements if "facebook_leads.status, facebook_leads.meta_created_at" in s]
+    assert len(reads) == 1  # the matches, read once for both
+
+
+def test_a_search_of_several_words_starts_from_the_rarest_and_checks_the_others(
+    admin, searchable, monkeypatch
+):
+    both = factories.make_lead(first_name="Derya", last_name="Aksoy")
+    factories.make_lead(first_name="Ayla", last_name="Aksoy")
+    db.session.commit()
+    monkeypatch.setattr(search_matches, "NARROW", 3)  # "derya" wide, "aksoy" narrow
+    found = list_leads(admin, LeadFilters(q="derya aksoy"), 1)
+    assert ([lead.id for lead in found.items], found.total, found.exact) == ([both.id], 1, True)
+    stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="aksoy derya"))
+    assert (stats.by_status["new"], stats.capped) == (1, ())
 
 
 def test_pager_of_a_million_leads_lists_only_the_pages_around_the_current_one():
@@ -70,7 +103,7 @@ def test_pager_of_a_million_leads_lists_only_the_pages_around_the_current_one():
     assert list(pager.iter_pages()) == [1, None, 199, 200, 201, 202, 203, 204, None, 20_000]
 
 
-def test_status_cards_of_a_search_count_each_status_exactly_and_past_the_cap_cap_each(
+def test_status_cards_of_a_search_count_each_status_exactly_and_a_wide_one_from_a_sample(
     admin, searchable, monkeypatch
 ):
     lead = db.session.get(FacebookLead, searchable[0])
@@ -78,7 +111,8 @@ def test_status_cards_of_a_search_count_each_status_exactly_and_past_the_cap_cap
     db.session.commit()
     stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
     assert (stats.by_status["new"], stats.by_status["contacted"], stats.capped) == (6, 1, ())
-    monkeypatch.setattr(lead_stats, "COUNT_CAP", 5)  # 7 match: each status capped on its own
+    monkeypatch.setattr(search_matches, "NARROW", 6)  # 8 terms: wide, the first 5 sampled
+    monkeypatch.setattr(search_matches, "SAMPLE", 5)
     stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
-    assert (stats.by_status["new"], stats.by_status["contacted"]) == (5, 1)
-    assert stats.capped == ("new",)
+    assert (stats.by_status["new"], stats.by_status["contacted"]) == (4, 1)
+    assert set(stats.capped) == {status.value for status in LeadStatus}  # lower bounds: "4+"

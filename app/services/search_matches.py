@@ -1,0 +1,122 @@
+"""A text search's matches, read once a request, at a cost that does not grow with them.
+
+A common name word starts the terms of tens of thousands of leads, and whether each is
+shown, and its status, live in `facebook_leads`: counting every match meant looking each one
+up, for the page (with its total) and again for the status cards (~300 ms at 20,000
+matches on PostgreSQL). So a search is read one of two ways, chosen from the index:
+
+- **narrow** (its rarest word starts at most NARROW terms): every match is read once — id,
+  status, both sort keys — and the page, its total and the cards come from those rows, exact;
+- **wide**: the page walks the list's own sorted index and checks each lead's terms (the more
+  leads match, the sooner a page is full), and the counts come from a sample, the leads
+  behind the rarest word's first SAMPLE terms: a lower bound, shown with "+".
+
+Either way a search looks up a few thousand leads at most. NARROW is where the two cost
+alike: reading N matches looks up N leads, walking to a page checks ~50 × shown ÷ N leads'
+terms (a third of the cost each: an index entry, not a table row); with ~800,000 leads
+shown that meets at ~3,500 leads (~7,000 terms, a name word being in two or three)."""
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+from sqlalchemy.dialects import postgresql
+
+from app.extensions import db
+from app.models import FacebookLead, User
+from app.services import lead_search
+from app.services.lead_filters import SORTS, LeadFilters
+from app.services.lead_service import filtered_leads
+
+L = FacebookLead
+TERMS = lead_search.TERMS
+NARROW = 7_000  # terms of the rarest word: a search up to this is read whole
+SAMPLE = 1_000  # terms whose leads a wide search's counts are taken from
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The matches of a search under every filter but the status (the cards count by
+    status): all of them when `exact`, else a sample of them."""
+
+    rows: Sequence[Any]  # (id, status, meta_created_at, score)
+    exact: bool
+    words: tuple[str, ...]  # the query's words (a wide search's page checks each)
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(str(row.status) for row in self.rows))
+
+    def page(self, statuses: tuple[str, ...], sort: str, limit: int, offset: int) -> list[int]:
+        """Ids of a page of an exact read, in the list's order (the id breaks ties)."""
+        name, descending = SORTS[sort]
+        rows = [row for row in self.rows if not statuses or str(row.status) in statuses]
+        rows.sort(key=lambda row: (getattr(row, name), row.id), reverse=descending)
+        return [row.id for row in rows[offset : offset + limit]]
+
+    def total(self, statuses: tuple[str, ...]) -> int:
+        return sum(1 for row in self.rows if not statuses or str(row.status) in statuses)
+
+
+def matches(user: User, filters: LeadFilters, tz: str) -> Matches:
+    """The matches of *filters* (which have a `q`) for *user*, their statuses aside; read
+    once a request (the page and the status cards both ask)."""
+    key = ("search_matches", user.id, replace(filters, statuses=(), sort="received"), tz)
+    memo = g.setdefault("search_matches", {}) if has_request_context() else {}
+    if key not in memo:
+        memo[key] = read(user, key[2], tz)
+    return memo[key]
+
+
+def read(user: User, filters: LeadFilters, tz: str) -> Matches:
+    words = lead_search.query_words(filters.q or "")
+    if not words:
+        return Matches([], True, ())
+    terms, rarest = min((lead_search.count_postings(word, NARROW + 1), word) for word in words)
+    narrow = terms <= NARROW
+    ids = lead_ids(rarest, terms if narrow else SAMPLE)
+    query = (
+        filtered_leads(user, replace(filters, q=None), tz)
+        .order_by(None)
+        .with_only_columns(L.id, L.status, L.meta_created_at, L.score)
+        .where(id_in(ids))
+        .where(*(has_term(word) for word in words if word != rarest))
+    )
+    return Matches(db.session.execute(query).all(), narrow, tuple(words))
+
+
+def lead_ids(word: str, terms: int) -> list[int]:
+    """Ids of the leads of the first *terms* terms starting with *word* (one index range)."""
+    found = db.session.execute(lead_search.postings(word).limit(terms)).scalars()
+    return sorted(set(found))
+
+
+def wide_page(
+    user: User, filters: LeadFilters, found: Matches, limit: int, offset: int, tz: str
+) -> list[int]:
+    """Ids of a page of a wide search: the list's sorted index walked, each lead's terms
+    checked (a correlated lookup per lead, which the planner cannot turn into a join of
+    every match)."""
+    query = filtered_leads(user, replace(filters, q=None), tz).with_only_columns(L.id)
+    query = query.where(*(has_term(word) for word in found.words))
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def has_term(word: str) -> sa.ColumnElement[bool]:
+    """The lead has a term starting with *word* (its (lead_id, term) index entries)."""
+    first = (
+        sa.select(sa.literal(1))
+        .where(TERMS.c.lead_id == L.id, TERMS.c.term >= word, TERMS.c.term < word + lead_search.TOP)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return first.is_not(None)
+
+
+def id_in(ids: list[int]) -> sa.ColumnElement[bool]:
+    """`id` is one of *ids*: one array parameter on PostgreSQL (its planner sees how many)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return L.id == sa.any_(sa.bindparam("match_ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return L.id.in_(ids)
