@@ -22,6 +22,7 @@ from app.i18n import (
     LANGUAGES,
     catalogs,
     is_language,
+    kept,
     labels,
     text_direction,
 )
@@ -217,6 +218,7 @@ def register(app: Flask) -> None:
     if app.config["DEFAULT_LOCALE"] not in LANGUAGES:
         raise RuntimeError(f"DEFAULT_LOCALE must be one of {', '.join(LANGUAGES)}")
     babel.init_app(app, locale_selector=select_locale)
+    kept.install(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: one line each
     catalogs.ensure_compiled(Path(app.root_path) / "translations")
     app.before_request(remember_choice)

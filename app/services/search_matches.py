@@ -34,7 +34,7 @@ from app.services.lead_service import filtered_leads
 L = FacebookLead
 TERMS = lead_search.TERMS
 NARROW = 7_000  # terms of the rarest word: a search up to this is read whole
-SAMPLE = 1_000  # terms whose leads a wide search's counts are taken from
+SAMPLE = 500  # terms whose leads a wide search's counts are taken from
 
 
 @dataclass(frozen=True)
