@@ -120,14 +120,12 @@ def index_leads(rows: Iterable[Mapping[str, Any]]) -> None:
         return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        # Two array parameters unnested in one statement: a round trip per term (psycopg's
-        # executemany) costs more than the lead insert.
-        words, ids = zip(*terms, strict=True)
-        connection.exec_driver_sql(
-            f"INSERT INTO {TERMS.name} (term, lead_id) "
-            "SELECT * FROM unnest(%s::text[], %s::bigint[])",
-            (list(words), list(ids)),
-        )
+        # COPY: half the time of one INSERT of two unnested arrays, which was already far
+        # quicker than a round trip per term (psycopg's executemany).
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {TERMS.name} (term, lead_id) FROM STDIN") as copy:
+            for term in terms:
+                copy.write_row(term)
         return
     connection.exec_driver_sql(f"INSERT INTO {TERMS.name} (term, lead_id) VALUES (?, ?)", terms)
 
