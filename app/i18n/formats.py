@@ -12,9 +12,10 @@ from babel import Locale
 from babel.dates import format_datetime, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from flask import current_app
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+
+from app.i18n.kept import current_locale
 
 RELATIVE_FOR = timedelta(days=7)  # older than this: the date itself says more than "3 wk ago"
 JUST_NOW = timedelta(minutes=1)
@@ -22,7 +23,7 @@ TURKISH_LETTERS = frozenset("ğĞşŞıİçÇöÖüÜ")
 
 
 def locale() -> Locale:
-    return get_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
+    return current_locale() or Locale.parse(current_app.config["DEFAULT_LOCALE"])
 
 
 def in_app_zone(value: datetime) -> datetime:
