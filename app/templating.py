@@ -45,6 +45,12 @@ def score_style(score: int | None) -> str:
     return TIER_STYLES[lead_scoring.tier_of(score, scoring_rules.current_rules())]
 
 
+def score_title(breakdown: dict[str, int]) -> str:
+    """A score pill's hover text, each factor's short name and points: "Contact 30 · Fresh 20"
+    (a loop in the template cost a fortieth of a dashboard row)."""
+    return " · ".join(f"{labels.SCORE_FACTOR.get(k, k)} {v}" for k, v in breakdown.items())
+
+
 def score_factors() -> dict[str, int]:
     """Each factor's most points under the rules in force."""
     return lead_scoring.factor_maxima(scoring_rules.current_rules())
@@ -153,6 +159,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(labels.result_label)
     app.add_template_filter(labels.dnc_reason)
     app.add_template_filter(score_style)
+    app.add_template_filter(score_title)
     app.add_template_filter(treatment_label)
     app.add_template_filter(phone_display)
     app.add_template_global(same_digits)
