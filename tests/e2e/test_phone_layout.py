@@ -216,6 +216,28 @@ def test_dashboard_on_a_phone_is_cards_with_chips_and_an_off_canvas_filter(
     assert_fits(page, "dashboard")
 
 
+def test_a_card_shows_its_assignee_beside_a_long_distributor_name(browsing, live_server, walk_ids):
+    def rename(name: str) -> str:
+        distributor = db.session.get(Distributor, walk_ids["distributor_id"])
+        old, distributor.name = distributor.name, name
+        db.session.commit()
+        return old
+
+    old = live_server.in_app(rename, "Istanbul Hair and Dental Clinic Partners")
+    page = browsing.open(
+        browsing.context("admin", viewport=PHONE), "/facebook-leads/?q=telefon", "assignee"
+    )
+    card = page.locator("#lead-rows tr[data-lead-id]").first
+    assignee, distributor = card.locator(".assignee"), card.locator(".lead-distributor")
+    expect(assignee).to_contain_text("ayse")
+    first, second = assignee.bounding_box(), distributor.bounding_box()
+    # One above the other: side by side the distributor's name was drawn over the assignee.
+    live_server.in_app(rename, old)
+    assert (
+        first["y"] + first["height"] <= second["y"] or second["x"] >= first["x"] + first["width"]
+    ), (first, second)
+
+
 def test_a_phone_selects_the_whole_page_of_cards(browsing, live_server, walk_ids):
     """The table's heading (and its "select this page" box) is hidden on a phone: a box above
     the cards does the same."""
