@@ -116,3 +116,20 @@ def test_status_cards_of_a_search_count_each_status_exactly_and_a_wide_one_from_
     stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
     assert (stats.by_status["new"], stats.by_status["contacted"]) == (4, 1)
     assert set(stats.capped) == {status.value for status in LeadStatus}  # lower bounds: "4+"
+
+
+@pytest.mark.parametrize("narrow", [True, False])
+def test_a_staff_search_pages_and_counts_only_their_own_leads(app_ctx, users, monkeypatch, narrow):
+    ayse, mehmet = (db.session.get(User, users[name]) for name in ("ayse", "mehmet"))
+    own = [factories.make_lead(first_name="Derya", assigned_to_id=ayse.id).id for _ in range(2)]
+    for _ in range(3):
+        factories.make_lead(first_name="Derya", assigned_to_id=mehmet.id)
+    factories.make_lead(first_name="Derya")  # nobody's
+    db.session.commit()
+    if not narrow:
+        monkeypatch.setattr(search_matches, "NARROW", 1)  # 6 terms: wide, sampled, walked
+    found = list_leads(ayse, LeadFilters(q="derya"), 1)
+    stats = lead_stats.lead_stats(ayse, filters=LeadFilters(q="derya"))
+    assert sorted(lead.id for lead in found.items) == sorted(own)
+    assert found.total == 2
+    assert sum(stats.by_status.values()) == 2
