@@ -6,7 +6,8 @@ each), against a bare Core UPDATE of another day's 10,000 leads in the same run.
 Hope (issue 10): p95 < 300 ms at 1,000,000 leads (the prototype: 1,512 ms).
 
 Usage: .venv/bin/python bench/bulk.py [--leads 1000000] [--runs 7] [--no-postgres] [--no-sqlite]
-SQLite lives in bench/results/ (git-ignored); PostgreSQL in BENCH_POSTGRES_URL or mld_bench.
+SQLite lives in bench/results/ (git-ignored); PostgreSQL in BENCH_POSTGRES_URL or mld_bulk, a
+database of its own (it is emptied before seeding: not the dashboard benchmark's mld_bench).
 """
 
 import argparse
@@ -33,7 +34,7 @@ from bench import leads_fast  # noqa: E402
 from bench.common import ensure_postgres_database, make_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_bench"
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_bulk"
 LEADS = FacebookLead.__table__
 
 

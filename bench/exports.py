@@ -8,7 +8,8 @@ rows, XLSX ≥ 30,000 rows/s.
 
 Usage: .venv/bin/python bench/exports.py [--leads 1000000] [--xlsx-rows 100000]
                                          [--no-postgres] [--no-sqlite]
-SQLite lives in bench/results/ (git-ignored); PostgreSQL in BENCH_POSTGRES_URL or mld_bench.
+SQLite lives in bench/results/ (git-ignored); PostgreSQL in BENCH_POSTGRES_URL or mld_exports, a
+database of its own (it is emptied before seeding: not the dashboard benchmark's mld_bench).
 """
 
 import argparse
@@ -29,7 +30,7 @@ from bench import leads_fast  # noqa: E402
 from bench.common import ensure_postgres_database, make_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
-LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_bench"
+LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/mld_exports"
 COLUMNS = "name,phone,email,country,treatment,status,score,assignee,received,campaign,form,platform"
 BARE_SQL = (
     "SELECT id, first_name, last_name, phone, phone_raw, email, country_code, country, service,"
