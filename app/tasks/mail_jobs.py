@@ -2,9 +2,14 @@
 language, sends a batch over one SMTP connection and writes each outcome as it happens.
 
 No transaction is open while SMTP talks (on SQLite that would hold the write lock), and the
-connection has timeouts, so a hung server holds only the runner's mail thread."""
+connection has timeouts, so a hung server holds only the runner's mail thread.
+
+An unreachable server is logged when the outage starts, then at most every REMIND_S while it
+lasts, and once more when mail goes through again: every new mail tries the server, and a
+desk with no mail server (the `make run` demo) logged a warning a second."""
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +31,8 @@ from app.services import (  # noqa: F401 (alerts, analytics_mail, daily_summaryâ
 from app.services.mail_transport import SendError, SmtpConnection, SmtpSettings
 
 log = logging.getLogger(__name__)
+REMIND_S = 600.0
+_outage: dict[str, float] = {}  # "since", "told" (monotonic seconds) while SMTP is unreachable
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,7 @@ def send_pending(now: datetime | None = None, *, max_batches: int = 50) -> Count
             db.session.commit()  # the claim holds; no transaction while SMTP talks
             if not batch or not deliver(batch, outcome, now):
                 break
-    if outcome:
+    if outcome and set(outcome) != {"unreachable"}:
         log.info("mail sender: %s", dict(outcome))
     return outcome
 
@@ -84,6 +91,7 @@ def deliver(batch: list[Prepared], outcome: Counter[str], now: datetime | None) 
     settings = SmtpSettings.of(current_app.config)
     try:
         with SmtpConnection(settings) as smtp:
+            reachable()
             for index, item in enumerate(to_send):
                 if not send_one(smtp, item, outcome, now):
                     mail_outbox.release([p.mail_id for p in to_send[index + 1 :]], "not tried")
@@ -93,11 +101,40 @@ def deliver(batch: list[Prepared], outcome: Counter[str], now: datetime | None) 
         mail_outbox.release([p.mail_id for p in to_send], error.reply, now)
         db.session.commit()
         outcome["unreachable"] += len(to_send)
-        log.warning(
-            "mail sender: SMTP unreachable (%s); %d mail(s) wait", error.reply, len(to_send)
-        )
+        unreachable(error.reply, len(to_send))
         return False
     return True
+
+
+def unreachable(reply: str, waiting: int) -> None:
+    """Log an SMTP outage when it starts and then every REMIND_S, not on every try."""
+    now = time.monotonic()
+    if not _outage:
+        _outage.update(since=now, told=now)
+        log.warning(
+            "mail sender: SMTP unreachable (%s); %d mail(s) wait (told again every %d min "
+            "while it lasts)",
+            reply,
+            waiting,
+            REMIND_S // 60,
+        )
+    elif now - _outage["told"] >= REMIND_S:
+        _outage["told"] = now
+        minutes = (now - _outage["since"]) // 60
+        log.warning(
+            "mail sender: SMTP still unreachable after %d min (%s); %d mail(s) wait",
+            minutes,
+            reply,
+            waiting,
+        )
+    else:
+        log.debug("mail sender: SMTP unreachable (%s); %d mail(s) wait", reply, waiting)
+
+
+def reachable() -> None:
+    if since := _outage.get("since"):
+        _outage.clear()
+        log.info("mail sender: SMTP reachable again after %d s", time.monotonic() - since)
 
 
 def send_one(smtp: SmtpConnection, item: Prepared, outcome: Counter[str], now) -> bool:

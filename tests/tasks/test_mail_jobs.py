@@ -80,6 +80,30 @@ def test_smtp_down_then_up_delivers_each_mail_exactly_once(app_ctx, smtp):
     assert sorted(to[0] for to, _ in smtp.messages) == ["a@example.com", "b@example.com"]
 
 
+def test_an_outage_is_logged_when_it_starts_and_ends_not_on_every_try(
+    app_ctx, smtp, caplog, monkeypatch
+):
+    mail_jobs._outage.clear()
+    smtp.controller.stop()
+    caplog.set_level("DEBUG", logger="app.tasks.mail_jobs")
+    for address in ("a@example.com", "b@example.com", "c@example.com"):
+        queue_tests(address)  # each new mail tries the server again
+        db.session.commit()
+        mail_jobs.send_pending()
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "SMTP unreachable" in warnings[0].getMessage()
+    monkeypatch.setattr(mail_jobs, "REMIND_S", 0.0)  # the outage goes on past the reminder
+    queue_tests("d@example.com")
+    db.session.commit()
+    mail_jobs.send_pending()
+    assert "still unreachable" in caplog.records[-1].getMessage()
+    smtp.controller = start_smtp(smtp)
+    mail_jobs.send_pending(later(3600))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("reachable again" in m for m in messages)
+    assert len(smtp.messages) == 4 and not mail_jobs._outage
+
+
 def test_a_refused_recipient_is_dead_with_the_servers_reply(app_ctx, smtp):
     smtp.refuse.add("nobody@example.com")
     queue_tests("nobody@example.com", "ok@example.com")
