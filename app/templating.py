@@ -185,7 +185,6 @@ def register(app: Flask) -> None:
     app.add_template_global(labels.PLATFORM, "PLATFORM_NAMES")
     app.add_template_global(labels.LEAD_SOURCE, "SOURCE_NAMES")
     app.add_template_global(labels.LEAD_FIELD, "LEAD_FIELDS")
-    app.add_template_global(labels.SCORE_FACTOR, "SCORE_FACTOR_SHORT")
     app.add_template_global(labels.META_FORM_STATUS, "META_FORM_STATUS")
     app.add_template_global(score_factors)
     app.add_template_global(score_tiers)

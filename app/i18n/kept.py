@@ -17,21 +17,29 @@ from app.extensions import babel
 def current_locale() -> Locale | None:
     """`flask_babel.get_locale()`, reading what it chose (and what `force_locale` set) from
     its context in one step; asks it when nothing is chosen yet (or its context changes)."""
+    namespace = app_globals()
+    return None if namespace is None else locale_in(namespace)  # None: as get_locale()
+
+
+def app_globals() -> object | None:
+    """The app context's `g` itself (one pass through its proxy), or None outside one."""
     try:
-        namespace = g._get_current_object()
+        return g._get_current_object()
     except RuntimeError:
-        return None  # outside an app context, as get_locale()
+        return None
+
+
+def locale_in(namespace: object) -> Locale | None:
     chosen = getattr(getattr(namespace, "_flask_babel", None), "babel_locale", None)
     return chosen if isinstance(chosen, Locale) else get_locale()
 
 
 class KeptDomain(Domain):
     def get_translations(self):
-        try:
-            namespace = g._get_current_object()
-        except RuntimeError:
+        namespace = app_globals()
+        if namespace is None:
             return super().get_translations()  # outside an app context: no catalogue
-        locale = current_locale()
+        locale = locale_in(namespace)
         kept = getattr(namespace, "_kept_translations", None)
         if kept is not None and kept[0] is locale:
             return kept[1]

@@ -97,13 +97,6 @@ def postings(word: str) -> sa.Select:
     return sa.select(TERMS.c.lead_id).where(TERMS.c.term >= word, TERMS.c.term < word + TOP)
 
 
-def matches_at_most(q: str, limit: int) -> bool:
-    """True when *q* cannot match more than *limit* leads: it has no searchable word, or one
-    of its words starts at most *limit* terms (counted in the index, stopping past limit)."""
-    words = query_words(q)
-    return not words or any(count_postings(word, limit + 1) <= limit for word in words)
-
-
 def count_postings(word: str, stop_at: int) -> int:
     """How many terms start with *word*, counting no further than *stop_at*."""
     found = postings(word).limit(stop_at).subquery()

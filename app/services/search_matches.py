@@ -52,21 +52,25 @@ class Matches:
     def page(self, statuses: tuple[str, ...], sort: str, limit: int, offset: int) -> list[int]:
         """Ids of a page of an exact read, in the list's order (the id breaks ties)."""
         name, descending = SORTS[sort]
-        rows = [row for row in self.rows if not statuses or str(row.status) in statuses]
+        rows = self.in_statuses(statuses)
         rows.sort(key=lambda row: (getattr(row, name), row.id), reverse=descending)
         return [row.id for row in rows[offset : offset + limit]]
 
     def total(self, statuses: tuple[str, ...]) -> int:
-        return sum(1 for row in self.rows if not statuses or str(row.status) in statuses)
+        return len(self.in_statuses(statuses))
+
+    def in_statuses(self, statuses: tuple[str, ...]) -> list[Any]:
+        return [row for row in self.rows if not statuses or str(row.status) in statuses]
 
 
 def matches(user: User, filters: LeadFilters, tz: str) -> Matches:
     """The matches of *filters* (which have a `q`) for *user*, their statuses aside; read
     once a request (the page and the status cards both ask)."""
-    key = ("search_matches", user.id, replace(filters, statuses=(), sort="received"), tz)
+    others = replace(filters, statuses=(), sort="received")
     memo = g.setdefault("search_matches", {}) if has_request_context() else {}
+    key = (user.id, others, tz)
     if key not in memo:
-        memo[key] = read(user, key[2], tz)
+        memo[key] = read(user, others, tz)
     return memo[key]
 
 
@@ -106,13 +110,8 @@ def wide_page(
 
 def has_term(word: str) -> sa.ColumnElement[bool]:
     """The lead has a term starting with *word* (its (lead_id, term) index entries)."""
-    first = (
-        sa.select(sa.literal(1))
-        .where(TERMS.c.lead_id == L.id, TERMS.c.term >= word, TERMS.c.term < word + lead_search.TOP)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return first.is_not(None)
+    first = lead_search.postings(word).where(TERMS.c.lead_id == L.id).limit(1)
+    return first.scalar_subquery().is_not(None)
 
 
 def id_in(ids: list[int]) -> sa.ColumnElement[bool]:
