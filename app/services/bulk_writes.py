@@ -1,8 +1,8 @@
 """The writing half of a bulk batch, set-based: undo items and timeline rows by INSERT …
-SELECT, one UPDATE per distinct change (milestones through `lead_derived`), counters from two
-grouped counts, open follow-ups moved or closed with their leads, one batched event."""
+SELECT, one UPDATE per distinct change (milestones through `lead_derived`), counters from what
+the locked rows were and become, open follow-ups moved or closed with their leads, one
+batched event."""
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +23,7 @@ from app.models import (
     LeadStatus,
     User,
 )
-from app.services import lead_counters, lead_derived, lead_tasks
+from app.services import lead_derived, lead_tasks
 from app.services.lead_workflow import OPEN_STATUSES
 
 LEADS = FacebookLead.__table__
@@ -45,7 +45,7 @@ def write_changes(
     job: BulkJob, actor: User, rows: Sequence[Any], changes: list[Change], now: datetime
 ) -> None:
     """Undo items, timeline rows and the UPDATE (each one statement per distinct change),
-    counters (from two grouped counts), events."""
+    counters (from what the rows were and become), events."""
     if not changes:
         return
     ids = [change.lead_id for change in changes]
@@ -59,7 +59,6 @@ def write_changes(
             sa.select(*kept, sa.literal(job.id)).where(among(LEADS.c.id, ids)),
         )
     )
-    before = counted_keys(ids)
     groups: dict[tuple[Any, str | None], list[int]] = {}
     for change in changes:
         groups.setdefault((change.values, change.status), []).append(change.lead_id)
@@ -81,26 +80,14 @@ def write_changes(
     closed = [c.lead_id for c in changes if c.status and S(c.status) not in OPEN_STATUSES]
     if closed:
         lead_tasks.complete_open_of(closed, now=now)  # nothing left to follow up
-    after = counted_keys(ids)
-    lead_counters.bump({key: after.get(key, 0) - before.get(key, 0) for key in before | after})
-    announce(changes, {row.id: row for row in rows})
-
-
-def counted_keys(ids: list[int]) -> Counter:
-    """How many of these leads each counter holds (soft-deleted ones are in none)."""
-    # One expression object per key, so GROUP BY repeats the SELECT's bind parameters.
-    keys = (
-        sa.func.coalesce(LEADS.c.distributor_id, 0),
-        sa.func.coalesce(LEADS.c.assigned_to_id, 0),
-        LEADS.c.status,
-        sa.or_(LEADS.c.duplicate_of_id.is_not(None), LEADS.c.is_test),
+    by_id = {row.id: row for row in rows}
+    # The rows were read locked (PostgreSQL) or in this write's own snapshot (SQLite): what
+    # each lead was is known, and what it becomes is its change.
+    lead_derived.moved_counts(
+        (counter_key(by_id[c.lead_id]), counter_key(by_id[c.lead_id], dict(c.values)))
+        for c in changes
     )
-    query = (
-        sa.select(*keys, sa.func.count())
-        .where(among(LEADS.c.id, ids), LEADS.c.deleted_at.is_(None))
-        .group_by(*keys)
-    )
-    return Counter({(d, a, str(s), bool(h)): n for d, a, s, h, n in db.session.execute(query)})
+    announce(changes, by_id)
 
 
 def log_timeline(job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime) -> None:

@@ -44,7 +44,9 @@ def start(
 
 
 def finish(audit_id: int, rows: int, state: str) -> None:
-    db.session.commit()
+    # End the export's read. Rolled back, not committed: it wrote nothing, and a PostgreSQL
+    # COPY stopped early (the client went away) is cancelled, which aborts the transaction.
+    db.session.rollback()
     with writing():
         exports.finish_export(audit_id, rows, state)
         db.session.commit()
@@ -59,7 +61,7 @@ def attachment(name: str) -> dict[str, str]:
 
 
 def streamed(fmt: str, selection: Selection, columns: Sequence[str], bom: bool) -> Response:
-    """CSV or JSON, a keyset page at a time: memory stays flat at any number of rows."""
+    """CSV or JSON, streamed a page of rows at a time: memory stays flat at any number of rows."""
     audit = start(fmt, selection, columns)
     audit_id, name = audit.id, audit.file_name
     header = exports.headers(columns)
@@ -70,15 +72,14 @@ def streamed(fmt: str, selection: Selection, columns: Sequence[str], bom: bool) 
             rows = exports.Counted(
                 exports.iter_rows(current_user, selection, columns, tz(), raw=True)
             )
-            chunks = exports.json_chunks(iter(rows), columns)
+            chunks = (text.encode() for text in exports.json_chunks(iter(rows), columns))
         else:
             yield exports.csv_header(header, bom=bom).encode()
             context = exports.context(tz())
             chunks = export_csv.csv_pages(current_user, selection, columns, context, counted)
         state = "cut"  # the download stopped early (the client went away)
         try:
-            for chunk in chunks:
-                yield chunk.encode()
+            yield from chunks
             state = "done"
         finally:
             finish(audit_id, rows.count if fmt == "json" else counted[0], state)
