@@ -114,6 +114,22 @@ def _sqlite_connect(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+@contextlib.contextmanager
+def without_memory_map(connection: sa.Connection) -> Iterator[None]:
+    """SQLite reads with read() calls instead of its memory map while inside: a read of a whole
+    table (an export of a million leads) through the map keeps every page it touched in the
+    process's resident memory (880 MiB), read() calls go through a small page cache. Measured
+    alike in speed for such a read. Other databases: nothing."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA mmap_size=0")
+    try:
+        yield
+    finally:
+        if sqlite:
+            connection.exec_driver_sql(f"PRAGMA mmap_size={MMAP_SIZE}")
+
+
 def _sqlite_begin(connection) -> None:
     if not may_write.get():
         connection.exec_driver_sql("BEGIN")

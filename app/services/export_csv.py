@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app.database import without_memory_map
 from app.extensions import db
 from app.models import Distributor, FacebookLead, MetaForm, User
+from app.services import exports
 from app.services.exports import PLATFORMS, Context
 from app.services.lead_selection import Selection
 
@@ -71,7 +73,7 @@ def keyset_pages(
     """The lines a keyset page at a time, each line built whole by the database."""
     dialect = connection.dialect.name
     since = connection.scalar(sa.select(sa.func.min(c.created_at)))
-    cells = [quoted(cell(key, ctx, dialect, since)) for key in columns]
+    cells = [cell(key, ctx, dialect, since, quote=True) for key in columns]
     line = cells[0]
     for more in cells[1:]:
         line = line + sa.literal(",") + more
@@ -81,15 +83,16 @@ def keyset_pages(
         .where(selection.query(user, ctx.tz.key).whereclause)
     )
     last_id = None
-    while True:
-        query = base if last_id is None else base.where(c.id < last_id)
-        rows = connection.execute(query.order_by(c.id.desc()).limit(PAGE)).all()
-        if rows:
-            counted[0] += len(rows)
-            yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
-        if len(rows) < PAGE:
-            return
-        last_id = rows[-1][0]
+    with without_memory_map(connection):
+        while True:
+            query = base if last_id is None else base.where(c.id < last_id)
+            rows = connection.execute(query.order_by(c.id.desc()).limit(PAGE)).all()
+            if rows:
+                counted[0] += len(rows)
+                yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
+            if len(rows) < PAGE:
+                return
+            last_id = rows[-1][0]
 
 
 def copy_statement(
@@ -100,7 +103,7 @@ def copy_statement(
     parameters, so the values (the filter's, the labels) are written into the statement by
     SQLAlchemy's literal rendering with the connected dialect's quoting; None when a value
     cannot be rendered (the keyset pages then)."""
-    cells = [cell(key, ctx, "postgresql", None) for key in columns]
+    cells = [cell(key, ctx, "postgresql", None, quote=False) for key in columns]
     query = (
         sa.select(*cells)
         .select_from(joined(columns))
@@ -142,30 +145,45 @@ def joined(columns: Sequence[str]) -> sa.FromClause:
     return source
 
 
-def cell(key: str, ctx: Context, dialect: str, since: datetime | None) -> sa.ColumnElement:
-    """The CSV value of column *key* (not yet quoted): neutralised unless it cannot start a
-    formula."""
-    value, safe = value_of(key, ctx, dialect, since)
-    return sa.type_coerce(value if safe else neutralised(value, dialect), TEXT)
-
-
-def value_of(key: str, ctx: Context, dialect: str, since: datetime | None) -> tuple[Any, bool]:
-    """(the column as SQL text, True when it cannot start a formula)."""
+def cell(
+    key: str, ctx: Context, dialect: str, since: datetime | None, *, quote: bool
+) -> sa.ColumnElement[str]:
+    """The CSV cell of column *key*, quoted when *quote* (COPY quotes for itself). Stored text
+    is neutralised and its quotes doubled; our own words for a stored code (labels) are made
+    ready in Python, so a row checks only its code's fallback; times, numbers and E.164
+    phones can hold neither a formula nor a quote."""
     if key in TIMES:
-        return local_time(TIMES[key], ctx.tz, dialect, since), True
-    if key == "phone":  # E.164 when stored; the raw answer otherwise
-        raw = neutralised(c.phone_raw, dialect)
-        return sa.case((c.phone.is_not(None), c.phone), else_=raw), True
-    if key == "consent":
-        yes, no = _("yes"), _("no")
-        return sa.case((c.consent.is_(None), None), (c.consent == sa.true(), yes), else_=no), True
+        return plain(local_time(TIMES[key], ctx.tz, dialect, since), quote)
     if key in ("id", "score"):
-        return sa.cast(c[key], TEXT), True
-    return derived(key, ctx).get(key, c.get(key)), False
+        return plain(sa.cast(c[key], TEXT), quote)
+    if key == "phone":  # E.164 when stored; the raw answer otherwise
+        raw = text(c.phone_raw, dialect, quote)
+        return sa.case((c.phone.is_not(None), plain(c.phone, quote)), else_=raw)
+    if key == "consent":
+        yes, no = (ready(_(word), quote) for word in ("yes", "no"))
+        unknown = plain(sa.null(), quote)
+        return sa.case((c.consent.is_(None), unknown), (c.consent == sa.true(), yes), else_=no)
+    if (labels := labelled_columns(ctx).get(key)) is not None:
+        column, words = labels
+        column = sa.type_coerce(column, TEXT)
+        known = ((column == code, ready(word, quote)) for code, word in words.items())
+        return sa.case(*known, else_=text(column, dialect, quote))
+    return text(derived(key).get(key, c.get(key)), dialect, quote)
 
 
-def derived(key: str, ctx: Context) -> dict[str, Any]:
-    """Columns that are not one stored field (built only for *key*)."""
+def labelled_columns(ctx: Context) -> dict[str, tuple[Any, dict[str, str]]]:
+    """Stored codes shown as words: column key → (the code's column, code → word)."""
+    return {
+        "treatment": (c.service, ctx.treatments),
+        "status": (c.status, ctx.statuses),
+        "do_not_contact": (c.do_not_contact_reason, ctx.dnc_reasons),
+        "platform": (c.platform, PLATFORMS),
+        "source": (c.source, ctx.sources),
+    }
+
+
+def derived(key: str) -> dict[str, Any]:
+    """Text columns that are not one stored field (built only for *key*)."""
     builders = {
         "name": lambda: sa.func.nullif(
             sa.func.trim(
@@ -174,11 +192,6 @@ def derived(key: str, ctx: Context) -> dict[str, Any]:
             "",
         ),
         "country": lambda: sa.func.coalesce(c.country_code, c.country),
-        "treatment": lambda: labelled(c.service, ctx.treatments),
-        "status": lambda: labelled(c.status, ctx.statuses),
-        "do_not_contact": lambda: labelled(c.do_not_contact_reason, ctx.dnc_reasons),
-        "platform": lambda: labelled(c.platform, PLATFORMS),
-        "source": lambda: labelled(c.source, ctx.sources),
         "campaign": lambda: sa.func.coalesce(c.campaign_name, c.campaign_id),
         "ad": lambda: c.ad_name,
         "assignee": lambda: ASSIGNEE.c.username,
@@ -188,10 +201,27 @@ def derived(key: str, ctx: Context) -> dict[str, Any]:
     return {key: builders[key]()} if key in builders else {}
 
 
-def labelled(column: Any, labels: dict[str, str]) -> sa.ColumnElement[str]:
-    """The label of a stored code, the code itself when it has none."""
-    column = sa.type_coerce(column, TEXT)
-    return sa.case(*((column == code, label) for code, label in labels.items()), else_=column)
+def text(expr: Any, dialect: str, quote: bool) -> sa.ColumnElement[str]:
+    """Stored text: neutralised, then quoted (its quotes doubled) when *quote*."""
+    value = neutralised(expr, dialect)
+    if not quote:
+        return value
+    escaped = sa.literal('"') + sa.func.replace(value, '"', '""') + sa.literal('"')
+    return sa.func.coalesce(escaped, sa.literal(""))
+
+
+def plain(expr: Any, quote: bool) -> sa.ColumnElement[str]:
+    """Text that holds no quote and cannot start a formula, quoted when *quote*."""
+    expr = sa.type_coerce(expr, TEXT)
+    if not quote:
+        return expr
+    return sa.func.coalesce(sa.literal('"') + expr + sa.literal('"'), sa.literal(""))
+
+
+def ready(word: str, quote: bool) -> sa.ColumnElement[str]:
+    """One of our words as a finished cell: neutralised and quoted here, not per row."""
+    word = str(exports.neutralise(word))
+    return sa.literal('"' + word.replace('"', '""') + '"' if quote else word, TEXT)
 
 
 def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
@@ -201,12 +231,6 @@ def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
     else:
         risky = sa.func.substr(expr, 1, 1).in_(["=", "+", "-", "@", "\t", "\r", "\x00"])
     return sa.case((risky, sa.literal("'") + expr), else_=expr)
-
-
-def quoted(expr: Any) -> sa.ColumnElement[str]:
-    expr = sa.type_coerce(expr, TEXT)
-    escaped = sa.literal('"') + sa.func.replace(expr, '"', '""') + sa.literal('"')
-    return sa.func.coalesce(escaped, sa.literal(""))
 
 
 def local_time(column: Any, tz: ZoneInfo, dialect: str, since: datetime | None) -> Any:
