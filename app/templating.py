@@ -1,5 +1,6 @@
 """Jinja filters and globals: local times and numbers, labels, safe contact links."""
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -75,8 +76,10 @@ def mailto_href(email: str | None) -> str | None:
     return f"mailto:{quote(email, safe='@.+-_')}" if email else None
 
 
+@functools.lru_cache(maxsize=4096)
 def phone_display(phone: str | None) -> str:
-    """+905321234567 → +90 532 123 45 67 (readable), for numbers we normalised ourselves."""
+    """+905321234567 → +90 532 123 45 67 (readable), for numbers we normalised ourselves.
+    Kept once formatted: parsing a number costs ~50 µs, a dashboard shows fifty."""
     if not phone:
         return ""
     try:
