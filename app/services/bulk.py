@@ -82,7 +82,7 @@ def prepare_job(
     if kind is not BulkAction.STATUS and not actor.is_superadmin:
         raise NotAllowedError(_("Only a superadmin can assign, delete or restore leads."))
     checked = check_params(kind, params)
-    matched = count_matching(actor, selection, tz)
+    matched, first_id = count_matching(actor, selection, tz)
     if matched == 0:
         raise ValidationError(_("No leads match this selection; nothing was changed."))
     typed = str(params.get("confirm") or "").strip()
@@ -97,6 +97,7 @@ def prepare_job(
         selection={},
         matched=matched,
         skipped={"items": [], "counts": {}},
+        last_id=first_id - 1,
     )
     db.session.add(job)
     db.session.flush()
@@ -135,9 +136,14 @@ def active_user(user_id: Any) -> User:
     return user
 
 
-def count_matching(actor: User, selection: Selection, tz: str) -> int:
-    query = selection.query(actor, tz).order_by(None).with_only_columns(L.id)
-    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+def count_matching(actor: User, selection: Selection, tz: str) -> tuple[int, int]:
+    """(how many leads match, the lowest matching id). The batches walk the id index from
+    just before that id: walked from the start, the first batch of a selection of recent
+    leads (one day's, say) read the id index through every older lead to find them (half a
+    second at a million leads on PostgreSQL), where the count's own plan finds them directly."""
+    ids = selection.query(actor, tz).order_by(None).with_only_columns(L.id).subquery()
+    count, first = db.session.execute(sa.select(sa.func.count(), sa.func.min(ids.c.id))).one()
+    return count or 0, first or 0
 
 
 def apply_batch(job: BulkJob, actor: User, selection: Selection, tz: str) -> int:

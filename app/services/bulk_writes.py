@@ -3,6 +3,7 @@ SELECT, one UPDATE per distinct change (milestones through `lead_derived`), coun
 the locked rows were and become, open follow-ups moved or closed with their leads, one
 batched event."""
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from app.models import (
     LeadStatus,
     User,
 )
-from app.services import lead_derived, lead_tasks
+from app.services import lead_counters, lead_derived, lead_tasks
 from app.services.lead_workflow import OPEN_STATUSES
 
 LEADS = FacebookLead.__table__
@@ -81,13 +82,33 @@ def write_changes(
     if closed:
         lead_tasks.complete_open_of(closed, now=now)  # nothing left to follow up
     by_id = {row.id: row for row in rows}
-    # The rows were read locked (PostgreSQL) or in this write's own snapshot (SQLite): what
-    # each lead was is known, and what it becomes is its change.
-    lead_derived.moved_counts(
-        (counter_key(by_id[c.lead_id]), counter_key(by_id[c.lead_id], dict(c.values)))
-        for c in changes
-    )
+    lead_counters.bump(counter_moves(changes, by_id))
     announce(changes, by_id)
+
+
+def counter_moves(changes: list[Change], by_id: dict[int, Any]) -> Counter:
+    """The counters' deltas of a batch. The rows were read locked (PostgreSQL) or in this
+    write's own snapshot (SQLite): what each lead was is known, and what it becomes is its
+    change. Leads alike in every counted field and in their change move together: the keys
+    are made once per kind of lead, not per lead (a tenth of a batch's Python time)."""
+    kinds: Counter = Counter()
+    sample: dict[tuple, Any] = {}
+    for change in changes:
+        row = by_id[change.lead_id]
+        kind = (row.distributor_id, row.assigned_to_id, row.status, row.deleted_at is None)
+        kind += (row.duplicate_of_id is None, row.is_test, change.values)
+        kinds[kind] += 1
+        sample.setdefault(kind, row)
+    deltas: Counter = Counter()
+    for kind, n in kinds.items():
+        row = sample[kind]
+        before, after = counter_key(row), counter_key(row, dict(kind[-1]))
+        if before != after:
+            if before is not None:
+                deltas[before] -= n
+            if after is not None:
+                deltas[after] += n
+    return deltas
 
 
 def log_timeline(job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime) -> None:

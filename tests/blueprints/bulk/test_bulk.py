@@ -135,6 +135,27 @@ def test_a_filter_selects_all_matching_leads_over_many_batches(app, client, admi
     counters(app)
 
 
+def test_the_batches_start_at_the_first_matching_lead(app, client, admin, monkeypatch):
+    """Walked from id 0, the first batch of a selection of recent leads read the id index
+    through every older lead to find them."""
+    monkeypatch.setattr(bulk, "BATCH", 2)
+    add_leads(app, 4, service="hair_transplant")
+    ids = add_leads(app, 3, service="ivf")
+    add_leads(app, 2, service="hair_transplant")
+    read: list[int] = []
+    walked = bulk.apply_batch
+
+    def apply_batch(job, actor, selection, tz):
+        read.append(job.last_id)  # where each batch starts
+        return walked(job, actor, selection, tz)
+
+    monkeypatch.setattr(bulk, "apply_batch", apply_batch)
+    body = post(client, action="assign", user_id=admin, filter={"service": "ivf"}).get_json()
+    assert (body["matched"], body["changed"]) == (3, 3)
+    assert read[0] == ids[0] - 1
+    assert set(leads(app, ids).values()) == {(S.ASSIGNED, admin, False)}
+
+
 def test_round_robin_spreads_within_one(app, client, admin, users, monkeypatch):
     monkeypatch.setattr(bulk, "BATCH", 4)
     ids = add_leads(app, 11)
