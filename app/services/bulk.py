@@ -11,7 +11,7 @@ version each change left is kept in `bulk_job_items`)."""
 
 import functools
 import logging
-from collections import Counter
+from collections import Counter, namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -59,6 +59,9 @@ READ = (
     L.version_id,
     *(getattr(L, name) for name in MILESTONES),
 )
+# A batch's rows as plain named tuples: an attribute of SQLAlchemy's Row costs ~1.6 µs here
+# (a tuple's ~0.05), and deciding, counting and announcing a lead read a dozen of them.
+ReadRow = namedtuple("ReadRow", [column.key for column in READ])
 
 
 class ConfirmationRequiredError(DomainError):
@@ -159,7 +162,7 @@ def apply_batch(job: BulkJob, actor: User, selection: Selection, tz: str) -> int
     )
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=L)  # a single edit racing this batch waits, then 409s
-    rows = db.session.execute(query).all()
+    rows = [ReadRow._make(row) for row in db.session.execute(query)]
     if not rows:
         return 0
     outcome = decide(job, rows)
