@@ -102,12 +102,9 @@ def counter_moves(changes: list[Change], by_id: dict[int, Any]) -> Counter:
     deltas: Counter = Counter()
     for kind, n in kinds.items():
         row = sample[kind]
-        before, after = counter_key(row), counter_key(row, dict(kind[-1]))
-        if before != after:
-            if before is not None:
-                deltas[before] -= n
-            if after is not None:
-                deltas[after] += n
+        deltas[counter_key(row)] -= n  # a lead that stays put nets zero (bump skips it)
+        deltas[counter_key(row, dict(kind[-1]))] += n
+    deltas.pop(None, None)  # soft-deleted: in no counter
     return deltas
 
 

@@ -56,10 +56,10 @@ def csv_pages(
     them through COPY; otherwise (or when COPY cannot be written) keyset pages."""
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        statement = copy_statement(connection.dialect, user, selection, columns, ctx)
+        statement = copy_statement(connection.dialect, user, selection, columns, ctx=ctx)
         if statement is not None:
             return copied_lines(connection, statement, counted)
-    return keyset_pages(connection, user, selection, columns, ctx, counted)
+    return keyset_pages(connection, user, selection, columns, ctx=ctx, counted=counted)
 
 
 def keyset_pages(
@@ -67,6 +67,7 @@ def keyset_pages(
     user: User,
     selection: Selection,
     columns: Sequence[str],
+    *,
     ctx: Context,
     counted: list[int],
 ) -> Iterator[bytes]:
@@ -82,21 +83,26 @@ def keyset_pages(
         .select_from(joined(columns))
         .where(selection.query(user, ctx.tz.key).whereclause)
     )
-    last_id = None
     with without_memory_map(connection):
-        while True:
-            query = base if last_id is None else base.where(c.id < last_id)
-            rows = connection.execute(query.order_by(c.id.desc()).limit(PAGE)).all()
-            if rows:
-                counted[0] += len(rows)
-                yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
-            if len(rows) < PAGE:
-                return
-            last_id = rows[-1][0]
+        yield from walked(connection, base, counted)
+
+
+def walked(connection: sa.Connection, base: sa.Select, counted: list[int]) -> Iterator[bytes]:
+    """The (id, line) rows of *base*, newest id first, PAGE lines a chunk."""
+    last_id = None
+    while True:
+        query = base if last_id is None else base.where(c.id < last_id)
+        rows = connection.execute(query.order_by(c.id.desc()).limit(PAGE)).all()
+        if rows:
+            counted[0] += len(rows)
+            yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
+        if len(rows) < PAGE:
+            return
+        last_id = rows[-1][0]
 
 
 def copy_statement(
-    dialect: sa.Dialect, user: User, selection: Selection, columns: Sequence[str], ctx: Context
+    dialect: sa.Dialect, user: User, selection: Selection, columns: Sequence[str], *, ctx: Context
 ) -> str | None:
     """`COPY (SELECT …) TO STDOUT` in CSV with every non-empty cell quoted: PostgreSQL quotes
     and escapes in C, a row costs a fraction of building its line in SQL. COPY takes no
@@ -124,16 +130,21 @@ def copied_lines(connection: sa.Connection, statement: str, counted: list[int]) 
     newline (a cell's own newlines are inside its quotes): it ends in CRLF instead."""
     cursor = connection.connection.driver_connection.cursor()
     with cursor, cursor.copy(statement) as copy:
-        lines: list[bytes] = []
-        for row in copy:
-            lines.append(bytes(row)[:-1])
-            if len(lines) == PAGE:
-                counted[0] += PAGE
-                yield b"\r\n".join(lines) + b"\r\n"
-                lines = []
-        if lines:
+        for lines in in_pages(bytes(row)[:-1] for row in copy):
             counted[0] += len(lines)
             yield b"\r\n".join(lines) + b"\r\n"
+
+
+def in_pages(items: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """*items* in lists of PAGE (the last one shorter)."""
+    page: list[bytes] = []
+    for item in items:
+        page.append(item)
+        if len(page) == PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def joined(columns: Sequence[str]) -> sa.FromClause:

@@ -76,11 +76,13 @@ def both_ways(user, args: dict) -> tuple[bytes, bytes, int, int]:
     columns, ctx = list(exports.COLUMNS), exports.context("Europe/Istanbul")
     selection = from_request(args)
     connection = db.session.connection()
-    statement = export_csv.copy_statement(connection.dialect, user, selection, columns, ctx)
+    statement = export_csv.copy_statement(connection.dialect, user, selection, columns, ctx=ctx)
     assert statement is not None
     copied, paged = [0], [0]
     copy = b"".join(export_csv.copied_lines(connection, statement, copied))
-    pages = b"".join(export_csv.keyset_pages(connection, user, selection, columns, ctx, paged))
+    pages = b"".join(
+        export_csv.keyset_pages(connection, user, selection, columns, ctx=ctx, counted=paged)
+    )
     return copy, pages, copied[0], paged[0]
 
 
@@ -156,7 +158,9 @@ def test_sqlite_exports_read_without_the_memory_map_and_put_it_back(app, monkeyp
 
         usual = mapped()  # MMAP_SIZE, as far as SQLite's own cap allows
         assert 0 < usual <= MMAP_SIZE
-        pages = export_csv.keyset_pages(connection, user, from_request({}), ["name"], ctx, [0])
+        pages = export_csv.keyset_pages(
+            connection, user, from_request({}), ["name"], ctx=ctx, counted=[0]
+        )
         next(pages)
         assert mapped() == 0
         pages.close()  # the client went away mid-export
