@@ -239,8 +239,9 @@ def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
     expr = sa.type_coerce(expr, TEXT)
     if dialect == "postgresql":  # its text holds no NUL
         risky = sa.func.ascii(expr).in_(FORMULA_STARTS)
-    else:
-        risky = sa.func.substr(expr, 1, 1).in_(["=", "+", "-", "@", "\t", "\r", "\x00"])
+    else:  # SQLite's text functions stop at a NUL (substr() of "\0=…" is ''): compare bytes
+        nul = sa.and_(expr >= sa.func.char(0), expr < sa.func.char(1))
+        risky = sa.or_(sa.func.substr(expr, 1, 1).in_(["=", "+", "-", "@", "\t", "\r"]), nul)
     return sa.case((risky, sa.literal("'") + expr), else_=expr)
 
 
