@@ -4,9 +4,10 @@ the locked rows were and become, open follow-ups moved or closed with their lead
 batched event."""
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from app.models import (
     LeadStatus,
     User,
 )
-from app.services import lead_counters, lead_derived, lead_tasks
+from app.services import lead_derived, lead_tasks
 from app.services.lead_workflow import OPEN_STATUSES
 
 LEADS = FacebookLead.__table__
@@ -82,15 +83,16 @@ def write_changes(
     if closed:
         lead_tasks.complete_open_of(closed, now=now)  # nothing left to follow up
     by_id = {row.id: row for row in rows}
-    lead_counters.bump(counter_moves(changes, by_id))
+    lead_derived.moved_counts(counter_moves(changes, by_id))
     announce(changes, by_id)
 
 
-def counter_moves(changes: list[Change], by_id: dict[int, Any]) -> Counter:
-    """The counters' deltas of a batch. The rows were read locked (PostgreSQL) or in this
-    write's own snapshot (SQLite): what each lead was is known, and what it becomes is its
-    change. Leads alike in every counted field and in their change move together: the keys
-    are made once per kind of lead, not per lead (a tenth of a batch's Python time)."""
+def counter_moves(changes: list[Change], by_id: dict[int, Any]) -> Iterator[tuple]:
+    """Each changed lead's (counter before, counter after). The rows were read locked
+    (PostgreSQL) or in this write's own snapshot (SQLite): what each lead was is known, and
+    what it becomes is its change. Leads alike in every counted field and in their change
+    share their keys: made once per kind of lead, not per lead (a tenth of a batch's Python
+    time)."""
     kinds: Counter = Counter()
     sample: dict[tuple, Any] = {}
     for change in changes:
@@ -99,13 +101,9 @@ def counter_moves(changes: list[Change], by_id: dict[int, Any]) -> Counter:
         kind += (row.duplicate_of_id is None, row.is_test, change.values)
         kinds[kind] += 1
         sample.setdefault(kind, row)
-    deltas: Counter = Counter()
     for kind, n in kinds.items():
         row = sample[kind]
-        deltas[counter_key(row)] -= n  # a lead that stays put nets zero (bump skips it)
-        deltas[counter_key(row, dict(kind[-1]))] += n
-    deltas.pop(None, None)  # soft-deleted: in no counter
-    return deltas
+        yield from repeat((counter_key(row), counter_key(row, dict(kind[-1]))), n)
 
 
 def log_timeline(job: BulkJob, actor: User, change: Change, ids: list[int], now: datetime) -> None:

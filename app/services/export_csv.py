@@ -40,9 +40,9 @@ JOINS = {
 # the expression, psycopg's parse of a statement too long for its cache): at 2,000 rows a page
 # that was a third of the export's time. 10,000 lines are ~1.5 MB, read and sent as one chunk.
 PAGE = 10_000
-# What a formula starts with (SECURITY.md #9) as code points: PostgreSQL's ascii() of the first
-# character is one integer compared, where substr() IN (…) compared six strings.
-FORMULA_STARTS = [ord(ch) for ch in "=+-@\t\r"]
+# What a formula starts with (SECURITY.md #9, `exports.DANGEROUS_START`) but NUL, which
+# PostgreSQL's text cannot hold and SQLite's text functions cannot see (checked apart).
+FORMULA_STARTS = sorted(exports.DANGEROUS_START - {"\x00"})
 TIMES = {"received": c.meta_created_at, "stored": c.created_at}
 TIMES["first_contact"] = c.first_contacted_at
 TIMES["do_not_contact_at"] = c.do_not_contact_at
@@ -237,11 +237,11 @@ def ready(word: str, quote: bool) -> sa.ColumnElement[str]:
 
 def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
     expr = sa.type_coerce(expr, TEXT)
-    if dialect == "postgresql":  # its text holds no NUL
-        risky = sa.func.ascii(expr).in_(FORMULA_STARTS)
+    if dialect == "postgresql":  # ascii() of the first character: one integer compared
+        risky = sa.func.ascii(expr).in_([ord(ch) for ch in FORMULA_STARTS])
     else:  # SQLite's text functions stop at a NUL (substr() of "\0=…" is ''): compare bytes
         nul = sa.and_(expr >= sa.func.char(0), expr < sa.func.char(1))
-        risky = sa.or_(sa.func.substr(expr, 1, 1).in_(["=", "+", "-", "@", "\t", "\r"]), nul)
+        risky = sa.or_(sa.func.substr(expr, 1, 1).in_(FORMULA_STARTS), nul)
     return sa.case((risky, sa.literal("'") + expr), else_=expr)
 
 
