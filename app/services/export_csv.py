@@ -92,7 +92,10 @@ def walked(connection: sa.Connection, base: sa.Select, counted: list[int]) -> It
     last_id = None
     while True:
         query = base if last_id is None else base.where(c.id < last_id)
-        rows = connection.execute(query.order_by(c.id.desc()).limit(PAGE)).all()
+        result = connection.execute(query.order_by(c.id.desc()).limit(PAGE))
+        # The driver's own tuples: a Row for each would cost ~1.2 µs of a line's ~7 (SQLite)
+        rows = result.cursor.fetchall()
+        result.close()
         if rows:
             counted[0] += len(rows)
             yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
