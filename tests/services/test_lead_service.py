@@ -57,12 +57,14 @@ def test_search_past_the_last_page_still_knows_the_total(admin, searchable):
     assert (found.items, found.total, found.exact) == ([], 7, True)
 
 
+@pytest.mark.parametrize("hashed", [20_000, 0], ids=["hashed", "looked-up"])
 @pytest.mark.parametrize("sort", list(lead_filters.SORTS))
 def test_a_wide_search_walks_the_list_in_every_sort_and_knows_its_total_at_the_end(
-    admin, searchable, monkeypatch, sort
+    admin, searchable, monkeypatch, sort, hashed
 ):
     monkeypatch.setattr(search_matches, "NARROW", 2)  # "derya" starts 8 terms: wide
     monkeypatch.setattr(search_matches, "SAMPLE", 2)
+    monkeypatch.setattr(search_matches, "HASHED", hashed)  # its leads hashed, or terms looked up
     filters = LeadFilters(q="derya", sort=sort)
     for page in (1, 2, 3):
         found = list_leads(admin, filters, page, per_page=3)
@@ -81,7 +83,7 @@ def test_a_search_is_read_once_for_its_page_and_its_status_cards(admin, searchab
     with app.test_request_context():
         list_leads(admin, LeadFilters(q="derya"), 1, per_page=3)
         lead_stats.lead_stats(admin, filters=LeadFilters(q="derya"))
-    reads = [s for s in statements if "facebook_leads.status, facebook_leads.meta_created_at" in s]
+    reads = [s for s in statements if "facebook_leads.status AS status, facebook_leads.meta" in s]
     assert len(reads) == 1  # the matches, read once for both
 
 
@@ -96,6 +98,24 @@ def test_a_search_of_several_words_starts_from_the_rarest_and_checks_the_others(
     assert ([lead.id for lead in found.items], found.total, found.exact) == ([both.id], 1, True)
     stats = lead_stats.lead_stats(admin, filters=LeadFilters(q="aksoy derya"))
     assert (stats.by_status["new"], stats.capped) == (1, ())
+
+
+@pytest.mark.parametrize("hashed", [20_000, 0], ids=["hashed", "looked-up"])
+def test_a_wide_search_of_several_words_walks_with_the_rarest_and_checks_the_others(
+    admin, searchable, monkeypatch, hashed
+):
+    both = [factories.make_lead(first_name="Derya", last_name="Aksoy").id for _ in range(2)]
+    for _ in range(3):
+        factories.make_lead(first_name="Ayla", last_name="Aksoy")
+    db.session.commit()
+    monkeypatch.setattr(search_matches, "NARROW", 1)  # both words wide (their counts alike)
+    monkeypatch.setattr(search_matches, "HASHED", hashed)
+    found = search_matches.matches(admin, LeadFilters(q="derya aksoy"), "UTC")
+    assert found.hashed == ("aksoy" if hashed else None)
+    pages = [list_leads(admin, LeadFilters(q="derya aksoy"), n, per_page=1) for n in (1, 2)]
+    assert [lead.id for page in pages for lead in page.items] == sorted(both, reverse=True)
+    whole = list_leads(admin, LeadFilters(q="derya aksoy"), 1, per_page=3)  # a short page
+    assert (len(whole.items), whole.total, whole.exact) == (2, 2, True)
 
 
 def test_pager_of_a_million_leads_lists_only_the_pages_around_the_current_one():
