@@ -45,9 +45,6 @@ STAFF_USER = (
 # Only leads stored within this long of their Meta time are routed as they arrive.
 FRESH = timedelta(hours=24)
 CURSOR_ATTEMPTS = 8
-# From this many routed leads at once, timeline rows are written per rule and person by
-# INSERT … SELECT (see log_timeline).
-GROUPED_FROM = 1000
 
 
 class CursorMoved(Exception):
@@ -150,27 +147,15 @@ def load_plan(now: datetime) -> Plan:
     at the same moment waits and then sees this one's leads, so least-loaded and capacity hold
     across processes (the conditional cursor alone misses a turn that leaves a cursor where it
     was). Two Core queries, no ORM objects: this runs for every page of leads stored."""
-    locked = db.session.execute(
-        sa.select(*RULE_COLUMNS, RULES.c.position, RULES.c.cursor)
-        .where(RULES.c.is_active)
-        .order_by(RULES.c.id)
-        .with_for_update()
-    ).all()
+    locked = db.session.execute(LOCKED_RULES).all()
     if not locked:
         return Plan([], {})
     active = sorted(locked, key=lambda rule: (rule.position, rule.id))
     members: dict[int, list[int]] = defaultdict(list)
     staff: dict[int, Candidate] = {}
-    load = open_loads_query().subquery()
     names: dict[int, str] = {}
     team = work_hours.team_schedule()
-    for user in db.session.execute(
-        sa.select(STAFF.c.rule_id, *STAFF_USER, load.c.n)
-        .join(USERS, USERS.c.id == STAFF.c.user_id)
-        .outerjoin(load, load.c.assigned_to_id == STAFF.c.user_id)
-        .where(STAFF.c.rule_id.in_([rule.id for rule in active]))
-        .order_by(STAFF.c.rule_id, STAFF.c.position, STAFF.c.id)
-    ):
+    for user in db.session.execute(RULES_STAFF, {"rule_ids": [rule.id for rule in active]}):
         members[user.rule_id].append(user.id)
         if user.id not in staff:
             staff[user.id] = Candidate(
@@ -201,6 +186,31 @@ def open_loads_query() -> sa.Select:
         )
         .group_by(COUNTERS.c.assigned_to_id)
     )
+
+
+# load_plan's statements, built once: it runs for every page of leads stored, and building
+# and keying them again cost about what PostgreSQL took to answer them.
+LOCKED_RULES = (
+    sa.select(*RULE_COLUMNS, RULES.c.position, RULES.c.cursor)
+    .where(RULES.c.is_active)
+    .order_by(RULES.c.id)
+    .with_for_update()
+)
+_LOADS = open_loads_query().subquery()
+RULES_STAFF = (
+    sa.select(STAFF.c.rule_id, *STAFF_USER, _LOADS.c.n)
+    .join(USERS, USERS.c.id == STAFF.c.user_id)
+    .outerjoin(_LOADS, _LOADS.c.assigned_to_id == STAFF.c.user_id)
+    .where(STAFF.c.rule_id.in_(sa.bindparam("rule_ids", expanding=True)))
+    .order_by(STAFF.c.rule_id, STAFF.c.position, STAFF.c.id)
+)
+
+
+ONE_CURSOR = (
+    sa.update(RULES)
+    .where(RULES.c.id == sa.bindparam("rule_id"), RULES.c.cursor == sa.bindparam("as_read"))
+    .values(cursor=sa.bindparam("new_cursor"))
+)
 
 
 def open_loads(user_ids: Iterable[int]) -> dict[int, int]:
@@ -251,27 +261,28 @@ def choose(
 
 
 def claim_cursors(read: Mapping[int, int], moved: Mapping[int, int]) -> None:
-    """Store the advanced cursors, each only if still what we read (else CursorMoved, with
-    none of them stored). One cursor is one conditional UPDATE that changes all or nothing;
-    several go inside a savepoint that a moved one rolls back."""
-    changed = [(rule_id, cursor) for rule_id, cursor in moved.items() if cursor != read[rule_id]]
-    if len(changed) > 1:
-        with db.session.begin_nested():
-            store_cursors(read, changed)
-    else:
-        store_cursors(read, changed)
-
-
-def store_cursors(read: Mapping[int, int], changed: Sequence[tuple[int, int]]) -> None:
-    for rule_id, cursor in changed:
+    """Store the advanced cursors, each only if still what we read, in one statement that
+    moves all of them or none (else CursorMoved). A savepoint around an UPDATE per cursor
+    did the same in four round trips for every page of leads stored."""
+    changed = {rule_id: cursor for rule_id, cursor in moved.items() if cursor != read[rule_id]}
+    if len(changed) == 1:
+        ((rule_id, cursor),) = changed.items()
+        values = {"rule_id": rule_id, "as_read": read[rule_id], "new_cursor": cursor}
+        done = db.session.execute(ONE_CURSOR, values)
+    elif changed:
+        seen = RULES.alias("seen")
+        as_read = sa.case({rule_id: read[rule_id] for rule_id in changed}, value=seen.c.id)
+        stale = sa.exists().where(seen.c.id.in_(list(changed)), seen.c.cursor != as_read)
         done = db.session.execute(
             sa.update(RULES)
-            .where(RULES.c.id == rule_id, RULES.c.cursor == read[rule_id])
-            .values(cursor=cursor)
+            .where(RULES.c.id.in_(list(changed)), ~stale)
+            .values(cursor=sa.case(changed, value=RULES.c.id))
         )
-        if done.rowcount != 1:
-            raise CursorMoved
-        # The UPDATE bypassed the ORM: a rule loaded in this session reloads its cursor.
+    else:
+        return
+    if done.rowcount != len(changed):
+        raise CursorMoved
+    for rule_id in changed:  # the UPDATE bypassed the ORM: a loaded rule reloads its cursor
         if (rule := db.session.identity_map.get(identity_key(RoutingRule, rule_id))) is not None:
             db.session.expire(rule, ["cursor"])
 
@@ -323,29 +334,22 @@ def log_timeline(
     routed: Mapping[int, Routed], originals: Mapping[int, int | None], now: datetime
 ) -> None:
     """Timeline rows for automatic assignments (lead id → Routed). The leads a rule gives one
-    person share one row's values. A big batch writes each such group by one INSERT … SELECT
-    over its ids (ten thousand rows built and bound in Python were most of what routing added
-    to a backfill); a page of a few hundred goes as rows in one statement (a UNION of a dozen
-    groups costs PostgreSQL more to plan than the rows cost to send). A re-inquiry's row names
-    its original, so those are always rows."""
+    person share one row's values, written together (`lead_derived.log_shared_rows`: ten
+    thousand rows built and bound in Python were most of what routing added to a
+    backfill). A re-inquiry's row names its original: a group of its own."""
     same: dict[Routed, list[int]] = defaultdict(list)
-    rows = []
-    grouped = len(routed) >= GROUPED_FROM
+    groups = []
     for lead_id, decision in routed.items():
         if decision.reason == "reinquiry_owner":
             params = {"user": decision.username, "lead_id": originals.get(lead_id)}
-            rows.append({"lead_id": lead_id} | assignment_row(decision, params, now))
+            groups.append(([lead_id], assignment_row(decision, params, now)))
         else:
             same[decision].append(lead_id)
-    groups = [
+    groups += [
         (lead_ids, assignment_row(d, {"user": d.username, "rule": d.rule_name}, now))
         for d, lead_ids in same.items()
     ]
-    if not grouped:  # the group's values made once, shared by its rows
-        rows += [{"lead_id": i} | values for lead_ids, values in groups for i in lead_ids]
-        groups = []
-    lead_derived.log_grouped_rows(groups)
-    lead_derived.log_system_rows(rows)
+    lead_derived.log_shared_rows(groups)
 
 
 def assignment_row(decision: Routed, params: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -152,6 +152,17 @@ def test_a_stale_cursor_is_refused_and_the_page_routed_again(source, staff):
     assert db.session.get(RoutingRule, rule.id).cursor == 0
 
 
+def test_cursors_are_stored_all_or_none(source, staff):
+    first, second = add_rule(staff[:2]), add_rule(staff[1:], name="Others")
+    read = {first.id: -1, second.id: -1}
+    assign.claim_cursors(read, {second.id: 0})  # another process moved the second one
+    with pytest.raises(assign.CursorMoved):
+        assign.claim_cursors(read, {first.id: 1, second.id: 1})
+    assert (db.session.get(RoutingRule, first.id).cursor, second.cursor) == (-1, 0)
+    assign.claim_cursors({first.id: -1, second.id: 0}, {first.id: 1, second.id: 1})
+    assert (first.cursor, second.cursor) == (1, 1)
+
+
 def test_webhook_and_poll_racing_give_each_lead_one_owner(app, source, staff):
     add_rule(staff)
     batch = raws(500, 60)
