@@ -7,7 +7,9 @@ right; on PostgreSQL a VACUUM ANALYZE, as autovacuum would have run by then), se
 real HTTP, sign in as a superadmin and time p50/p95 of the dashboard views and `api/stats`, with
 `/healthz` timed in the same run (interleaved) as the baseline.
 
-Targets at 1M leads: dashboard views p95 < 100 ms, text search p95 < 200 ms, api/stats < 50 ms.
+Targets at 1M leads: dashboard views p95 < 100 ms, text search p95 < 200 ms, api/stats < 50 ms
+(issue 15 asks text search p95 < 60 ms however many leads match: `search_any_size` picks words
+that start from a few hundred to tens of thousands of terms).
 
 Usage: .venv/bin/python bench/dashboard.py [--leads 1000000] [--requests 50] [--reuse]
                                            [--no-postgres] [--no-sqlite]
@@ -41,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.extensions import db  # noqa: E402
 from app.models import FacebookLead, LeadSearchTerm, Role, User  # noqa: E402
-from app.services import lead_counters  # noqa: E402
+from app.services import lead_counters, lead_search  # noqa: E402
 from bench.common import ensure_postgres_database, make_app  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -70,8 +72,9 @@ class Workload:
     """What the randomised views pick from: frequent and rare name words, phone prefixes."""
 
     common_words: list[str]
-    rare_words: list[str]
+    rare_words: list[str]  # rare as whole terms (as prefixes most start thousands)
     phone_prefixes: list[str]
+    any_size_words: list[str]  # as prefixes, from a few hundred terms to the commonest
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ VIEWS = (
     ),
     View(
         "search_rare", SEARCH_TARGET_MS, lambda r, w: f"/facebook-leads/?q={r.choice(w.rare_words)}"
+    ),
+    View(
+        "search_any_size",
+        SEARCH_TARGET_MS,
+        lambda r, w: f"/facebook-leads/?q={r.choice(w.any_size_words)}",
     ),
     View(
         "search_phone",
@@ -265,11 +273,31 @@ def load_workload(url: str, rng: random.Random) -> Workload:
     words = sorted((n, t) for t, n in counted if t.isalpha() and len(t) >= 4)
     rare = [t for _, t in words[:200]]
     print(f"name words: most frequent {words[-4:]}, rarest {words[:3]}", flush=True)
+    with app.app_context():
+        any_size = words_of_any_size([t for _, t in words], rng)
     return Workload(
         common_words=[t for _, t in words[-8:]],
         rare_words=rng.sample(rare, min(40, len(rare))),
         phone_prefixes=["0" + p[3:9] for p in phones],  # "0532123": typed like a Turkish mobile
+        any_size_words=any_size,
     )
+
+
+# Terms a search word starts (its matches, roughly): a search costs most near where a page
+# stops reading every match (search_matches.NARROW) and starts walking the list.
+SIZE_BUCKETS = (0, 1_000, 3_000, 6_000, 12_000, 25_000)
+
+
+def words_of_any_size(words: list[str], rng: random.Random, per_bucket: int = 6) -> list[str]:
+    """Up to *per_bucket* words from each SIZE_BUCKETS range of the terms they start."""
+    buckets: dict[int, list[str]] = {low: [] for low in SIZE_BUCKETS}
+    for word in rng.sample(words, min(400, len(words))):
+        size = lead_search.count_postings(word, 10**6)
+        low = max(b for b in SIZE_BUCKETS if size >= b)
+        if len(buckets[low]) < per_bucket:
+            buckets[low].append(word)
+    print(f"search words of any size: {buckets}", flush=True)
+    return [word for found in buckets.values() for word in found]
 
 
 class QuietHandler(WSGIRequestHandler):
