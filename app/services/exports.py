@@ -1,6 +1,6 @@
 """Exports of leads as CSV, JSON or XLSX: exactly what the user sees for a filter (or a list
 of ids), in the columns they chose, streamed a keyset page at a time (constant memory at any
-size), with every export written to `export_audit`.
+size); every export is written to `export_audit` (`export_audit.py`).
 
 Spreadsheet cells never become formulas (SECURITY.md #9): in CSV a text starting with
 `= + - @`, tab, CR or NUL gets a leading `'` (an E.164 phone is left as it is); XLSX cells are
@@ -24,7 +24,7 @@ from app.errors import ValidationError
 from app.extensions import db
 from app.i18n.labels import DNC_REASON, LEAD_SOURCE, LEAD_STATUS
 from app.meta.treatments import TREATMENTS
-from app.models import Distributor, ExportAudit, FacebookLead, MetaForm, User
+from app.models import Distributor, FacebookLead, MetaForm, User
 from app.models.base import UTCDateTime
 from app.services.lead_selection import Selection
 
@@ -36,14 +36,6 @@ XLSX_MAX_ROWS = 1_048_575  # a sheet holds 1,048,576 rows, one of them the heade
 DANGEROUS_START = frozenset("=+-@\t\r\x00")
 E164_RE = re.compile(r"^\+[1-9]\d{1,14}$")
 PLATFORMS = {"fb": "Facebook", "ig": "Instagram"}
-STATE_LABELS = {
-    "streaming": _l("Downloading"),
-    "done": _l("Done"),
-    "cut": _l("Stopped early"),
-    "building": _l("Being built"),
-    "ready": _l("Ready"),
-    "failed": _l("Failed"),
-}
 
 
 @dataclass(frozen=True)
@@ -224,11 +216,6 @@ def headers(columns: Sequence[str]) -> list[str]:
     return [str(COLUMNS[key].label) for key in columns]
 
 
-def file_name(fmt: str, now: datetime, tz: str) -> str:
-    """`leads_YYYY-MM-DD_HHMMSS.<ext>` in APP_TIMEZONE."""
-    return f"leads_{now.astimezone(ZoneInfo(tz)):%Y-%m-%d_%H%M%S}.{fmt}"
-
-
 def neutralise(value: Any) -> Any:
     """A CSV cell that a spreadsheet cannot run: text starting with = + - @ tab CR NUL gets a
     leading apostrophe, except an E.164 phone number (`+905321234567` is data)."""
@@ -237,39 +224,6 @@ def neutralise(value: Any) -> Any:
             return value
         return "'" + value
     return value
-
-
-def record_export(
-    user: User,
-    fmt: str,
-    selection: Selection,
-    columns: Sequence[str],
-    *,
-    secret: str,
-    state: str = "streaming",
-) -> ExportAudit:
-    """The `export_audit` row of an export about to run (rows are counted as it streams;
-    a large XLSX starts as "building"). Caller commits."""
-    audit = ExportAudit(
-        user_id=user.id,
-        format=fmt,
-        selection=selection.stored(secret),
-        columns=list(columns),
-        rows=0,
-        state=state,
-    )
-    db.session.add(audit)
-    db.session.flush()
-    return audit
-
-
-def finish_export(audit_id: int, rows: int, state: str = "done") -> None:
-    """Record how many rows an export wrote. Caller commits."""
-    db.session.execute(
-        sa.update(ExportAudit)
-        .where(ExportAudit.id == audit_id)
-        .values(rows=rows, state=state, finished_at=datetime.now(UTC))
-    )
 
 
 def context(tz: str) -> Context:
@@ -410,22 +364,3 @@ def write_xlsx(rows: Iterator[list[Any]], header: list[str], target: Any) -> Non
             row = [clean(value) for value in row]
         sheet.append([cell(value) for value in row])
     workbook.save(target)
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """An export as the audit list shows it."""
-
-    audit: ExportAudit
-    username: str
-
-
-def list_exports(limit: int = 200) -> list[ExportRow]:
-    """The latest exports, newest first, with who made them (superadmins read this)."""
-    rows = db.session.execute(
-        sa.select(ExportAudit, User.username)
-        .join(User, User.id == ExportAudit.user_id)
-        .order_by(ExportAudit.created_at.desc(), ExportAudit.id.desc())
-        .limit(limit)
-    )
-    return [ExportRow(audit, username) for audit, username in rows]

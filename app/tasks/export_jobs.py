@@ -12,7 +12,7 @@ from app import events
 from app.database import writing
 from app.extensions import db
 from app.models import ExportAudit, User
-from app.services import exports
+from app.services import export_audit, exports
 from app.services.lead_selection import Selection
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def build_xlsx(audit_id: int, selection: Selection, header: list[str], language:
         state = "failed"
     db.session.rollback()
     with writing():
-        exports.finish_export(audit_id, rows.count, state)
+        export_audit.finish_export(audit_id, rows.count, state)
         events.publish("export_ready", {"id": audit_id, "state": state}, to=f"user:{user.id}")
         db.session.commit()
     log.info("export %s: %s, %d rows in %.1fs", audit_id, state, rows.count,

@@ -13,7 +13,7 @@ from app import tasks
 from app.database import writing
 from app.extensions import db
 from app.models import ExportAudit
-from app.services import export_csv, exports
+from app.services import export_audit, export_csv, exports
 from app.services.lead_selection import Selection
 from app.tasks import export_jobs
 
@@ -30,7 +30,7 @@ def start(
     """The audit row, committed before a byte is sent (a write-ready transaction)."""
     db.session.commit()  # end the request's read: SQLite takes the write lock up front
     with writing():
-        audit = exports.record_export(
+        audit = export_audit.record_export(
             current_user,
             fmt,
             selection,
@@ -38,7 +38,7 @@ def start(
             secret=current_app.config["SECRET_KEY"],
             state=state,
         )
-        audit.file_name = exports.file_name(fmt, audit.created_at, tz())
+        audit.file_name = export_audit.file_name(fmt, audit.created_at, tz())
         db.session.commit()
     return audit
 
@@ -48,7 +48,7 @@ def finish(audit_id: int, rows: int, state: str) -> None:
     # COPY stopped early (the client went away) is cancelled, which aborts the transaction.
     db.session.rollback()
     with writing():
-        exports.finish_export(audit_id, rows, state)
+        export_audit.finish_export(audit_id, rows, state)
         db.session.commit()
 
 

@@ -22,7 +22,7 @@ from app.errors import DomainError
 from app.extensions import db, limiter
 from app.models import AccessAction, BulkJob, ExportAudit
 from app.security import superadmin_required
-from app.services import bulk, bulk_undo, exports, lead_selection
+from app.services import bulk, bulk_undo, export_audit, exports, lead_selection
 from app.tasks import bulk_jobs, export_jobs
 
 bp = Blueprint("bulk", __name__, url_prefix="/facebook-leads")
@@ -100,7 +100,7 @@ def download(export_id: int):
 @superadmin_required
 def exports_log():
     return render_template(
-        "bulk/exports.html", audits=exports.list_exports(), states=exports.STATE_LABELS
+        "bulk/exports.html", audits=export_audit.list_exports(), states=export_audit.STATE_LABELS
     )
 
 
