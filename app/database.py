@@ -172,12 +172,10 @@ def insert_many(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
 
 @functools.lru_cache(maxsize=32)
 def recordset_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause:
-    dialect = postgresql.dialect()
     names = ", ".join(columns)
-    typed = ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
     return sa.text(
         f"INSERT INTO {table.name} ({names}) SELECT {names} "
-        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed})"
+        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({typed_columns(table, columns)})"
     )
 
 
@@ -199,15 +197,20 @@ def insert_shared(
 
 @functools.lru_cache(maxsize=32)
 def shared_insert(table: sa.Table, key: str, columns: tuple[str, ...]) -> sa.TextClause:
-    dialect = postgresql.dialect()
     names = ", ".join(columns)
-    typed = ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
-    key_type = table.c[key].type.compile(dialect=dialect)
+    key_type = table.c[key].type.compile(dialect=postgresql.dialect())
     return sa.text(
         f"INSERT INTO {table.name} ({key}, {names}) SELECT CAST(i.id AS {key_type}), {names} "
-        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(ids jsonb, {typed}) "
+        f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(ids jsonb, "
+        f"{typed_columns(table, columns)}) "
         "CROSS JOIN LATERAL jsonb_array_elements_text(r.ids) AS i(id)"
     )
+
+
+def typed_columns(table: sa.Table, columns: Sequence[str]) -> str:
+    """`name type, …` of *columns*, PostgreSQL's types: a `jsonb_to_recordset` row's shape."""
+    dialect = postgresql.dialect()
+    return ", ".join(f"{c} {table.c[c].type.compile(dialect=dialect)}" for c in columns)
 
 
 def among(column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:

@@ -40,9 +40,9 @@ JOINS = {
 # the expression, psycopg's parse of a statement too long for its cache): at 2,000 rows a page
 # that was a third of the export's time. 10,000 lines are ~1.5 MB, read and sent as one chunk.
 PAGE = 10_000
-# What a formula starts with (SECURITY.md #9, `exports.DANGEROUS_START`) but NUL, which
-# PostgreSQL's text cannot hold and SQLite's text functions cannot see (checked apart).
-FORMULA_STARTS = sorted(exports.DANGEROUS_START - {"\x00"})
+# The code points a formula starts with (SECURITY.md #9, `exports.DANGEROUS_START`) but NUL,
+# which PostgreSQL's text cannot hold and SQLite's unicode() cannot see (checked apart).
+FORMULA_CODES = sorted(ord(ch) for ch in exports.DANGEROUS_START - {"\x00"})
 TIMES = {"received": c.meta_created_at, "stored": c.created_at}
 TIMES["first_contact"] = c.first_contacted_at
 TIMES["do_not_contact_at"] = c.do_not_contact_at
@@ -243,12 +243,11 @@ def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
     (a name's expression is evaluated for each mention of it: four made it a fifth of a
     SQLite line's cost): the first character's code point, compared as one integer."""
     expr = sa.type_coerce(expr, TEXT)
-    codes = [ord(ch) for ch in FORMULA_STARTS]
     if dialect == "postgresql":
-        first = sa.func.ascii(expr)
+        first, codes = sa.func.ascii(expr), FORMULA_CODES
     else:  # SQLite's unicode() is NULL for '' and for a text starting with NUL (-1 here)
         first = sa.func.coalesce(sa.func.unicode(expr), sa.case((expr != "", -1), else_=0))
-        codes.append(-1)
+        codes = [*FORMULA_CODES, -1]
     return sa.case((first.in_(codes), sa.literal("'") + expr), else_=expr)
 
 

@@ -90,12 +90,12 @@ def read(user: User, filters: LeadFilters, tz: str) -> Matches:
     words = lead_search.query_words(filters.q or "")
     if not words:
         return Matches([], True, ())
-    terms, rarest = min((lead_search.count_postings(word, NARROW + 1), word) for word in words)
+    # Counted once, far enough to tell narrow, hashed and looked-up apart
+    stop_at = max(NARROW, HASHED) + 1
+    terms, rarest = min((lead_search.count_postings(word, stop_at), word) for word in words)
     narrow = terms <= NARROW
     ids = lead_ids(rarest, terms if narrow else SAMPLE)
-    hashed = None
-    if not narrow and lead_search.count_postings(rarest, HASHED + 1) <= HASHED:
-        hashed = rarest
+    hashed = rarest if not narrow and terms <= HASHED else None
     query = (
         filtered_leads(user, replace(filters, q=None), tz)
         .order_by(None)
