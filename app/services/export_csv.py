@@ -4,10 +4,12 @@ bare cursor read (bench/exports.py). PostgreSQL streams the rows by COPY, quoted
 writer; SQLite builds each line in the SELECT, a keyset page at a time.
 
 The rules are those of `exports` (SECURITY.md #9): a text cell starting with = + - @ tab CR
-(or NUL, on SQLite) gets a leading `'`; a stored phone is E.164 by construction and stays as
-it is, the raw phone typed in the form does not. Every non-empty cell is quoted."""
+gets a leading `'`; a stored phone is E.164 by construction and stays as it is, the raw phone
+typed in the form does not. Every cell is quoted, an empty one as "" (both databases write the
+same bytes)."""
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +43,8 @@ JOINS = {
 # that was a third of the export's time. 10,000 lines are ~1.5 MB, read and sent as one chunk.
 PAGE = 10_000
 # The code points a formula starts with (SECURITY.md #9, `exports.DANGEROUS_START`) but NUL,
-# which PostgreSQL's text cannot hold and SQLite's unicode() cannot see (checked apart).
+# which lead text never holds (cleaned on the way in; PostgreSQL cannot store it) and which
+# ends a text in SQLite's printf(): a cell cannot start with it.
 FORMULA_CODES = sorted(ord(ch) for ch in exports.DANGEROUS_START - {"\x00"})
 TIMES = {"received": c.meta_created_at, "stored": c.created_at}
 TIMES["first_contact"] = c.first_contacted_at
@@ -72,12 +75,11 @@ def keyset_pages(
     counted: list[int],
 ) -> Iterator[bytes]:
     """The lines a keyset page at a time, each line built whole by the database."""
-    dialect = connection.dialect.name
     since = connection.scalar(sa.select(sa.func.min(c.created_at)))
-    cells = [cell(key, ctx, dialect, since, quote=True) for key in columns]
-    line = cells[0]
-    for more in cells[1:]:
-        line = line + sa.literal(",") + more
+    if connection.dialect.name == "sqlite":
+        line = inline(printed_line(columns, ctx, since), connection.dialect)
+    else:
+        line = quoted_line(columns, ctx, since)
     base = (
         sa.select(c.id, line.label("line"))
         .select_from(joined(columns))
@@ -85,6 +87,43 @@ def keyset_pages(
     )
     with without_memory_map(connection):
         yield from walked(connection, base, counted)
+
+
+def printed_line(
+    columns: Sequence[str], ctx: Context, since: datetime | None
+) -> sa.ColumnElement[bytes]:
+    """A row's CSV line by one printf() (SQLite): every cell quoted, `%w` doubling the quotes
+    of stored text. One call per line costs a third of quoting each cell by replace() and
+    concatenation; read as a BLOB, the line reaches Python as the bytes it is sent as (no
+    decoding into a str and encoding back). printf() ends a text at a NUL: lead text holds
+    none (it is cleaned on the way in, and PostgreSQL cannot store one)."""
+    specs, values = [], []
+    for one in (cell(key, ctx, "sqlite", since) for key in columns):
+        mark = [] if one.formula is None else [("%s", sa.case((one.formula, "'")))]
+        specs.append('"' + "".join(spec for spec, _ in mark + one.texts) + '"')
+        values += [value for _, value in mark + one.texts]
+    return sa.cast(sa.func.printf(",".join(specs), *values), sa.LargeBinary)
+
+
+def inline(expr: sa.ColumnElement[bytes], dialect: sa.Dialect) -> sa.ColumnElement[bytes]:
+    """*expr* with its values (words, codes, the format) written into the SQL by the dialect's
+    own quoting: SQLite copies a bound value into place at each use, a literal once per
+    statement, and a line uses its labels and blanks dozens of times (a tenth of its cost)."""
+    sql = expr.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return sa.literal_column(str(sql), sa.LargeBinary)
+
+
+def quoted_line(
+    columns: Sequence[str], ctx: Context, since: datetime | None
+) -> sa.ColumnElement[bytes]:
+    """A row's CSV line on PostgreSQL when COPY cannot be written: each cell's quotes doubled
+    by replace(), the line encoded as UTF-8 by the database."""
+    cells = [copied_cell(cell(key, ctx, "postgresql", since)) for key in columns]
+    quoted = [sa.literal('"') + sa.func.replace(cell, '"', '""') + '"' for cell in cells]
+    line = quoted[0]
+    for more in quoted[1:]:
+        line = line + "," + more
+    return sa.func.convert_to(line, "UTF8", type_=sa.LargeBinary)
 
 
 def walked(connection: sa.Connection, base: sa.Select, counted: list[int]) -> Iterator[bytes]:
@@ -98,7 +137,7 @@ def walked(connection: sa.Connection, base: sa.Select, counted: list[int]) -> It
         result.close()
         if rows:
             counted[0] += len(rows)
-            yield ("\r\n".join(row[1] for row in rows) + "\r\n").encode()
+            yield b"\r\n".join(row[1] for row in rows) + b"\r\n"
         if len(rows) < PAGE:
             return
         last_id = rows[-1][0]
@@ -112,7 +151,7 @@ def copy_statement(
     parameters, so the values (the filter's, the labels) are written into the statement by
     SQLAlchemy's literal rendering with the connected dialect's quoting; None when a value
     cannot be rendered (the keyset pages then)."""
-    cells = [cell(key, ctx, "postgresql", None, quote=False) for key in columns]
+    cells = [copied_cell(cell(key, ctx, "postgresql", None)) for key in columns]
     query = (
         sa.select(*cells)
         .select_from(joined(columns))
@@ -159,30 +198,61 @@ def joined(columns: Sequence[str]) -> sa.FromClause:
     return source
 
 
-def cell(
-    key: str, ctx: Context, dialect: str, since: datetime | None, *, quote: bool
-) -> sa.ColumnElement[str]:
-    """The CSV cell of column *key*, quoted when *quote* (COPY quotes for itself). Stored text
-    is neutralised and its quotes doubled; our own words for a stored code (labels) are made
-    ready in Python, so a row checks only its code's fallback; times, numbers and E.164
-    phones can hold neither a formula nor a quote."""
+@dataclass(frozen=True)
+class Cell:
+    """A cell: a `'` when *formula* holds (a stored text starting a formula), then its texts
+    as (printf conversion, value). "%w" is stored text or our words, its quotes doubled by
+    SQLite's printf(), never NULL; "%s" holds no quote (a space, a time, a number), NULL
+    written as nothing."""
+
+    texts: list[tuple[str, sa.ColumnElement[str]]]
+    formula: sa.ColumnElement[bool] | None = None
+
+
+def copied_cell(cell: Cell) -> sa.ColumnElement[str]:
+    """A cell for PostgreSQL's COPY, which quotes it: '' rather than NULL (an empty cell is
+    "", as in SQLite's lines); one expression, so a stored text is not copied to be joined."""
+    texts = [value if spec == "%w" else sa.func.coalesce(value, "") for spec, value in cell.texts]
+    value = texts[0]
+    for more in texts[1:]:
+        value = value + more
+    if cell.formula is None:
+        return value
+    return sa.case((cell.formula, sa.literal("'") + value), else_=value)
+
+
+def cell(key: str, ctx: Context, dialect: str, since: datetime | None) -> Cell:
+    """Column *key*'s cell. Stored text gets a `'` before a formula; our own words for a
+    stored code (labels) are neutralised here, once; times, numbers and E.164 phones can
+    hold neither a formula nor a quote."""
     if key in TIMES:
-        return plain(local_time(TIMES[key], ctx.tz, dialect, since), quote)
+        return Cell([("%s", local_time(TIMES[key], ctx.tz, dialect, since))])
     if key in ("id", "score"):
-        return plain(sa.cast(c[key], TEXT), quote)
+        return Cell([("%s", sa.cast(c[key], TEXT))])
+    if key == "name":  # as `exports.full_name`: "first last", or whichever is there
+        first = sa.func.coalesce(sa.func.nullif(c.first_name, ""), c.last_name)
+        space = sa.case(((c.first_name != "") & (c.last_name != ""), " "))
+        names = [("%w", sa.func.coalesce(c.first_name, "")), ("%s", space)]
+        return Cell([*names, ("%w", sa.func.coalesce(c.last_name, ""))], formula(first, dialect))
     if key == "phone":  # E.164 when stored; the raw answer otherwise
-        raw = text(c.phone_raw, dialect, quote)
-        return sa.case((c.phone.is_not(None), plain(c.phone, quote)), else_=raw)
+        raw = c.phone.is_(None) & formula(c.phone_raw, dialect)
+        return Cell([("%w", sa.func.coalesce(c.phone, c.phone_raw, ""))], raw)
     if key == "consent":
-        yes, no = (ready(_(word), quote) for word in ("yes", "no"))
-        unknown = plain(sa.null(), quote)
-        return sa.case((c.consent.is_(None), unknown), (c.consent == sa.true(), yes), else_=no)
+        yes, no = (ready(_(word)) for word in ("yes", "no"))
+        consent = sa.case((c.consent == sa.true(), yes), (c.consent == sa.false(), no), else_="")
+        return Cell([("%w", consent)])
     if (labels := labelled_columns(ctx).get(key)) is not None:
         column, words = labels
         column = sa.type_coerce(column, TEXT)
-        known = ((column == code, ready(word, quote)) for code, word in words.items())
-        return sa.case(*known, else_=text(column, dialect, quote))
-    return text(derived(key).get(key, c.get(key)), dialect, quote)
+        known = {code: ready(word) for code, word in words.items()}
+        unknown = copied_cell(stored_text(column, dialect))  # a code we have no word for
+        return Cell([("%w", sa.case(known, value=column, else_=unknown))])
+    return stored_text(derived(key).get(key, c.get(key)), dialect)
+
+
+def stored_text(expr: Any, dialect: str) -> Cell:
+    expr = sa.type_coerce(expr, TEXT)
+    return Cell([("%w", sa.func.coalesce(expr, ""))], formula(expr, dialect))
 
 
 def labelled_columns(ctx: Context) -> dict[str, tuple[Any, dict[str, str]]]:
@@ -199,12 +269,6 @@ def labelled_columns(ctx: Context) -> dict[str, tuple[Any, dict[str, str]]]:
 def derived(key: str) -> dict[str, Any]:
     """Text columns that are not one stored field (built only for *key*)."""
     builders = {
-        "name": lambda: sa.func.nullif(
-            sa.func.trim(
-                sa.func.coalesce(c.first_name, "") + " " + sa.func.coalesce(c.last_name, "")
-            ),
-            "",
-        ),
         "country": lambda: sa.func.coalesce(c.country_code, c.country),
         "campaign": lambda: sa.func.coalesce(c.campaign_name, c.campaign_id),
         "ad": lambda: c.ad_name,
@@ -215,40 +279,19 @@ def derived(key: str) -> dict[str, Any]:
     return {key: builders[key]()} if key in builders else {}
 
 
-def text(expr: Any, dialect: str, quote: bool) -> sa.ColumnElement[str]:
-    """Stored text: neutralised, then quoted (its quotes doubled) when *quote*."""
-    value = neutralised(expr, dialect)
-    if not quote:
-        return value
-    escaped = sa.literal('"') + sa.func.replace(value, '"', '""') + sa.literal('"')
-    return sa.func.coalesce(escaped, sa.literal(""))
+def ready(word: str) -> sa.ColumnElement[str]:
+    """One of our words, neutralised here rather than per row."""
+    return sa.literal(str(exports.neutralise(word)), TEXT)
 
 
-def plain(expr: Any, quote: bool) -> sa.ColumnElement[str]:
-    """Text that holds no quote and cannot start a formula, quoted when *quote*."""
-    expr = sa.type_coerce(expr, TEXT)
-    if not quote:
-        return expr
-    return sa.func.coalesce(sa.literal('"') + expr + sa.literal('"'), sa.literal(""))
-
-
-def ready(word: str, quote: bool) -> sa.ColumnElement[str]:
-    """One of our words as a finished cell: neutralised and quoted here, not per row."""
-    word = str(exports.neutralise(word))
-    return sa.literal('"' + word.replace('"', '""') + '"' if quote else word, TEXT)
-
-
-def neutralised(expr: Any, dialect: str) -> sa.ColumnElement[str]:
-    """*expr* with a `'` before a formula's first character. The check reads *expr* once
-    (a name's expression is evaluated for each mention of it: four made it a fifth of a
-    SQLite line's cost): the first character's code point, compared as one integer."""
+def formula(expr: Any, dialect: str) -> sa.ColumnElement[bool]:
+    """Whether *expr* starts a formula: its first character's code point, read as one integer;
+    on SQLite only for a text sorting before "A" (every formula character does, and most
+    names and words do not: a byte comparison skips the call)."""
     expr = sa.type_coerce(expr, TEXT)
     if dialect == "postgresql":
-        first, codes = sa.func.ascii(expr), FORMULA_CODES
-    else:  # SQLite's unicode() is NULL for '' and for a text starting with NUL (-1 here)
-        first = sa.func.coalesce(sa.func.unicode(expr), sa.case((expr != "", -1), else_=0))
-        codes = [*FORMULA_CODES, -1]
-    return sa.case((first.in_(codes), sa.literal("'") + expr), else_=expr)
+        return sa.func.ascii(expr).in_(FORMULA_CODES)
+    return (expr < "A") & sa.func.unicode(expr).in_(FORMULA_CODES)
 
 
 def local_time(column: Any, tz: ZoneInfo, dialect: str, since: datetime | None) -> Any:

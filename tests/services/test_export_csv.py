@@ -106,6 +106,26 @@ def test_copy_writes_the_same_csv_as_the_keyset_pages(app):
         assert any('Quote "inside"' in row for row in rows)
 
 
+def test_the_database_writes_what_the_csv_module_would(app):
+    """The lines built in SQL (SQLite's printf(), PostgreSQL's COPY) are, byte for byte, the
+    csv module's (every cell quoted) over the values the JSON/XLSX exports read in Python."""
+    with app.app_context(), app.test_request_context():
+        admin_id, seeded = seed()
+        user = db.session.get(User, admin_id)
+        columns, ctx = list(exports.COLUMNS), exports.context("Europe/Istanbul")
+        for args in SELECTIONS:
+            selection = from_request(args)
+            counted = [0]
+            written = b"".join(export_csv.csv_pages(user, selection, columns, ctx, counted))
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+            rows = list(exports.iter_rows(user, selection, columns, "Europe/Istanbul"))
+            writer.writerows([exports.neutralise(value) for value in row] for row in rows)
+            assert written.decode() == buffer.getvalue(), args
+            assert counted[0] == len(rows) > 0, args
+        assert len(list(exports.iter_rows(user, from_request({}), ["id"], "UTC"))) == seeded
+
+
 def test_a_search_with_an_apostrophe_and_a_percent_sign_exports_its_leads(app, client, auth, users):
     with app.app_context():
         factories.make_lead(first_name="Sean", last_name="O'Brien")
@@ -169,15 +189,31 @@ def test_sqlite_exports_read_without_the_memory_map_and_put_it_back(app, monkeyp
         assert mapped() == usual
 
 
-def test_a_cell_starting_with_nul_is_neutralised_on_sqlite(app, client, auth, users):
-    """PostgreSQL cannot store a NUL; SQLite can, and its substr() of "\\0=…" is empty."""
+def test_a_nul_written_straight_into_sqlite_starts_no_formula_and_breaks_no_line(
+    app, client, auth, users
+):
+    """The app never stores a NUL (text is cleaned on the way in; PostgreSQL cannot hold one),
+    but SQLite would keep one written around it: printf() ends the cell there, and the line,
+    the row count and the other cells hold."""
     with app.app_context():
         if db.session.get_bind().dialect.name != "sqlite":
             pytest.skip("only SQLite stores a NUL in text")
-        factories.make_lead(first_name="\x00=cmd", last_name=None)
-        factories.make_lead(first_name="Plain", last_name=None)
+        factories.make_lead(first_name="\x00=cmd", last_name=None, email="a@example.com")
+        factories.make_lead(first_name="Ab\x00=cd", last_name=None, email="b@example.com")
+        factories.make_lead(first_name="Plain", last_name=None, email="c@example.com")
         db.session.commit()
     auth.login("admin")
-    text = client.get("/facebook-leads/export.csv?columns=name").get_data(as_text=True)
-    rows = list(csv.reader(io.StringIO(text)))
-    assert sorted(row[0] for row in rows[1:]) == ["'\x00=cmd", "Plain"]
+    text = client.get("/facebook-leads/export.csv?columns=name,email").get_data(as_text=True)
+    rows = sorted(list(csv.reader(io.StringIO(text)))[1:], key=lambda row: row[1])
+    assert rows == [["", "a@example.com"], ["Ab", "b@example.com"], ["Plain", "c@example.com"]]
+
+
+def test_empty_cells_are_quoted_and_read_back_empty(app, client, auth, users):
+    with app.app_context():
+        factories.make_lead(first_name="Only", last_name=None, email=None, campaign_name=None)
+        db.session.commit()
+    auth.login("admin")
+    text = client.get("/facebook-leads/export.csv?columns=name,email,campaign,consent")
+    line = text.get_data(as_text=True).splitlines()[1]
+    assert line == '"Only","","",""'
+    assert next(csv.reader([line])) == ["Only", "", "", ""]
