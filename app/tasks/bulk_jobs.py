@@ -26,7 +26,8 @@ def run_job(job_id: int, selection: Selection) -> None:
         tz = current_app.config["APP_TIMEZONE"]
         bulk.start_job(job)
         db.session.commit()
-        while bulk.apply_batch(job, actor, selection, tz) == bulk.BATCH:
+        query = bulk.batch_query(actor, selection, tz)
+        while bulk.apply_batch(job, actor, query) == bulk.BATCH:
             db.session.commit()
         bulk.finish_job(job, selection.ids)
         db.session.commit()

@@ -145,9 +145,9 @@ def test_the_batches_start_at_the_first_matching_lead(app, client, admin, monkey
     read: list[int] = []
     walked = bulk.apply_batch
 
-    def apply_batch(job, actor, selection, tz):
+    def apply_batch(job, actor, query):
         read.append(job.last_id)  # where each batch starts
-        return walked(job, actor, selection, tz)
+        return walked(job, actor, query)
 
     monkeypatch.setattr(bulk, "apply_batch", apply_batch)
     body = post(client, action="assign", user_id=admin, filter={"service": "ivf"}).get_json()
@@ -310,7 +310,7 @@ def test_an_interrupted_job_keeps_its_finished_batches_and_can_be_undone(app, ad
         selection = from_request({})
         job = bulk.prepare_job(actor, "status", selection, params={"status": "invalid"}, tz="UTC")
         bulk.start_job(job)
-        bulk.apply_batch(job, actor, selection, "UTC")
+        bulk.apply_batch(job, actor, bulk.batch_query(actor, selection, "UTC"))
         db.session.commit()  # one batch done, then the process "dies"
         job.updated_at = datetime.now(UTC) - timedelta(minutes=10)
         db.session.commit()
