@@ -1,5 +1,6 @@
 """An export of 50,000 rows streams at flat memory: its peak (tracemalloc, while the response
-is read chunk by chunk) is no larger than that of an export ten times smaller, give or take."""
+is read chunk by chunk) is no larger than that of an export of 20,000, give or take: both span
+several pages of lines, and memory holds one page at a time whatever the size."""
 
 import tracemalloc
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ def seed(app) -> None:
                     "last_name": "Yılmaz",
                     "email": f"lead{i}@example.com",
                     "phone": f"+90532{i:07d}",
-                    "service": "ivf" if i % 10 == 0 else "veneers",
+                    "service": "ivf" if i % 5 < 2 else "veneers",
                     "form_data": [],
                     "status": "new",
                     "score": i % 100,
@@ -61,7 +62,7 @@ def test_a_50000_row_csv_export_streams_at_flat_memory(app, client, auth, users)
     auth.login("admin")
     small_rows, small_peak = peak_while_reading(client, "/facebook-leads/export.csv?service=ivf")
     rows, peak = peak_while_reading(client, "/facebook-leads/export.csv")
-    assert (small_rows, rows) == (ROWS // 10, ROWS)
-    assert peak < 2 * small_peak + 2**20, (peak, small_peak)
+    assert (small_rows, rows) == (ROWS * 2 // 5, ROWS)
+    assert peak < 1.25 * small_peak + 2**20, (peak, small_peak)
     json_rows, json_peak = peak_while_reading(client, "/facebook-leads/export.json")
     assert json_rows > 0 and json_peak < 2 * small_peak + 4 * 2**20, (json_peak, small_peak)
