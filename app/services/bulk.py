@@ -60,6 +60,8 @@ READ = (
     LEADS.c.duplicate_of_id,
     LEADS.c.is_test,
 )
+# A batch's rows as plain named tuples: an attribute of SQLAlchemy's Row costs ~1.6 µs here
+# (a tuple's ~0.05), and deciding, counting and announcing a lead read several of them.
 ReadRow = namedtuple("ReadRow", [column.key for column in READ])
 
 

@@ -100,8 +100,9 @@ def printed_line(
     specs, values = [], []
     for one in (cell(key, ctx, "sqlite", since) for key in columns):
         mark = [] if one.formula is None else [("%s", sa.case((one.formula, "'")))]
-        specs.append('"' + "".join(spec for spec, _ in mark + one.texts) + '"')
-        values += [value for _, value in mark + one.texts]
+        parts = mark + one.texts
+        specs.append('"' + "".join(spec for spec, _ in parts) + '"')
+        values += [value for _, value in parts]
     return sa.cast(sa.func.printf(",".join(specs), *values), sa.LargeBinary)
 
 
@@ -251,6 +252,7 @@ def cell(key: str, ctx: Context, dialect: str, since: datetime | None) -> Cell:
 
 
 def stored_text(expr: Any, dialect: str) -> Cell:
+    """A stored text's cell: '' for NULL, a `'` before a formula."""
     expr = sa.type_coerce(expr, TEXT)
     return Cell([("%w", sa.func.coalesce(expr, ""))], formula(expr, dialect))
 
