@@ -4,6 +4,7 @@ any name, a link that works once and for 30 minutes, every sign-in ended, a supe
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
@@ -60,6 +61,24 @@ def test_the_answer_is_the_same_whether_or_not_the_account_exists(app, client, u
     path, message = send_and_read_link(app, smtp)
     assert message["To"] == "ayse@example.com"
     assert "şifre" in message["Subject"].lower() or "parola" in message["Subject"].lower()
+
+
+def test_two_asks_a_moment_apart_across_a_minute_s_turn_send_one_mail(app, users):
+    """At most one mail a minute is a rolling minute: 12:00:59.9 and 12:01:00.1 are one ask
+    (a calendar minute in the outbox key alone sent both)."""
+    with app.app_context():
+        ayse = db.session.scalar(db.select(User).where(User.username == "ayse"))
+        turn = datetime(2026, 12, 5, 12, 1, tzinfo=UTC)
+        password_reset.send_link(ayse, turn - timedelta(milliseconds=100))
+        db.session.execute(
+            db.update(OutboxMail).values(created_at=turn - timedelta(milliseconds=100))
+        )
+        password_reset.send_link(ayse, turn + timedelta(milliseconds=100))
+        db.session.commit()
+        assert outbox_count(app) == 1
+        password_reset.send_link(ayse, turn + timedelta(minutes=1))
+        db.session.commit()
+        assert outbox_count(app) == 2
 
 
 def test_the_link_sets_a_password_once_and_ends_every_sign_in(app, client, users, smtp):
