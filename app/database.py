@@ -182,17 +182,30 @@ def recordset_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.TextClause
 def insert_shared(
     table: sa.Table, key: str, groups: Sequence[tuple[Sequence[int], Mapping[str, Any]]]
 ) -> None:
-    """PostgreSQL: a row for each id of each group (in column *key*), the group's values
-    (the same keys in every group) shared by its rows, in one statement whose JSON parameter
-    holds each group's values and ids once. Ten thousand timeline rows of a few routing
-    decisions sent as rows were ~3 MB of JSON to write and parse; read back through an
-    `INSERT … SELECT` over the leads, ten thousand index lookups. Caller commits."""
+    """A row for each id of each group (in column *key*), the group's values (the same keys
+    in every group) shared by its rows, in one statement whose JSON parameter holds each
+    group's values and ids once. Ten thousand timeline rows of a few routing decisions sent
+    as rows were ~3 MB of JSON to write and parse on PostgreSQL, and on SQLite an
+    executemany binding every value of every row (four times this statement's time); read
+    back through an `INSERT … SELECT` over the leads, ten thousand index lookups. Caller
+    commits."""
     groups = [(list(ids), values) for ids, values in groups if ids]
     if not groups:
         return
-    payload = [{"ids": ids, **values} for ids, values in groups]
+    columns = tuple(groups[0][1])
+    dialect = db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        payload: list[Any] = [{"ids": ids, **values} for ids, values in groups]
+        statement = shared_insert(table, key, columns)
+    else:  # the values as the column types store them: JSON carries no dates or JSON
+        bind = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        payload = [
+            [ids, *(b(v) if b else v for b, v in zip(bind, values.values(), strict=True))]
+            for ids, values in groups
+        ]
+        statement = shared_insert_sqlite(table, key, columns)
     text = json.dumps(payload, default=json_value, separators=(",", ":"))
-    db.session.execute(shared_insert(table, key, tuple(groups[0][1])), {"rows": text})
+    db.session.execute(statement, {"rows": text})
 
 
 @functools.lru_cache(maxsize=32)
@@ -204,6 +217,19 @@ def shared_insert(table: sa.Table, key: str, columns: tuple[str, ...]) -> sa.Tex
         f"FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(ids jsonb, "
         f"{typed_columns(table, columns)}) "
         "CROSS JOIN LATERAL jsonb_array_elements_text(r.ids) AS i(id)"
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def shared_insert_sqlite(table: sa.Table, key: str, columns: tuple[str, ...]) -> sa.TextClause:
+    """SQLite's form: `[[ids, value, …], …]`, each group's values read out of the JSON once
+    (a materialised CTE), then a row for each of its ids."""
+    names = ", ".join(columns)
+    picked = ", ".join(f"json_extract(value, '$[{n}]') AS {c}" for n, c in enumerate(columns, 1))
+    return sa.text(
+        f"WITH g AS MATERIALIZED (SELECT json_extract(value, '$[0]') AS ids_, {picked} "
+        f"FROM json_each(:rows)) INSERT INTO {table.name} ({key}, {names}) "
+        f"SELECT i.value, {names} FROM g, json_each(g.ids_) AS i"
     )
 
 

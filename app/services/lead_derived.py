@@ -159,24 +159,11 @@ def log_system_rows(rows: Sequence[Mapping[str, Any]]) -> None:
     insert_many(LeadInteraction.__table__, rows)
 
 
-# From this many rows, SQLite writes shared-value rows per group by INSERT … SELECT (see
-# `log_shared_rows`); fewer go as rows.
-SHARED_AS_ROWS_UNDER = 1000
-
-
 def log_shared_rows(groups: Sequence[tuple[Sequence[int], Mapping[str, Any]]]) -> None:
     """One timeline row for each lead of each group, the group's plain values (the same
-    columns in every group) shared by its leads — the leads a rule gives one person. On
-    PostgreSQL one statement that carries each group's values once (`insert_shared`); on
-    SQLite a few hundred rows go as rows (a UNION of a dozen groups costs more to plan than
-    the rows cost to send), more as an INSERT … SELECT per group of several. Caller commits."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        insert_shared(LeadInteraction.__table__, "lead_id", groups)
-        return
-    if sum(len(ids) for ids, _values in groups) >= SHARED_AS_ROWS_UNDER:
-        log_grouped_rows([group for group in groups if len(group[0]) > 1])
-        groups = [group for group in groups if len(group[0]) == 1]
-    log_system_rows([{"lead_id": i} | values for ids, values in groups for i in ids])
+    columns in every group) shared by its leads — the leads a rule gives one person — in one
+    statement that carries each group's values once (`insert_shared`). Caller commits."""
+    insert_shared(LeadInteraction.__table__, "lead_id", groups)
 
 
 # Groups per statement: SQLite allows 500 terms in a compound SELECT.

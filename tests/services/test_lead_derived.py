@@ -108,6 +108,41 @@ def test_grouped_timeline_rows_give_each_lead_its_group_values_across_statements
     assert {r.created_at for r in rows} == {now}
 
 
+def test_shared_timeline_rows_store_what_rows_written_one_by_one_store(app_ctx):
+    """The shared form (each group's values once, SQLite's read out of JSON) stores the same
+    text, JSON, time and nulls as an INSERT of each row, for awkward values."""
+    user = factories.make_user("O'Brien")
+    leads = [factories.make_lead() for _ in range(8)]
+    db.session.flush()
+    ids = [lead.id for lead in leads]
+    awkward = row_values('Ö\'Brien "x" \\ 🙂\n‘quoted’', datetime(2026, 12, 3, 9, 0, 1, 5, UTC))
+    awkward["message_params"] |= {"n": 3, "nested": {"list": [1, "ş", None]}, "none": None}
+    plain = row_values("Ayşe", datetime(2026, 1, 31, 23, 59, 59, 999999, UTC)) | {
+        "user_id": user.id,
+        "description": None,
+    }
+    lead_derived.log_shared_rows([(ids[:3], awkward), ([], plain), (ids[3:4], plain)])
+    lead_derived.log_system_rows([{"lead_id": ids[4]} | awkward, {"lead_id": ids[5]} | plain])
+    stored = {
+        lead_id: rest
+        for lead_id, *rest in db.session.execute(
+            sa.text(
+                "SELECT lead_id, user_id, interaction_type, description, from_status, to_status,"
+                " message_code, CAST(message_params AS TEXT), created_at FROM lead_interactions"
+            )
+        )
+    }
+    assert sorted(stored) == ids[:6]
+    assert stored[ids[0]] == stored[ids[1]] == stored[ids[2]] == stored[ids[4]]
+    assert stored[ids[3]] == stored[ids[5]] != stored[ids[4]]
+    read = db.session.get(
+        LeadInteraction,
+        db.session.scalar(sa.select(LeadInteraction.id).where(LeadInteraction.lead_id == ids[0])),
+    )
+    assert read.message_params == awkward["message_params"]
+    assert read.created_at == awkward["created_at"]
+
+
 def row_values(user: str, now: datetime) -> dict:
     return {
         "user_id": None,

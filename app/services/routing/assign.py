@@ -146,7 +146,9 @@ def load_plan(now: datetime) -> Plan:
     them) until the caller commits, then their staff and loads read: a second process routing
     at the same moment waits and then sees this one's leads, so least-loaded and capacity hold
     across processes (the conditional cursor alone misses a turn that leaves a cursor where it
-    was). Two Core queries, no ORM objects: this runs for every page of leads stored."""
+    was). Two Core queries, no ORM objects: this runs for every page of leads stored. Not
+    one joined query: a statement that waited for the lock reads the loads as they were when
+    it began, before the other process's leads."""
     locked = db.session.execute(LOCKED_RULES).all()
     if not locked:
         return Plan([], {})
