@@ -67,11 +67,12 @@ def add_targets(
     owners = {r.get("assigned_to_id") for r in fresh} - {None} - set(schedules)
     schedules |= owner_schedules(owners)
     team = work_hours.team_schedule()
-    due_at = functools.cache(
-        lambda owner, minutes: work_hours.add_working_minutes(
-            schedules.get(owner, team), now, minutes
-        )
+    # Counted once for each set of hours (owners who keep the team's share them), looked up
+    # by owner for each lead.
+    counted = functools.cache(
+        lambda schedule, minutes: work_hours.add_working_minutes(schedule, now, minutes)
     )
+    due_at = functools.cache(lambda owner, minutes: counted(schedules.get(owner, team), minutes))
     values = []
     for row in fresh:
         minutes = target_minutes(row["score"])

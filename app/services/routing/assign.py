@@ -5,6 +5,7 @@ Each rule's round-robin cursor is advanced with a conditional UPDATE (`WHERE cur
 read`); if another process moved it first, the page is routed again from fresh numbers, so two
 processes never hand out the same turn and a lead is written with one owner."""
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -157,7 +158,7 @@ def load_plan(now: datetime) -> Plan:
     staff: dict[int, Candidate] = {}
     names: dict[int, str] = {}
     team = work_hours.team_schedule()
-    for user in db.session.execute(RULES_STAFF, {"rule_ids": [rule.id for rule in active]}):
+    for user in db.session.execute(RULES_STAFF):
         members[user.rule_id].append(user.id)
         if user.id not in staff:
             staff[user.id] = Candidate(
@@ -165,6 +166,8 @@ def load_plan(now: datetime) -> Plan:
                 user.capacity, int(user.n or 0),
             )  # fmt: skip
             names[user.id] = user.username
+    on_shift = functools.cache(lambda schedule: work_hours.on_shift(schedule, now))
+    here = {user_id: candidate.present(now, on_shift) for user_id, candidate in staff.items()}
     views = []
     for rule in active:
         team_of_rule = [staff[user_id] for user_id in members[rule.id]]
@@ -172,7 +175,7 @@ def load_plan(now: datetime) -> Plan:
             Routed(c.user_id, names[c.user_id], rule.id, rule.name, rule.strategy.value, c.schedule)
             for c in team_of_rule
         ]
-        present = [c.present(now) for c in team_of_rule]
+        present = [here[c.user_id] for c in team_of_rule]
         views.append(RuleView(*rule[: len(RULE_COLUMNS)], team_of_rule, present, decisions))
     return Plan(views, {rule.id: rule.cursor for rule in active})
 
@@ -183,7 +186,8 @@ def open_loads_query() -> sa.Select:
         sa.select(COUNTERS.c.assigned_to_id, sa.func.sum(COUNTERS.c.n).label("n"))
         .where(
             COUNTERS.c.assigned_to_id.is_not(None),
-            COUNTERS.c.status.in_([s.value for s in OPEN_STATUSES]),
+            # Each status its own parameter: a list is expanded into the SQL at every run.
+            sa.or_(*(COUNTERS.c.status == s.value for s in sorted(OPEN_STATUSES))),
             COUNTERS.c.hidden.is_(False),
         )
         .group_by(COUNTERS.c.assigned_to_id)
@@ -203,7 +207,8 @@ RULES_STAFF = (
     sa.select(STAFF.c.rule_id, *STAFF_USER, _LOADS.c.n)
     .join(USERS, USERS.c.id == STAFF.c.user_id)
     .outerjoin(_LOADS, _LOADS.c.assigned_to_id == STAFF.c.user_id)
-    .where(STAFF.c.rule_id.in_(sa.bindparam("rule_ids", expanding=True)))
+    .join(RULES, RULES.c.id == STAFF.c.rule_id)
+    .where(RULES.c.is_active)  # the locked ones (a rule switched on since: left out below)
     .order_by(STAFF.c.rule_id, STAFF.c.position, STAFF.c.id)
 )
 

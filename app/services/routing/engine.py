@@ -1,12 +1,16 @@
 """The pure choice of an owner: given a rule's staff (in its order) with what decides whether
 each can take a lead now, pick one by round-robin or least open load. No database here."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.models import RoutingStrategy
 from app.services import work_hours
+
+# The strategies as plain names: `pick` runs for each lead routed, and reading an enum member
+# off its class goes through a descriptor each time.
+LEAST_LOADED, ROUND_ROBIN = RoutingStrategy.LEAST_LOADED, RoutingStrategy.ROUND_ROBIN
 
 
 @dataclass
@@ -21,11 +25,14 @@ class Candidate:
     capacity: int | None  # None: no limit
     load: int = 0
 
-    def present(self, now: datetime) -> bool:
-        """Active, not away and on shift at *now* (capacity aside)."""
+    def present(
+        self, now: datetime, on_shift: Callable[[work_hours.Schedule], bool] | None = None
+    ) -> bool:
+        """Active, not away and on shift at *now* (capacity aside). *on_shift* answers for a
+        schedule at *now* (a plan shares one, cached, among staff who keep the same hours)."""
         if not self.active or (self.away_until is not None and self.away_until > now):
             return False
-        return work_hours.on_shift(self.schedule, now)
+        return on_shift(self.schedule) if on_shift else work_hours.on_shift(self.schedule, now)
 
     def has_room(self, cap: int | None = None) -> bool:
         """Below their own capacity and the rule's *cap* (None: no limit). Called for each
@@ -47,7 +54,7 @@ def pick(
     Round-robin takes the first one after *cursor* that can; least-loaded the lowest load
     (ties: the earlier in the rule's order). *present* says who is active, here and on shift."""
     chosen = None
-    if strategy == RoutingStrategy.LEAST_LOADED:
+    if strategy == LEAST_LOADED:
         for i, candidate in enumerate(staff):
             better = chosen is None or candidate.load < staff[chosen].load
             if better and present[i] and candidate.has_room(cap):
@@ -62,4 +69,4 @@ def pick(
     if chosen is None:
         return None, cursor
     staff[chosen].load += 1
-    return chosen, chosen if strategy == RoutingStrategy.ROUND_ROBIN else cursor
+    return chosen, chosen if strategy == ROUND_ROBIN else cursor
