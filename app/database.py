@@ -198,9 +198,9 @@ def insert_shared(
         payload: list[Any] = [{"ids": ids, **values} for ids, values in groups]
         statement = shared_insert(table, key, columns)
     else:  # the values as the column types store them: JSON carries no dates or JSON
-        bind = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        bind = {c: table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns}
         payload = [
-            [ids, *(b(v) if b else v for b, v in zip(bind, values.values(), strict=True))]
+            [ids, *(b(values[c]) if (b := bind[c]) else values[c] for c in columns)]
             for ids, values in groups
         ]
         statement = shared_insert_sqlite(table, key, columns)

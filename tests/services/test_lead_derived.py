@@ -121,7 +121,8 @@ def test_shared_timeline_rows_store_what_rows_written_one_by_one_store(app_ctx):
         "user_id": user.id,
         "description": None,
     }
-    lead_derived.log_shared_rows([(ids[:3], awkward), ([], plain), (ids[3:4], plain)])
+    backwards = dict(reversed(plain.items()))  # the same columns in another order
+    lead_derived.log_shared_rows([(ids[:3], awkward), ([], plain), (ids[3:4], backwards)])
     lead_derived.log_system_rows([{"lead_id": ids[4]} | awkward, {"lead_id": ids[5]} | plain])
     stored = {
         lead_id: rest
