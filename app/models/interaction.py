@@ -29,16 +29,7 @@ class InteractionType(enum.StrEnum):
 
 class LeadInteraction(db.Model):
     __tablename__ = "lead_interactions"
-    __table_args__ = (
-        sa.Index("ix_lead_interactions_lead_created", "lead_id", "created_at"),
-        sa.Index(
-            "ix_lead_interactions_status_changes",
-            "to_status",
-            "created_at",
-            postgresql_where=sa.text("to_status IS NOT NULL"),
-            sqlite_where=sa.text("to_status IS NOT NULL"),
-        ),
-    )
+    __table_args__ = (sa.Index("ix_lead_interactions_lead_created", "lead_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lead_id: Mapped[int] = mapped_column(sa.ForeignKey("facebook_leads.id", ondelete="CASCADE"))

@@ -12,7 +12,14 @@ from sqlalchemy.orm import selectinload
 from app.errors import ValidationError
 from app.extensions import db
 from app.meta.treatments import TREATMENTS
-from app.models import Distributor, RoutingRule, RoutingRuleStaff, RoutingStrategy, User
+from app.models import (
+    Distributor,
+    ResponseTarget,
+    RoutingRule,
+    RoutingRuleStaff,
+    RoutingStrategy,
+    User,
+)
 
 # The patient's language, from the country their phone (else their answer) points at.
 LANGUAGE_OF_COUNTRY: dict[str, str] = {
@@ -99,6 +106,9 @@ def save(rule: RoutingRule, data: RuleInput, clean: dict[str, Any] | None = None
 
 
 def delete_rule(rule: RoutingRule) -> None:
+    """Delete *rule*; the response targets it set forget it (they keep no foreign key)."""
+    targets = ResponseTarget.__table__
+    db.session.execute(sa.update(targets).where(targets.c.rule_id == rule.id).values(rule_id=None))
     db.session.delete(rule)
     db.session.flush()
 

@@ -86,6 +86,24 @@ def test_a_routed_lead_is_counted_in_its_owner_hours(app, source, staff):
     assert target.rule_id is not None
 
 
+def test_deleting_the_rule_clears_it_from_the_targets_it_set(source, staff):
+    """The target keeps no foreign key to its rule (migration 0030): the rule's deletion
+    clears it, so a rule made later with the same id (SQLite reuses the highest) cannot
+    re-route leads it never routed."""
+    other = LeadSource(factories.make_distributor().id, "100000000000002", "200000000000002")
+    kept = rules.create_rule(
+        rules.RuleInput(name="Kept", staff_ids=[staff[0]], distributor_id=other.distributor_id)
+    )
+    gone = rules.create_rule(rules.RuleInput(name="Gone", staff_ids=[staff[1]]))
+    db.session.commit()
+    ingest(source, [1], FRIDAY_LATE)
+    ingest(other, [2], FRIDAY_LATE)
+    assert (target_of("1").rule_id, target_of("2").rule_id) == (gone.id, kept.id)
+    rules.delete_rule(gone)
+    db.session.commit()
+    assert (target_of("1").rule_id, target_of("2").rule_id) == (None, kept.id)
+
+
 def test_old_leads_test_leads_and_reinquiries_get_no_target(source):
     ingest(source, [1], FRIDAY_LATE, minutes_ago=60 * 30)
     test_lead = fresh_raw(2, FRIDAY_LATE, phone="0532 0000002", email="test@meta.com")
