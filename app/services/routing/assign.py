@@ -330,10 +330,11 @@ def route_new_rows(rows: list[dict[str, Any]], now: datetime) -> dict[str, Route
     for row, decision in zip(firsts, route_rows(firsts, now), strict=True):
         if decision is not None:
             routed[row["meta_lead_id"]] = decision
+    assigned = LeadStatus.ASSIGNED.value  # once: an enum's value is read through a descriptor
     for row in fresh:
         if decision := routed.get(row["meta_lead_id"]):
             row["assigned_to_id"] = decision.user_id
-            row["status"] = LeadStatus.ASSIGNED.value
+            row["status"] = assigned
     return routed
 
 
