@@ -196,8 +196,18 @@ def digest_lead_ids(mail: OutboxMail) -> list[int]:
     return list(dict.fromkeys([*listed, *(lead_id for part in parts for lead_id in part)]))
 
 
-def user_recipient(user: User | None, choice: str) -> Recipient | None:
-    """*user* as a recipient if they are active, have an address and made *choice*."""
+# What a recipient needs of assignees, as a Core statement built once (no User objects):
+# routing calls `assignments_made` for each page of leads it stores.
+_USERS = User.__table__
+ASSIGNEES = sa.select(
+    _USERS.c.id, _USERS.c.is_active, _USERS.c.email, _USERS.c.language,
+    _USERS.c.notify_assignments,
+).where(_USERS.c.id.in_(sa.bindparam("ids", expanding=True)))  # fmt: skip
+
+
+def user_recipient(user: User | sa.Row | None, choice: str) -> Recipient | None:
+    """*user* (a User, or a row of its columns) as a recipient if they are active, have an
+    address and made *choice*."""
     if user is None or not user.is_active or not user.email or not getattr(user, choice):
         return None
     return Recipient(user.email, f"u{user.id}", user.language, user.id)
@@ -255,9 +265,9 @@ def assignments_made(by_assignee: Mapping[int, Sequence[int]], *, job_key: str) 
     job or routing run) gave them, or the single assignment mail when it was one lead (that
     one within the rolling minute's limit), and a `leads_assigned` event in their browser.
     Returns how many mails. Caller commits."""
-    users = {
-        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(list(by_assignee))))
-    }
+    db.session.flush()  # as an ORM query would: a choice changed in this transaction counts
+    found = db.session.execute(ASSIGNEES, {"ids": list(by_assignee)})
+    users = {u.id: u for u in found}
     rows, singles = [], 0
     for user_id, lead_ids in sorted(by_assignee.items()):
         if not lead_ids:
