@@ -15,7 +15,9 @@
     more than what is measured, and whole runs one after the other caught it on one side.
 
 Usage: .venv/bin/python bench/ingest.py [--leads 10000] [--repeat 3] [--no-postgres]
-                                        [--only a,b,c,d]
+                                        [--only a,b,c,d] [--events]
+    --events: (c) announces the leads as the poll and the webhook do (socket events, new-lead
+    alerts, each owner's notice of what routing gave them); without it, storing alone.
 """
 
 import argparse
@@ -155,6 +157,7 @@ def on_against_off(
     repeat: int,
     setups: dict[str, Callable[[], None]],
     after: Callable[[], dict] = dict,
+    announce: bool = False,
     **config,
 ) -> dict:
     """Ingest time of *raws* after the "off" setup against after the "on" one, each side in a
@@ -163,7 +166,8 @@ def on_against_off(
     machine weighs on both sides alike; the two databases swap sides each trial. The
     overhead is the median over *repeat* trials of each trial's on/off time; the spread of
     the trials is given too. *after* runs on the last "on" side (its figures are returned
-    too)."""
+    too). *announce*: the leads are announced as the poll and the webhook announce them
+    (events, alerts, owners' notices)."""
     databases = [make_app(url, **config), make_app(sibling_url(url), **config)]
     apps: dict[str, Flask] = {}
     source = LeadSource(None, DEFAULT_PAGE_ID, None, None)
@@ -178,7 +182,8 @@ def on_against_off(
     def ingest(side: str, part: list[dict]) -> float:
         with apps[side].app_context():
             started = time.perf_counter()
-            assert ingest_raw_leads(part, source, announce_events=False).created == len(part)
+            stored = ingest_raw_leads(part, source, announce_events=announce)
+            assert stored.created == len(part)
             db.session.commit()
             return time.perf_counter() - started
 
@@ -225,14 +230,13 @@ def routed_count() -> dict:
     return {"routed": db.session.scalar(count)}
 
 
-def bench_routing(url: str, raws: list[dict], repeat: int) -> dict:
+def bench_routing(url: str, raws: list[dict], repeat: int, announce: bool) -> dict:
     """Ingest time with routing rules against none (same fresh leads, same run)."""
     setups = {"off": with_staff(rules=False), "on": with_staff(rules=True)}
-    return {
-        "routing": on_against_off(
-            url, raws, repeat, setups, routed_count, TEAM_WORK_HOURS="1234567"
-        )
-    }
+    figures = on_against_off(
+        url, raws, repeat, setups, routed_count, announce, TEAM_WORK_HOURS="1234567"
+    )
+    return {"routing": figures}
 
 
 def drop_rollup_triggers() -> None:
@@ -310,6 +314,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", default="a,b,c,d", help="the parts to run")
+    parser.add_argument("--events", action="store_true", help="(c): announce the leads too")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     raws = generate(args.leads)
@@ -335,8 +340,8 @@ def main() -> None:
             for line in figures["cli_summary"]:
                 print(f"[{name}]     {line}")
         if "c" in parts:
-            figures |= bench_routing(url, fresh, args.repeat)
-            what = f"(c) routing {args.leads:,} fresh leads"
+            figures |= bench_routing(url, fresh, args.repeat, args.events)
+            what = f"(c) routing {args.leads:,} fresh leads" + (", events on" * args.events)
             routed = f" (target <= +10%); {figures['routing']['routed']:,} routed"
             print_on_off(name, what, figures["routing"], routed)
         if "d" in parts:
