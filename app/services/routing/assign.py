@@ -5,7 +5,6 @@ Each rule's round-robin cursor is advanced with a conditional UPDATE (`WHERE cur
 read`); if another process moved it first, the page is routed again from fresh numbers, so two
 processes never hand out the same turn and a lead is written with one owner."""
 
-import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -166,8 +165,7 @@ def load_plan(now: datetime) -> Plan:
                 user.capacity, int(user.n or 0),
             )  # fmt: skip
             names[user.id] = user.username
-    on_shift = functools.cache(lambda schedule: work_hours.on_shift(schedule, now))
-    here = {user_id: candidate.present(now, on_shift) for user_id, candidate in staff.items()}
+    here = {user_id: candidate.present(now) for user_id, candidate in staff.items()}  # once each
     views = []
     for rule in active:
         team_of_rule = [staff[user_id] for user_id in members[rule.id]]

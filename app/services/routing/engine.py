@@ -1,7 +1,7 @@
 """The pure choice of an owner: given a rule's staff (in its order) with what decides whether
 each can take a lead now, pick one by round-robin or least open load. No database here."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -25,14 +25,11 @@ class Candidate:
     capacity: int | None  # None: no limit
     load: int = 0
 
-    def present(
-        self, now: datetime, on_shift: Callable[[work_hours.Schedule], bool] | None = None
-    ) -> bool:
-        """Active, not away and on shift at *now* (capacity aside). *on_shift* answers for a
-        schedule at *now* (a plan shares one, cached, among staff who keep the same hours)."""
+    def present(self, now: datetime) -> bool:
+        """Active, not away and on shift at *now* (capacity aside)."""
         if not self.active or (self.away_until is not None and self.away_until > now):
             return False
-        return on_shift(self.schedule) if on_shift else work_hours.on_shift(self.schedule, now)
+        return work_hours.on_shift(self.schedule, now)
 
     def has_room(self, cap: int | None = None) -> bool:
         """Below their own capacity and the rule's *cap* (None: no limit). Called for each
