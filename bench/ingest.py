@@ -156,6 +156,7 @@ def on_against_off(
     raws: list[dict],
     repeat: int,
     setups: dict[str, Callable[[], None]],
+    *,
     after: Callable[[], dict] = dict,
     announce: bool = False,
     **config,
@@ -234,7 +235,7 @@ def bench_routing(url: str, raws: list[dict], repeat: int, announce: bool) -> di
     """Ingest time with routing rules against none (same fresh leads, same run)."""
     setups = {"off": with_staff(rules=False), "on": with_staff(rules=True)}
     figures = on_against_off(
-        url, raws, repeat, setups, routed_count, announce, TEAM_WORK_HOURS="1234567"
+        url, raws, repeat, setups, after=routed_count, announce=announce, TEAM_WORK_HOURS="1234567"
     )
     return {"routing": figures}
 
